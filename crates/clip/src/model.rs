@@ -1,0 +1,163 @@
+//! The model directory contract (Hugging Face's ONNX layout) and the description of known
+//! models in `models/<id>.yaml`.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+pub const TEXT_MODEL: &str = "onnx/text_model.onnx";
+pub const VISION_MODEL: &str = "onnx/vision_model.onnx";
+pub const TOKENIZER: &str = "tokenizer.json";
+pub const PREPROCESSOR_CONFIG: &str = "preprocessor_config.json";
+
+/// A model directory whose required files were found.
+#[derive(Debug, Clone)]
+pub struct ModelDir {
+    root: PathBuf,
+}
+
+const LAYOUT_HINT: &str = "A model directory holds onnx/text_model.onnx, onnx/vision_model.onnx, tokenizer.json and preprocessor_config.json (Hugging Face's ONNX layout).";
+
+impl ModelDir {
+    pub fn open(root: &Path) -> Result<Self> {
+        if !root.is_dir() {
+            return Err(Error::ModelFile {
+                path: root.to_path_buf(),
+                reason: format!("is not a directory. {LAYOUT_HINT}"),
+            });
+        }
+        for file in [TEXT_MODEL, VISION_MODEL, TOKENIZER, PREPROCESSOR_CONFIG] {
+            if !root.join(file).is_file() {
+                return Err(Error::MissingModelFile { dir: root.to_path_buf(), file, hint: LAYOUT_HINT });
+            }
+        }
+        Ok(Self { root: root.to_path_buf() })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+    pub fn text_model(&self) -> PathBuf {
+        self.root.join(TEXT_MODEL)
+    }
+    pub fn vision_model(&self) -> PathBuf {
+        self.root.join(VISION_MODEL)
+    }
+    pub fn tokenizer(&self) -> PathBuf {
+        self.root.join(TOKENIZER)
+    }
+    pub fn preprocessor_config(&self) -> PathBuf {
+        self.root.join(PREPROCESSOR_CONFIG)
+    }
+
+    /// sha256 over the vision graph and its external data, if any: what makes two image
+    /// embeddings comparable. Used as the embedding cache's model identity.
+    pub fn vision_fingerprint(&self) -> Result<String> {
+        fingerprint_graph(&self.vision_model())
+    }
+
+    /// As [`ModelDir::vision_fingerprint`], for the text tower and tokenizer.
+    pub fn text_fingerprint(&self) -> Result<String> {
+        let mut hasher = Sha256::new();
+        hasher.update(fingerprint_graph(&self.text_model())?);
+        hash_file_into(&self.tokenizer(), &mut hasher)?;
+        Ok(hex::encode(hasher.finalize()))
+    }
+}
+
+/// Hashes an ONNX file and the external-data files beside it (`<name>.data`, `<name>_data`),
+/// which carry the weights of large exports.
+fn fingerprint_graph(graph: &Path) -> Result<String> {
+    let mut hasher = Sha256::new();
+    hash_file_into(graph, &mut hasher)?;
+    for suffix in [".data", "_data"] {
+        let mut name = graph.as_os_str().to_owned();
+        name.push(suffix);
+        let data = PathBuf::from(name);
+        if data.is_file() {
+            hash_file_into(&data, &mut hasher)?;
+        }
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+fn hash_file_into(path: &Path, hasher: &mut Sha256) -> Result<()> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::ModelFile { path: path.to_path_buf(), reason: e.to_string() })?;
+    std::io::copy(&mut file, hasher).map_err(|e| Error::ModelFile { path: path.to_path_buf(), reason: e.to_string() })?;
+    Ok(())
+}
+
+/// A known model as described by `models/<id>.yaml`: where its files come from and what to
+/// expect of them. Downloading is the sweep's concern; this is the shape of the contract.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Short name used in experiments and reports.
+    pub id: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// A directory with the files, relative to the yaml file (used when no `source` is given
+    /// or after download).
+    #[serde(default)]
+    pub local: Option<PathBuf>,
+    /// Where to download the files from.
+    #[serde(default)]
+    pub source: Option<ModelSource>,
+    /// Files to fetch and verify, relative to the model directory.
+    #[serde(default)]
+    pub files: Vec<ModelFile>,
+    /// The temperature CLIP was trained with; cosine similarities are multiplied by it.
+    #[serde(default = "default_logit_scale")]
+    pub logit_scale: f32,
+    #[serde(default)]
+    pub io: IoNames,
+}
+
+pub fn default_logit_scale() -> f32 {
+    100.0
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSource {
+    /// Hugging Face repository, `owner/name`.
+    pub hf_repo: String,
+    /// A commit hash: downloads are pinned, never "main".
+    pub revision: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFile {
+    pub path: String,
+    #[serde(default)]
+    pub size: Option<u64>,
+    #[serde(default)]
+    pub sha256: Option<String>,
+}
+
+/// Input and output names the encoders look for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IoNames {
+    pub input_ids: String,
+    pub attention_mask: String,
+    pub text_embeds: String,
+    pub pixel_values: String,
+    pub image_embeds: String,
+}
+
+impl Default for IoNames {
+    fn default() -> Self {
+        Self {
+            input_ids: "input_ids".into(),
+            attention_mask: "attention_mask".into(),
+            text_embeds: "text_embeds".into(),
+            pixel_values: "pixel_values".into(),
+            image_embeds: "image_embeds".into(),
+        }
+    }
+}

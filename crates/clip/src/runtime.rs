@@ -1,0 +1,206 @@
+//! ONNX Runtime: loaded once per process from a given library, and the execution provider
+//! choice. CUDA is never given up on silently: `cuda` fails with the reason, `auto` says
+//! which provider it ended up with.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use ort::ep::{self, ExecutionProvider as _};
+use ort::session::Session;
+use ort::session::builder::SessionBuilder;
+
+use crate::error::{Error, Result};
+
+/// The ONNX Runtime version this crate is built and tested against.
+pub const EXPECTED_ORT: &str = "1.31.x";
+
+/// A loaded ONNX Runtime. Only one can exist per process.
+#[derive(Debug)]
+pub struct Runtime {
+    library: PathBuf,
+    version: String,
+    environment: ort::environment::Environment,
+}
+
+static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+
+impl Runtime {
+    /// Loads ONNX Runtime from `library` (a `libonnxruntime.so`), or returns the one already
+    /// loaded from that same path.
+    pub fn load(library: &Path) -> Result<&'static Runtime> {
+        if let Some(runtime) = RUNTIME.get() {
+            return if same_file(&runtime.library, library) {
+                Ok(runtime)
+            } else {
+                Err(Error::RuntimeMismatch { loaded: runtime.library.clone(), requested: library.to_path_buf() })
+            };
+        }
+        let load_error = |reason: String| Error::RuntimeLoad { path: library.to_path_buf(), reason, expected: EXPECTED_ORT };
+        if !library.is_file() {
+            return Err(load_error("no such file".into()));
+        }
+        let builder = ort::init_from(library).map_err(|e| load_error(e.to_string()))?;
+        let environment = builder.with_name("ontosweep").build().map_err(|e| load_error(e.to_string()))?;
+        let version = build_version(ort::info());
+        let runtime = Runtime { library: library.to_path_buf(), version, environment };
+        Ok(RUNTIME.get_or_init(|| runtime))
+    }
+
+    pub fn library(&self) -> &Path {
+        &self.library
+    }
+
+    /// e.g. `1.31.1`, read from the library's build information.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Whether this build of ONNX Runtime contains the CUDA provider at all.
+    pub fn has_cuda(&self) -> bool {
+        ep::CUDA::is_available().unwrap_or(false)
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+fn build_version(info: &str) -> String {
+    info.split([',', ' '])
+        .find_map(|part| part.trim().strip_prefix("git-branch=rel-"))
+        .map(str::to_string)
+        .unwrap_or_else(|| info.to_string())
+}
+
+/// Which execution provider the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EpChoice {
+    /// CUDA when it registers, CPU otherwise; the provider used is always reported.
+    #[default]
+    Auto,
+    Cpu,
+    Cuda,
+}
+
+impl std::str::FromStr for EpChoice {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "cpu" => Ok(Self::Cpu),
+            "cuda" => Ok(Self::Cuda),
+            other => Err(format!("unknown execution provider `{other}`: use auto, cpu or cuda")),
+        }
+    }
+}
+
+/// The execution provider a session actually runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ep {
+    Cpu,
+    Cuda,
+}
+
+impl std::fmt::Display for Ep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Ep::Cpu => "cpu",
+            Ep::Cuda => "cuda",
+        })
+    }
+}
+
+/// How sessions are made: provider and CPU threads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SessionOptions {
+    pub ep: EpChoice,
+    /// ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose (one per core).
+    pub intra_threads: usize,
+}
+
+const CUDA_HINT: &str = "Run `cargo xtask setup --gpu` to provision the CUDA build of ONNX Runtime, and make the CUDA 13 and cuDNN 9 libraries findable (LD_LIBRARY_PATH: libcudart, libcublas, libcublasLt, libcurand, libcufft, libcudnn*). Or choose `--ep cpu`.";
+
+/// Creates a session for `model` on the provider `options.ep` resolves to.
+pub fn create_session(runtime: &Runtime, model: &Path, options: SessionOptions) -> Result<(Session, Ep)> {
+    match options.ep {
+        EpChoice::Cpu => Ok((commit(cpu_builder(runtime, options)?, model)?, Ep::Cpu)),
+        EpChoice::Cuda => {
+            let builder = cuda_builder(runtime, options).map_err(Error::ExecutionProvider)?;
+            Ok((commit(builder, model).map_err(|e| cuda_session_error(model, e))?, Ep::Cuda))
+        }
+        EpChoice::Auto => match cuda_builder(runtime, options) {
+            Ok(builder) => match commit(builder, model) {
+                Ok(session) => Ok((session, Ep::Cuda)),
+                Err(e) => {
+                    tracing::warn!("CUDA could not run {}: {e}; using the CPU", model.display());
+                    Ok((commit(cpu_builder(runtime, options)?, model)?, Ep::Cpu))
+                }
+            },
+            Err(reason) => {
+                tracing::info!("execution provider: cpu ({reason})");
+                Ok((commit(cpu_builder(runtime, options)?, model)?, Ep::Cpu))
+            }
+        },
+    }
+}
+
+fn cuda_session_error(model: &Path, e: Error) -> Error {
+    Error::ExecutionProvider(format!("--ep cuda: could not create a CUDA session for {}: {e}. {CUDA_HINT}", model.display()))
+}
+
+fn base_builder(runtime: &Runtime, options: SessionOptions) -> std::result::Result<SessionBuilder, String> {
+    let builder = Session::builder(&runtime.environment).map_err(|e| e.to_string())?;
+    if options.intra_threads > 0 {
+        builder.with_intra_threads(options.intra_threads).map_err(|e| e.to_string())
+    } else {
+        Ok(builder)
+    }
+}
+
+fn cpu_builder(runtime: &Runtime, options: SessionOptions) -> Result<SessionBuilder> {
+    base_builder(runtime, options).map_err(Error::ExecutionProvider)
+}
+
+/// A session builder with CUDA registered, or why that is impossible.
+fn cuda_builder(runtime: &Runtime, options: SessionOptions) -> std::result::Result<SessionBuilder, String> {
+    if !runtime.has_cuda() {
+        return Err(format!(
+            "--ep cuda: the ONNX Runtime at {} has no CUDA execution provider (it is a CPU-only build). {CUDA_HINT}",
+            runtime.library().display()
+        ));
+    }
+    let builder = base_builder(runtime, options)?;
+    builder
+        .with_execution_providers([ep::CUDA::default().build().error_on_failure()])
+        .map_err(|e| format!("--ep cuda: the CUDA execution provider did not register: {e}. {CUDA_HINT}"))
+}
+
+fn commit(mut builder: SessionBuilder, model: &Path) -> Result<Session> {
+    builder.commit_from_file(model).map_err(|e| Error::ModelFile {
+        path: model.to_path_buf(),
+        reason: format!("ONNX Runtime cannot load it: {e}. Is it an ONNX file? Re-download or re-export the model"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_comes_from_the_build_info() {
+        let info = "ORT Build Info: git-branch=rel-1.31.1, git-commit-id=abc, build type=Release";
+        assert_eq!(build_version(info), "1.31.1");
+        assert_eq!(build_version("something else"), "something else");
+    }
+
+    #[test]
+    fn ep_choice_parses_and_rejects() {
+        assert_eq!("cuda".parse::<EpChoice>(), Ok(EpChoice::Cuda));
+        assert!("tpu".parse::<EpChoice>().unwrap_err().contains("auto, cpu or cuda"));
+    }
+}

@@ -1,0 +1,79 @@
+//! Project automation (the cargo-xtask pattern): provisions ONNX Runtime, then hands the
+//! real work to cargo and the `ontosweep` binary. Deliberately thin and dependency-free so
+//! it builds in seconds; no product logic lives here.
+
+mod provision;
+
+use std::env;
+use std::process::{Command, ExitCode};
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [args]
+
+commands:
+  setup [--gpu]        provision ONNX Runtime (CPU, or the CUDA build with --gpu) and print where it is
+  test [cargo args]    provision, then run the whole test suite
+  sweep FILE.yaml ...  run an experiment (see `cargo xtask sweep --help`)
+  tokenize ...         print CLIP token ids (see `cargo xtask tokenize --help`)
+  embed ...            print L2-normalised embeddings (see `cargo xtask embed --help`)
+  bench [args]         provision, then run the criterion benchmarks
+
+ORT_DYLIB_PATH, when set, names the libonnxruntime.so to use instead of the provisioned one.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let Some((command, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let result = match command.as_str() {
+        "setup" => setup(rest),
+        "test" => cargo_with_runtime(&["test", "--workspace"], rest, wants_gpu(rest)),
+        "bench" => cargo_with_runtime(&["bench", "--workspace"], rest, false),
+        "sweep" | "tokenize" | "embed" => {
+            let run = ["run", "--quiet", "--release", "--package", "ontosweep", "--", command];
+            cargo_with_runtime(&run, rest, wants_gpu(rest))
+        }
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--ep cuda` (or `--gpu`) needs the CUDA build of ONNX Runtime.
+fn wants_gpu(args: &[String]) -> bool {
+    args.iter().any(|a| a == "--gpu" || a == "--ep=cuda")
+        || args.windows(2).any(|w| w[0] == "--ep" && w[1] == "cuda")
+}
+
+fn setup(args: &[String]) -> Result<(), String> {
+    let library = provision::runtime(wants_gpu(args))?;
+    println!("{}", library.display());
+    Ok(())
+}
+
+fn cargo_with_runtime(cargo_args: &[&str], rest: &[String], gpu: bool) -> Result<(), String> {
+    let library = provision::runtime(gpu)?;
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let rest: Vec<&String> = rest.iter().filter(|a| *a != "--gpu").collect();
+    let status = Command::new(cargo)
+        .args(cargo_args)
+        .args(rest)
+        .env("ORT_DYLIB_PATH", &library)
+        .status()
+        .map_err(|e| format!("could not start cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`cargo {}` failed ({status})", cargo_args.join(" ")))
+    }
+}
