@@ -31,7 +31,15 @@ fn main() -> ExitCode {
         "test" => cargo_with_runtime(&["test", "--workspace"], rest, wants_gpu(rest)),
         "bench" => cargo_with_runtime(&["bench", "--workspace"], rest, false),
         "sweep" | "tokenize" | "embed" => {
-            let run = ["run", "--quiet", "--release", "--package", "ontosweep", "--", command];
+            let run = [
+                "run",
+                "--quiet",
+                "--release",
+                "--package",
+                "ontosweep",
+                "--",
+                command,
+            ];
             cargo_with_runtime(&run, rest, wants_gpu(rest))
         }
         "-h" | "--help" | "help" => {
@@ -69,11 +77,15 @@ fn cargo_with_runtime(cargo_args: &[&str], rest: &[String], gpu: bool) -> Result
         .args(cargo_args)
         .args(rest)
         .env("ORT_DYLIB_PATH", &library)
+        .env("ONTOSWEEP_HOME", provision::workspace_root())
         .status()
         .map_err(|e| format!("could not start cargo: {e}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("`cargo {}` failed ({status})", cargo_args.join(" ")))
+        Err(format!(
+            "`cargo {}` failed ({status})",
+            cargo_args.join(" ")
+        ))
     }
 }

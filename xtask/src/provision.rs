@@ -28,12 +28,17 @@ impl Flavour {
             Flavour::Cpu => "cpu",
             Flavour::Gpu => "gpu",
         };
-        workspace_root().join("target/onnxruntime").join(format!("{name}-{ORT_VERSION}"))
+        workspace_root()
+            .join("target/onnxruntime")
+            .join(format!("{name}-{ORT_VERSION}"))
     }
 }
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 /// The `libonnxruntime.so` to use. `ORT_DYLIB_PATH` wins; `gpu` asks for the CUDA build;
@@ -69,13 +74,24 @@ fn provision(flavour: Flavour) -> Result<PathBuf, String> {
         return Ok(library_in(&dir));
     }
     let package = flavour.package();
-    eprintln!("provisioning ONNX Runtime {ORT_VERSION} from the `{package}` wheel into {}", dir.display());
+    eprintln!(
+        "provisioning ONNX Runtime {ORT_VERSION} from the `{package}` wheel into {}",
+        dir.display()
+    );
     let download = dir.join("download");
-    fs::create_dir_all(&download).map_err(|e| format!("cannot create {}: {e}", download.display()))?;
+    fs::create_dir_all(&download)
+        .map_err(|e| format!("cannot create {}: {e}", download.display()))?;
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     run(
         Command::new(&python)
-            .args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"])
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+            ])
             .arg(format!("{package}=={ORT_VERSION}"))
             .arg("--dest")
             .arg(&download),
@@ -93,13 +109,25 @@ fn provision(flavour: Flavour) -> Result<PathBuf, String> {
     fs::write(&script, UNPACK_SCRIPT).map_err(|e| e.to_string())?;
     run(
         Command::new(&python).arg(&script).arg(&wheel).arg(&dir),
-        &format!("could not unpack {}; delete {} and try again", wheel.display(), dir.display()),
+        &format!(
+            "could not unpack {}; delete {} and try again",
+            wheel.display(),
+            dir.display()
+        ),
     )?;
     let library = library_in(&dir);
     if !library.is_file() {
-        return Err(format!("{} holds no {}", wheel.display(), library.display()));
+        return Err(format!(
+            "{} holds no {}",
+            wheel.display(),
+            library.display()
+        ));
     }
-    fs::write(dir.join(VERIFIED_MARKER), format!("{package}=={ORT_VERSION}\n")).map_err(|e| e.to_string())?;
+    fs::write(
+        dir.join(VERIFIED_MARKER),
+        format!("{package}=={ORT_VERSION}\n"),
+    )
+    .map_err(|e| e.to_string())?;
     // The wheel is large (the CUDA one especially) and everything needed is unpacked.
     let _ = fs::remove_dir_all(&download);
     Ok(library)
@@ -109,6 +137,9 @@ fn run(command: &mut Command, what_to_do: &str) -> Result<(), String> {
     match command.status() {
         Ok(status) if status.success() => Ok(()),
         Ok(status) => Err(format!("{what_to_do} ({status})")),
-        Err(e) => Err(format!("{what_to_do} (could not start {:?}: {e})", command.get_program())),
+        Err(e) => Err(format!(
+            "{what_to_do} (could not start {:?}: {e})",
+            command.get_program()
+        )),
     }
 }

@@ -18,22 +18,35 @@ pub type Embedding = Vec<f32>;
 
 /// Scales `v` to unit length (a zero vector stays zero).
 pub fn l2_normalise(v: &mut [f32]) {
-    let norm = v.iter().map(|x| f64::from(*x) * f64::from(*x)).sum::<f64>().sqrt();
+    let norm = v
+        .iter()
+        .map(|x| f64::from(*x) * f64::from(*x))
+        .sum::<f64>()
+        .sqrt();
     if norm > 0.0 {
-        v.iter_mut().for_each(|x| *x = (f64::from(*x) / norm) as f32);
+        v.iter_mut()
+            .for_each(|x| *x = (f64::from(*x) / norm) as f32);
     }
 }
 
 fn names(outlets: &[ort::value::Outlet]) -> String {
     let list: Vec<String> = outlets.iter().map(|o| format!("`{}`", o.name())).collect();
-    if list.is_empty() { "nothing".into() } else { list.join(", ") }
+    if list.is_empty() {
+        "nothing".into()
+    } else {
+        list.join(", ")
+    }
 }
 
 fn element_type(session: &Session, input: &str) -> Option<TensorElementType> {
-    session.inputs().iter().find(|o| o.name() == input).and_then(|o| match o.dtype() {
-        ValueType::Tensor { ty, .. } => Some(*ty),
-        _ => None,
-    })
+    session
+        .inputs()
+        .iter()
+        .find(|o| o.name() == input)
+        .and_then(|o| match o.dtype() {
+            ValueType::Tensor { ty, .. } => Some(*ty),
+            _ => None,
+        })
 }
 
 fn require_output(session: &Session, path: &Path, wanted: &str) -> Result<()> {
@@ -65,10 +78,18 @@ fn require_input(session: &Session, path: &Path, wanted: &str) -> Result<()> {
 }
 
 /// Copies a `[batch, dim]` output into normalised rows.
-fn rows(outputs: &ort::session::SessionOutputs<'_>, name: &str, path: &Path, batch: usize) -> Result<Vec<Embedding>> {
+fn rows(
+    outputs: &ort::session::SessionOutputs<'_>,
+    name: &str,
+    path: &Path,
+    batch: usize,
+) -> Result<Vec<Embedding>> {
     let (shape, data) = outputs[name]
         .try_extract_tensor::<f32>()
-        .map_err(|source| Error::Inference { path: path.to_path_buf(), source })?;
+        .map_err(|source| Error::Inference {
+            path: path.to_path_buf(),
+            source,
+        })?;
     if shape.len() != 2 || shape[0] as usize != batch {
         return Err(Error::ModelFile {
             path: path.to_path_buf(),
@@ -97,13 +118,21 @@ pub struct TextEncoder {
 }
 
 impl TextEncoder {
-    pub fn new(runtime: &Runtime, model: &ModelDir, io: &IoNames, options: SessionOptions) -> Result<Self> {
+    pub fn new(
+        runtime: &Runtime,
+        model: &ModelDir,
+        io: &IoNames,
+        options: SessionOptions,
+    ) -> Result<Self> {
         let path = model.text_model();
         let (session, ep) = create_session(runtime, &path, options)?;
         require_input(&session, &path, &io.input_ids)?;
         require_output(&session, &path, &io.text_embeds)?;
         let ids_type = element_type(&session, &io.input_ids).unwrap_or(TensorElementType::Int64);
-        if !matches!(ids_type, TensorElementType::Int64 | TensorElementType::Int32) {
+        if !matches!(
+            ids_type,
+            TensorElementType::Int64 | TensorElementType::Int32
+        ) {
             return Err(Error::WrongType {
                 path,
                 what: "input",
@@ -112,8 +141,18 @@ impl TextEncoder {
                 expected: "int64 or int32",
             });
         }
-        let takes_attention_mask = session.inputs().iter().any(|o| o.name() == io.attention_mask);
-        Ok(Self { session, path, io: io.clone(), ids_type, takes_attention_mask, ep })
+        let takes_attention_mask = session
+            .inputs()
+            .iter()
+            .any(|o| o.name() == io.attention_mask);
+        Ok(Self {
+            session,
+            path,
+            io: io.clone(),
+            ids_type,
+            takes_attention_mask,
+            ep,
+        })
     }
 
     pub fn ep(&self) -> Ep {
@@ -138,26 +177,40 @@ impl TextEncoder {
             ids[row * longest..][..tokens.ids.len()].copy_from_slice(&tokens.ids);
             mask[row * longest..][..tokens.ids.len()].fill(1);
         }
-        let inference = |source| Error::Inference { path: self.path.clone(), source };
+        let inference = |source| Error::Inference {
+            path: self.path.clone(),
+            source,
+        };
         let ids_value = match self.ids_type {
             TensorElementType::Int32 => {
-                Tensor::from_array((shape, ids.iter().map(|&i| i as i32).collect::<Vec<_>>())).map(|t| t.upcast())
+                Tensor::from_array((shape, ids.iter().map(|&i| i as i32).collect::<Vec<_>>()))
+                    .map(|t| t.upcast())
             }
             _ => Tensor::from_array((shape, ids)).map(|t| t.upcast()),
         }
         .map_err(inference)?;
-        let mut inputs = vec![(self.io.input_ids.clone(), ort::session::SessionInputValue::from(ids_value))];
+        let mut inputs = vec![(
+            self.io.input_ids.clone(),
+            ort::session::SessionInputValue::from(ids_value),
+        )];
         if self.takes_attention_mask {
             let mask_value = match element_type(&self.session, &self.io.attention_mask) {
                 Some(TensorElementType::Int32) => {
-                    Tensor::from_array((shape, mask.iter().map(|&i| i as i32).collect::<Vec<_>>())).map(|t| t.upcast())
+                    Tensor::from_array((shape, mask.iter().map(|&i| i as i32).collect::<Vec<_>>()))
+                        .map(|t| t.upcast())
                 }
                 _ => Tensor::from_array((shape, mask)).map(|t| t.upcast()),
             }
             .map_err(inference)?;
             inputs.push((self.io.attention_mask.clone(), mask_value.into()));
         }
-        let outputs = self.session.run(inputs).map_err(|source| Error::Inference { path: self.path.clone(), source })?;
+        let outputs = self
+            .session
+            .run(inputs)
+            .map_err(|source| Error::Inference {
+                path: self.path.clone(),
+                source,
+            })?;
         rows(&outputs, &self.io.text_embeds, &self.path, prompts.len())
     }
 }
@@ -172,7 +225,12 @@ pub struct ImageEncoder {
 }
 
 impl ImageEncoder {
-    pub fn new(runtime: &Runtime, model: &ModelDir, io: &IoNames, options: SessionOptions) -> Result<Self> {
+    pub fn new(
+        runtime: &Runtime,
+        model: &ModelDir,
+        io: &IoNames,
+        options: SessionOptions,
+    ) -> Result<Self> {
         let path = model.vision_model();
         let preprocessing = Preprocessing::from_config_file(&model.preprocessor_config())?;
         let (session, ep) = create_session(runtime, &path, options)?;
@@ -190,7 +248,13 @@ impl ImageEncoder {
                 });
             }
         }
-        Ok(Self { session, path, io: io.clone(), preprocessing, ep })
+        Ok(Self {
+            session,
+            path,
+            io: io.clone(),
+            preprocessing,
+            ep,
+        })
     }
 
     pub fn ep(&self) -> Ep {
@@ -208,16 +272,30 @@ impl ImageEncoder {
         if pixels.is_empty() || pixels.len() % per_image != 0 {
             return Err(Error::ModelFile {
                 path: self.path.clone(),
-                reason: format!("a batch of {} values is not a whole number of {per_image}-value images", pixels.len()),
+                reason: format!(
+                    "a batch of {} values is not a whole number of {per_image}-value images",
+                    pixels.len()
+                ),
             });
         }
         let batch = pixels.len() / per_image;
-        let shape = [batch as i64, 3, i64::from(p.crop_height), i64::from(p.crop_width)];
-        let input = Tensor::from_array((shape, pixels)).map_err(|source| Error::Inference { path: self.path.clone(), source })?;
+        let shape = [
+            batch as i64,
+            3,
+            i64::from(p.crop_height),
+            i64::from(p.crop_width),
+        ];
+        let input = Tensor::from_array((shape, pixels)).map_err(|source| Error::Inference {
+            path: self.path.clone(),
+            source,
+        })?;
         let outputs = self
             .session
             .run(ort::inputs![self.io.pixel_values.as_str() => input])
-            .map_err(|source| Error::Inference { path: self.path.clone(), source })?;
+            .map_err(|source| Error::Inference {
+                path: self.path.clone(),
+                source,
+            })?;
         rows(&outputs, &self.io.image_embeds, &self.path, batch)
     }
 }

@@ -7,22 +7,44 @@ pub enum Error {
     #[error(
         "ONNX Runtime could not be loaded from {path}: {reason}. Run `cargo xtask setup` (or set ORT_DYLIB_PATH to a libonnxruntime.so {expected})"
     )]
-    RuntimeLoad { path: PathBuf, reason: String, expected: &'static str },
+    RuntimeLoad {
+        path: PathBuf,
+        reason: String,
+        expected: &'static str,
+    },
 
-    #[error("ONNX Runtime was already loaded from {loaded}; one process can use only one runtime (asked for {requested})")]
+    #[error(
+        "ONNX Runtime was already loaded from {loaded}; one process can use only one runtime (asked for {requested})"
+    )]
     RuntimeMismatch { loaded: PathBuf, requested: PathBuf },
 
     #[error("model directory {dir}: missing {file}. {hint}")]
-    MissingModelFile { dir: PathBuf, file: &'static str, hint: &'static str },
+    MissingModelFile {
+        dir: PathBuf,
+        file: &'static str,
+        hint: &'static str,
+    },
 
     #[error("{path}: {reason}")]
     ModelFile { path: PathBuf, reason: String },
 
     #[error("{path}: the model has no {what} named `{wanted}`; it offers {offered}. {hint}")]
-    WrongName { path: PathBuf, what: &'static str, wanted: String, offered: String, hint: &'static str },
+    WrongName {
+        path: PathBuf,
+        what: &'static str,
+        wanted: String,
+        offered: String,
+        hint: &'static str,
+    },
 
     #[error("{path}: {what} `{name}` has type {found}; expected {expected}")]
-    WrongType { path: PathBuf, what: &'static str, name: String, found: String, expected: &'static str },
+    WrongType {
+        path: PathBuf,
+        what: &'static str,
+        name: String,
+        found: String,
+        expected: &'static str,
+    },
 
     #[error("{0}")]
     ExecutionProvider(String),

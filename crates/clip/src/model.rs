@@ -31,10 +31,16 @@ impl ModelDir {
         }
         for file in [TEXT_MODEL, VISION_MODEL, TOKENIZER, PREPROCESSOR_CONFIG] {
             if !root.join(file).is_file() {
-                return Err(Error::MissingModelFile { dir: root.to_path_buf(), file, hint: LAYOUT_HINT });
+                return Err(Error::MissingModelFile {
+                    dir: root.to_path_buf(),
+                    file,
+                    hint: LAYOUT_HINT,
+                });
             }
         }
-        Ok(Self { root: root.to_path_buf() })
+        Ok(Self {
+            root: root.to_path_buf(),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -85,8 +91,14 @@ fn fingerprint_graph(graph: &Path) -> Result<String> {
 }
 
 fn hash_file_into(path: &Path, hasher: &mut Sha256) -> Result<()> {
-    let mut file = std::fs::File::open(path).map_err(|e| Error::ModelFile { path: path.to_path_buf(), reason: e.to_string() })?;
-    std::io::copy(&mut file, hasher).map_err(|e| Error::ModelFile { path: path.to_path_buf(), reason: e.to_string() })?;
+    let mut file = std::fs::File::open(path).map_err(|e| Error::ModelFile {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    std::io::copy(&mut file, hasher).map_err(|e| Error::ModelFile {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     Ok(())
 }
 
@@ -125,8 +137,10 @@ pub fn default_logit_scale() -> f32 {
 pub struct ModelSource {
     /// Hugging Face repository, `owner/name`.
     pub hf_repo: String,
-    /// A commit hash: downloads are pinned, never "main".
-    pub revision: String,
+    /// A commit hash to pin downloads to. Without one, the sizes and sha256 of the first
+    /// download are recorded in a lock file and later downloads must match them.
+    #[serde(default)]
+    pub revision: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

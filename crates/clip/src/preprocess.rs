@@ -60,22 +60,36 @@ struct PreprocessorConfig {
 impl Preprocessing {
     /// Reads a Hugging Face `preprocessor_config.json`; absent fields keep CLIP's defaults.
     pub fn from_config_file(path: &Path) -> Result<Self> {
-        let bad = |reason: String| Error::ModelFile { path: path.to_path_buf(), reason };
+        let bad = |reason: String| Error::ModelFile {
+            path: path.to_path_buf(),
+            reason,
+        };
         let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-        let config: PreprocessorConfig = serde_json::from_str(&text).map_err(|e| bad(format!("not a preprocessor config: {e}")))?;
+        let config: PreprocessorConfig = serde_json::from_str(&text)
+            .map_err(|e| bad(format!("not a preprocessor config: {e}")))?;
         if let Some(resample) = config.resample.filter(|&r| r != 3) {
-            return Err(bad(format!("resample = {resample}; only bicubic (3) is supported, as CLIP uses")));
+            return Err(bad(format!(
+                "resample = {resample}; only bicubic (3) is supported, as CLIP uses"
+            )));
         }
         let mut p = Self::default();
         match config.size {
-            Some(SizeField::Square(s) | SizeField::Shortest { shortest_edge: s }) => p.shortest_edge = s,
+            Some(SizeField::Square(s) | SizeField::Shortest { shortest_edge: s }) => {
+                p.shortest_edge = s
+            }
             Some(SizeField::Box { height, width }) if height == width => p.shortest_edge = height,
-            Some(SizeField::Box { .. }) => return Err(bad("`size` must be square or a shortest edge".into())),
+            Some(SizeField::Box { .. }) => {
+                return Err(bad("`size` must be square or a shortest edge".into()));
+            }
             None => {}
         }
         match config.crop_size {
-            Some(SizeField::Square(s) | SizeField::Shortest { shortest_edge: s }) => (p.crop_height, p.crop_width) = (s, s),
-            Some(SizeField::Box { height, width }) => (p.crop_height, p.crop_width) = (height, width),
+            Some(SizeField::Square(s) | SizeField::Shortest { shortest_edge: s }) => {
+                (p.crop_height, p.crop_width) = (s, s)
+            }
+            Some(SizeField::Box { height, width }) => {
+                (p.crop_height, p.crop_width) = (height, width)
+            }
             None => {}
         }
         p.mean = config.image_mean.unwrap_or(p.mean);
@@ -97,7 +111,9 @@ impl Preprocessing {
 
     /// As [`Preprocessing::load`], from bytes already read; `path` names them in errors.
     pub fn tensor_from_bytes(&self, bytes: &[u8], path: &Path) -> Result<Vec<f32>> {
-        let crop = self.crop(&decode_rgb8(bytes, path)?).map_err(|e| image_error(path, e))?;
+        let crop = self
+            .crop(&decode_rgb8(bytes, path)?)
+            .map_err(|e| image_error(path, e))?;
         Ok(self.normalise(&crop))
     }
 
@@ -111,7 +127,9 @@ impl Preprocessing {
         let resized = resize_bicubic(rgb, new_width, new_height)?;
         let (crop_w, crop_h) = (self.crop_width, self.crop_height);
         if new_width < crop_w || new_height < crop_h {
-            return Err(format!("resized to {new_width}×{new_height}, smaller than the {crop_w}×{crop_h} crop"));
+            return Err(format!(
+                "resized to {new_width}×{new_height}, smaller than the {crop_w}×{crop_h} crop"
+            ));
         }
         let left = centre_offset(new_width, crop_w);
         let top = centre_offset(new_height, crop_h);
@@ -124,7 +142,8 @@ impl Preprocessing {
         let mut out = vec![0.0f32; 3 * plane];
         for (i, pixel) in crop.pixels().enumerate() {
             for c in 0..3 {
-                out[c * plane + i] = (f32::from(pixel[c]) * self.rescale_factor - self.mean[c]) / self.std[c];
+                out[c * plane + i] =
+                    (f32::from(pixel[c]) * self.rescale_factor - self.mean[c]) / self.std[c];
             }
         }
         out
@@ -132,7 +151,10 @@ impl Preprocessing {
 }
 
 fn image_error(path: &Path, reason: String) -> Error {
-    Error::Image { path: PathBuf::from(path), reason }
+    Error::Image {
+        path: PathBuf::from(path),
+        reason,
+    }
 }
 
 /// Decodes any supported format to 8-bit RGB as Pillow's `convert("RGB")` does: alpha is
@@ -143,31 +165,54 @@ pub fn decode_rgb8(bytes: &[u8], path: &Path) -> Result<RgbImage> {
         .with_guessed_format()
         .map_err(|e| image_error(path, e.to_string()))?;
     if reader.format().is_none() {
-        return Err(image_error(path, "not an image in a supported format (JPEG, PNG, WebP, GIF, BMP, TIFF)".into()));
+        return Err(image_error(
+            path,
+            "not an image in a supported format (JPEG, PNG, WebP, GIF, BMP, TIFF)".into(),
+        ));
     }
-    let decoder = reader.into_decoder().map_err(|e| image_error(path, e.to_string()))?;
+    let decoder = reader
+        .into_decoder()
+        .map_err(|e| image_error(path, e.to_string()))?;
     let (width, height) = decoder.dimensions();
     if u64::from(width) * u64::from(height) > MAX_PIXELS {
-        return Err(image_error(path, format!("declares {width}×{height} pixels, over the limit of {MAX_PIXELS}")));
+        return Err(image_error(
+            path,
+            format!("declares {width}×{height} pixels, over the limit of {MAX_PIXELS}"),
+        ));
     }
-    let image = image::DynamicImage::from_decoder(decoder).map_err(|e| image_error(path, e.to_string()))?;
+    let image =
+        image::DynamicImage::from_decoder(decoder).map_err(|e| image_error(path, e.to_string()))?;
     Ok(image.into_rgb8())
 }
 
 /// torchvision's `Resize(size)` on the shortest side: the long side is `int(size·long/short)`.
 pub fn resized_dimensions(width: u32, height: u32, shortest_edge: u32) -> (u32, u32) {
-    let scale = |long: u32, short: u32| (u64::from(shortest_edge) * u64::from(long) / u64::from(short)) as u32;
-    if width <= height { (shortest_edge, scale(height, width)) } else { (scale(width, height), shortest_edge) }
+    let scale = |long: u32, short: u32| {
+        (u64::from(shortest_edge) * u64::from(long) / u64::from(short)) as u32
+    };
+    if width <= height {
+        (shortest_edge, scale(height, width))
+    } else {
+        (scale(width, height), shortest_edge)
+    }
 }
 
 /// torchvision's `CenterCrop`: `round((size − crop) / 2)` with Python's half-to-even rounding.
 pub fn centre_offset(size: u32, crop: u32) -> u32 {
     let twice = size - crop; // the offset is twice/2, rounded half to even
     let half = twice / 2;
-    if twice % 2 == 1 && half % 2 == 1 { half + 1 } else { half }
+    if twice % 2 == 1 && half % 2 == 1 {
+        half + 1
+    } else {
+        half
+    }
 }
 
-fn resize_bicubic(rgb: &RgbImage, width: u32, height: u32) -> std::result::Result<RgbImage, String> {
+fn resize_bicubic(
+    rgb: &RgbImage,
+    width: u32,
+    height: u32,
+) -> std::result::Result<RgbImage, String> {
     // Pillow resizes horizontally first and rounds to 8 bits between the passes; doing the
     // same keeps overshoot near sharp edges identical to the reference.
     let horizontal = resize_pass(rgb, width, rgb.height())?;
@@ -178,12 +223,17 @@ fn resize_pass(rgb: &RgbImage, width: u32, height: u32) -> std::result::Result<R
     if rgb.dimensions() == (width, height) {
         return Ok(rgb.clone());
     }
-    let src = fr::images::ImageRef::new(rgb.width(), rgb.height(), rgb.as_raw(), fr::PixelType::U8x3)
-        .map_err(|e| e.to_string())?;
+    let src =
+        fr::images::ImageRef::new(rgb.width(), rgb.height(), rgb.as_raw(), fr::PixelType::U8x3)
+            .map_err(|e| e.to_string())?;
     let mut dst = fr::images::Image::new(width, height, fr::PixelType::U8x3);
-    let options = fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::CatmullRom));
-    fr::Resizer::new().resize(&src, &mut dst, &options).map_err(|e| e.to_string())?;
-    RgbImage::from_raw(width, height, dst.into_vec()).ok_or_else(|| "resize produced a wrong buffer size".into())
+    let options =
+        fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::CatmullRom));
+    fr::Resizer::new()
+        .resize(&src, &mut dst, &options)
+        .map_err(|e| e.to_string())?;
+    RgbImage::from_raw(width, height, dst.into_vec())
+        .ok_or_else(|| "resize produced a wrong buffer size".into())
 }
 
 #[cfg(test)]
@@ -211,12 +261,21 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ontosweep-pp-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("preprocessor_config.json");
-        std::fs::write(&path, r#"{"size": 336, "crop_size": 336, "image_mean": [0.5, 0.5, 0.5]}"#).unwrap();
+        std::fs::write(
+            &path,
+            r#"{"size": 336, "crop_size": 336, "image_mean": [0.5, 0.5, 0.5]}"#,
+        )
+        .unwrap();
         let p = Preprocessing::from_config_file(&path).unwrap();
-        assert_eq!((p.shortest_edge, p.crop_height, p.crop_width), (336, 336, 336));
+        assert_eq!(
+            (p.shortest_edge, p.crop_height, p.crop_width),
+            (336, 336, 336)
+        );
         assert_eq!(p.mean, [0.5; 3]);
         std::fs::write(&path, r#"{"resample": 2}"#).unwrap();
-        let err = Preprocessing::from_config_file(&path).unwrap_err().to_string();
+        let err = Preprocessing::from_config_file(&path)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("bicubic"), "{err}");
     }
 }

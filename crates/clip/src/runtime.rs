@@ -32,17 +32,31 @@ impl Runtime {
             return if same_file(&runtime.library, library) {
                 Ok(runtime)
             } else {
-                Err(Error::RuntimeMismatch { loaded: runtime.library.clone(), requested: library.to_path_buf() })
+                Err(Error::RuntimeMismatch {
+                    loaded: runtime.library.clone(),
+                    requested: library.to_path_buf(),
+                })
             };
         }
-        let load_error = |reason: String| Error::RuntimeLoad { path: library.to_path_buf(), reason, expected: EXPECTED_ORT };
+        let load_error = |reason: String| Error::RuntimeLoad {
+            path: library.to_path_buf(),
+            reason,
+            expected: EXPECTED_ORT,
+        };
         if !library.is_file() {
             return Err(load_error("no such file".into()));
         }
         let builder = ort::init_from(library).map_err(|e| load_error(e.to_string()))?;
-        let environment = builder.with_name("ontosweep").build().map_err(|e| load_error(e.to_string()))?;
+        let environment = builder
+            .with_name("ontosweep")
+            .build()
+            .map_err(|e| load_error(e.to_string()))?;
         let version = build_version(ort::info());
-        let runtime = Runtime { library: library.to_path_buf(), version, environment };
+        let runtime = Runtime {
+            library: library.to_path_buf(),
+            version,
+            environment,
+        };
         Ok(RUNTIME.get_or_init(|| runtime))
     }
 
@@ -93,7 +107,9 @@ impl std::str::FromStr for EpChoice {
             "auto" => Ok(Self::Auto),
             "cpu" => Ok(Self::Cpu),
             "cuda" => Ok(Self::Cuda),
-            other => Err(format!("unknown execution provider `{other}`: use auto, cpu or cuda")),
+            other => Err(format!(
+                "unknown execution provider `{other}`: use auto, cpu or cuda"
+            )),
         }
     }
 }
@@ -126,12 +142,19 @@ pub struct SessionOptions {
 const CUDA_HINT: &str = "Run `cargo xtask setup --gpu` to provision the CUDA build of ONNX Runtime, and make the CUDA 13 and cuDNN 9 libraries findable (LD_LIBRARY_PATH: libcudart, libcublas, libcublasLt, libcurand, libcufft, libcudnn*). Or choose `--ep cpu`.";
 
 /// Creates a session for `model` on the provider `options.ep` resolves to.
-pub fn create_session(runtime: &Runtime, model: &Path, options: SessionOptions) -> Result<(Session, Ep)> {
+pub fn create_session(
+    runtime: &Runtime,
+    model: &Path,
+    options: SessionOptions,
+) -> Result<(Session, Ep)> {
     match options.ep {
         EpChoice::Cpu => Ok((commit(cpu_builder(runtime, options)?, model)?, Ep::Cpu)),
         EpChoice::Cuda => {
             let builder = cuda_builder(runtime, options).map_err(Error::ExecutionProvider)?;
-            Ok((commit(builder, model).map_err(|e| cuda_session_error(model, e))?, Ep::Cuda))
+            Ok((
+                commit(builder, model).map_err(|e| cuda_session_error(model, e))?,
+                Ep::Cuda,
+            ))
         }
         EpChoice::Auto => match cuda_builder(runtime, options) {
             Ok(builder) => match commit(builder, model) {
@@ -150,13 +173,21 @@ pub fn create_session(runtime: &Runtime, model: &Path, options: SessionOptions) 
 }
 
 fn cuda_session_error(model: &Path, e: Error) -> Error {
-    Error::ExecutionProvider(format!("--ep cuda: could not create a CUDA session for {}: {e}. {CUDA_HINT}", model.display()))
+    Error::ExecutionProvider(format!(
+        "--ep cuda: could not create a CUDA session for {}: {e}. {CUDA_HINT}",
+        model.display()
+    ))
 }
 
-fn base_builder(runtime: &Runtime, options: SessionOptions) -> std::result::Result<SessionBuilder, String> {
+fn base_builder(
+    runtime: &Runtime,
+    options: SessionOptions,
+) -> std::result::Result<SessionBuilder, String> {
     let builder = Session::builder(&runtime.environment).map_err(|e| e.to_string())?;
     if options.intra_threads > 0 {
-        builder.with_intra_threads(options.intra_threads).map_err(|e| e.to_string())
+        builder
+            .with_intra_threads(options.intra_threads)
+            .map_err(|e| e.to_string())
     } else {
         Ok(builder)
     }
@@ -167,7 +198,10 @@ fn cpu_builder(runtime: &Runtime, options: SessionOptions) -> Result<SessionBuil
 }
 
 /// A session builder with CUDA registered, or why that is impossible.
-fn cuda_builder(runtime: &Runtime, options: SessionOptions) -> std::result::Result<SessionBuilder, String> {
+fn cuda_builder(
+    runtime: &Runtime,
+    options: SessionOptions,
+) -> std::result::Result<SessionBuilder, String> {
     if !runtime.has_cuda() {
         return Err(format!(
             "--ep cuda: the ONNX Runtime at {} has no CUDA execution provider (it is a CPU-only build). {CUDA_HINT}",
@@ -177,7 +211,9 @@ fn cuda_builder(runtime: &Runtime, options: SessionOptions) -> std::result::Resu
     let builder = base_builder(runtime, options)?;
     builder
         .with_execution_providers([ep::CUDA::default().build().error_on_failure()])
-        .map_err(|e| format!("--ep cuda: the CUDA execution provider did not register: {e}. {CUDA_HINT}"))
+        .map_err(|e| {
+            format!("--ep cuda: the CUDA execution provider did not register: {e}. {CUDA_HINT}")
+        })
 }
 
 fn commit(mut builder: SessionBuilder, model: &Path) -> Result<Session> {
@@ -201,6 +237,11 @@ mod tests {
     #[test]
     fn ep_choice_parses_and_rejects() {
         assert_eq!("cuda".parse::<EpChoice>(), Ok(EpChoice::Cuda));
-        assert!("tpu".parse::<EpChoice>().unwrap_err().contains("auto, cpu or cuda"));
+        assert!(
+            "tpu"
+                .parse::<EpChoice>()
+                .unwrap_err()
+                .contains("auto, cpu or cuda")
+        );
     }
 }

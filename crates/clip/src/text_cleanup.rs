@@ -8,9 +8,14 @@
 /// Cleans `text` the way OpenAI's `basic_clean` + `whitespace_clean` do. Lower-casing and
 /// NFC are left to the tokenizer's own normaliser.
 pub fn clean(text: &str) -> String {
-    let unescaped = html_escape::decode_html_entities(&html_escape::decode_html_entities(text)).into_owned();
+    let unescaped =
+        html_escape::decode_html_entities(&html_escape::decode_html_entities(text)).into_owned();
     let repaired = fix_mojibake(&unescaped);
-    let fixed: String = repaired.chars().filter_map(fix_char).flat_map(expand_ligature).collect();
+    let fixed: String = repaired
+        .chars()
+        .filter_map(fix_char)
+        .flat_map(expand_ligature)
+        .collect();
     fixed.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -84,7 +89,11 @@ fn decode_sequence(chars: &[char]) -> Option<(char, usize)> {
         0xF0..=0xF4 => 4,
         _ => return None,
     };
-    let bytes: Vec<u8> = chars.get(..len)?.iter().map(|&c| to_cp1252_byte(c)).collect::<Option<_>>()?;
+    let bytes: Vec<u8> = chars
+        .get(..len)?
+        .iter()
+        .map(|&c| to_cp1252_byte(c))
+        .collect::<Option<_>>()?;
     let decoded = std::str::from_utf8(&bytes).ok()?;
     let mut it = decoded.chars();
     let c = it.next()?;
@@ -94,10 +103,33 @@ fn decode_sequence(chars: &[char]) -> Option<(char, usize)> {
 /// The byte that Windows-1252 (with Latin-1 for its gaps) encodes `c` as.
 fn to_cp1252_byte(c: char) -> Option<u8> {
     const HIGH: [(char, u8); 27] = [
-        ('€', 0x80), ('‚', 0x82), ('ƒ', 0x83), ('„', 0x84), ('…', 0x85), ('†', 0x86), ('‡', 0x87),
-        ('ˆ', 0x88), ('‰', 0x89), ('Š', 0x8A), ('‹', 0x8B), ('Œ', 0x8C), ('Ž', 0x8E), ('‘', 0x91),
-        ('’', 0x92), ('“', 0x93), ('”', 0x94), ('•', 0x95), ('–', 0x96), ('—', 0x97), ('˜', 0x98),
-        ('™', 0x99), ('š', 0x9A), ('›', 0x9B), ('œ', 0x9C), ('ž', 0x9E), ('Ÿ', 0x9F),
+        ('€', 0x80),
+        ('‚', 0x82),
+        ('ƒ', 0x83),
+        ('„', 0x84),
+        ('…', 0x85),
+        ('†', 0x86),
+        ('‡', 0x87),
+        ('ˆ', 0x88),
+        ('‰', 0x89),
+        ('Š', 0x8A),
+        ('‹', 0x8B),
+        ('Œ', 0x8C),
+        ('Ž', 0x8E),
+        ('‘', 0x91),
+        ('’', 0x92),
+        ('“', 0x93),
+        ('”', 0x94),
+        ('•', 0x95),
+        ('–', 0x96),
+        ('—', 0x97),
+        ('˜', 0x98),
+        ('™', 0x99),
+        ('š', 0x9A),
+        ('›', 0x9B),
+        ('œ', 0x9C),
+        ('ž', 0x9E),
+        ('Ÿ', 0x9F),
     ];
     match c as u32 {
         0x80..=0xFF => Some(c as u32 as u8),
@@ -122,9 +154,19 @@ mod tests {
 
     #[test]
     fn leaves_ordinary_text_alone() {
-        for text in ["café au lait", "½ of a flower", "x²", "ellipsis…", "Zürich", "タンポポ"] {
+        for text in [
+            "café au lait",
+            "½ of a flower",
+            "x²",
+            "ellipsis…",
+            "Zürich",
+            "タンポポ",
+        ] {
             assert_eq!(clean(text), text);
         }
-        assert_eq!(clean("  lots   of\twhitespace \n here  "), "lots of whitespace here");
+        assert_eq!(
+            clean("  lots   of\twhitespace \n here  "),
+            "lots of whitespace here"
+        );
     }
 }

@@ -25,13 +25,21 @@ pub struct ClipTokenizer {
 
 impl ClipTokenizer {
     pub fn from_file(path: &Path) -> Result<Self> {
-        let inner = tokenizers::Tokenizer::from_file(path)
-            .map_err(|e| Error::Tokenizer { path: path.to_path_buf(), reason: e.to_string() })?;
-        let end_of_text = inner.token_to_id("<|endoftext|>").ok_or_else(|| Error::Tokenizer {
+        let inner = tokenizers::Tokenizer::from_file(path).map_err(|e| Error::Tokenizer {
             path: path.to_path_buf(),
-            reason: "has no `<|endoftext|>` token; is it a CLIP tokenizer?".into(),
+            reason: e.to_string(),
         })?;
-        Ok(Self { inner, path: path.to_path_buf(), end_of_text: end_of_text.into() })
+        let end_of_text = inner
+            .token_to_id("<|endoftext|>")
+            .ok_or_else(|| Error::Tokenizer {
+                path: path.to_path_buf(),
+                reason: "has no `<|endoftext|>` token; is it a CLIP tokenizer?".into(),
+            })?;
+        Ok(Self {
+            inner,
+            path: path.to_path_buf(),
+            end_of_text: end_of_text.into(),
+        })
     }
 
     pub fn encode(&self, text: &str) -> Result<Tokens> {
@@ -39,7 +47,10 @@ impl ClipTokenizer {
         let encoding = self
             .inner
             .encode(cleaned, true)
-            .map_err(|e| Error::Tokenizer { path: self.path.clone(), reason: e.to_string() })?;
+            .map_err(|e| Error::Tokenizer {
+                path: self.path.clone(),
+                reason: e.to_string(),
+            })?;
         let mut ids: Vec<i64> = encoding.get_ids().iter().map(|&id| id.into()).collect();
         let truncated = ids.len() > CONTEXT_LENGTH;
         if truncated {

@@ -3,7 +3,9 @@
 mod common;
 
 use common::{cosine, golden, runtime, tiny_model};
-use ontosweep_clip::{ClipTokenizer, ImageEncoder, IoNames, Preprocessing, SessionOptions, TextEncoder, Tokens};
+use ontosweep_clip::{
+    ClipTokenizer, ImageEncoder, IoNames, Preprocessing, SessionOptions, TextEncoder, Tokens,
+};
 use serde_json::Value;
 
 fn json(path: &str) -> Value {
@@ -17,20 +19,35 @@ fn token_ids_equal_the_reference_for_every_golden_prompt() {
     let mut mismatches = Vec::new();
     for case in cases.as_array().unwrap() {
         let text = case["text"].as_str().unwrap();
-        let expected: Vec<i64> = case["openai_ids"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+        let expected: Vec<i64> = case["openai_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect();
         let tokens = tokenizer.encode(text).unwrap();
         if tokens.ids != expected || tokens.truncated != case["truncated"].as_bool().unwrap() {
-            mismatches.push(format!("{text:?}: got {:?}, expected {expected:?}", tokens.ids));
+            mismatches.push(format!(
+                "{text:?}: got {:?}, expected {expected:?}",
+                tokens.ids
+            ));
         }
     }
     assert_eq!(cases.as_array().unwrap().len(), 61);
-    assert!(mismatches.is_empty(), "{} prompts differ:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} prompts differ:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }
 
 #[test]
 fn long_prompts_are_truncated_with_the_end_token_last() {
     let tokenizer = ClipTokenizer::from_file(&tiny_model().tokenizer()).unwrap();
-    let tokens = tokenizer.encode(&"a photo of a dandelion ".repeat(30)).unwrap();
+    let tokens = tokenizer
+        .encode(&"a photo of a dandelion ".repeat(30))
+        .unwrap();
     assert!(tokens.truncated);
     assert_eq!(tokens.ids.len(), 77);
     assert_eq!(tokens.ids[0], 49406);
@@ -39,7 +56,9 @@ fn long_prompts_are_truncated_with_the_end_token_last() {
 }
 
 fn read_crop_png(name: &str) -> image::RgbImage {
-    image::open(golden(&format!("preprocess/{name}"))).unwrap().into_rgb8()
+    image::open(golden(&format!("preprocess/{name}")))
+        .unwrap()
+        .into_rgb8()
 }
 
 #[test]
@@ -51,7 +70,11 @@ fn preprocessing_matches_the_reference_crops() {
         let file = case["file"].as_str().unwrap();
         let ours = p.load(&golden(&format!("preprocess/{file}"))).unwrap();
         let reference = p.normalise(&read_crop_png(case["expected_crop"].as_str().unwrap()));
-        let diffs: Vec<f64> = ours.iter().zip(&reference).map(|(a, b)| f64::from((a - b).abs())).collect();
+        let diffs: Vec<f64> = ours
+            .iter()
+            .zip(&reference)
+            .map(|(a, b)| f64::from((a - b).abs()))
+            .collect();
         let mean = diffs.iter().sum::<f64>() / diffs.len() as f64;
         let max = diffs.iter().cloned().fold(0.0, f64::max);
         if mean > 0.01 || max > 0.15 {
@@ -59,17 +82,30 @@ fn preprocessing_matches_the_reference_crops() {
         }
     }
     assert_eq!(cases.as_array().unwrap().len(), 16);
-    assert!(report.is_empty(), "outside tolerance:\n{}", report.join("\n"));
+    assert!(
+        report.is_empty(),
+        "outside tolerance:\n{}",
+        report.join("\n")
+    );
 }
 
 #[test]
 fn text_embeddings_match_pytorch() {
     let model = tiny_model();
-    let mut encoder = TextEncoder::new(runtime(), &model, &IoNames::default(), SessionOptions::default()).unwrap();
+    let mut encoder = TextEncoder::new(
+        runtime(),
+        &model,
+        &IoNames::default(),
+        SessionOptions::default(),
+    )
+    .unwrap();
     let tokenizer = ClipTokenizer::from_file(&model.tokenizer()).unwrap();
     let cases = json("embeddings/clip-tiny-random.json");
     let texts = cases["texts"].as_array().unwrap();
-    let tokens: Vec<Tokens> = texts.iter().map(|t| tokenizer.encode(t["text"].as_str().unwrap()).unwrap()).collect();
+    let tokens: Vec<Tokens> = texts
+        .iter()
+        .map(|t| tokenizer.encode(t["text"].as_str().unwrap()).unwrap())
+        .collect();
     // Mixed lengths in one batch: trimming to the longest prompt must not change anything.
     let embeddings = encoder.encode(&tokens, 16).unwrap();
     for (case, ours) in texts.iter().zip(&embeddings) {
@@ -83,13 +119,24 @@ fn text_embeddings_match_pytorch() {
 #[test]
 fn image_embeddings_match_pytorch() {
     let model = tiny_model();
-    let mut encoder = ImageEncoder::new(runtime(), &model, &IoNames::default(), SessionOptions::default()).unwrap();
+    let mut encoder = ImageEncoder::new(
+        runtime(),
+        &model,
+        &IoNames::default(),
+        SessionOptions::default(),
+    )
+    .unwrap();
     let cases = json("embeddings/clip-tiny-random.json");
     let images = cases["images"].as_array().unwrap();
     let mut batch = Vec::new();
     for case in images {
         let file = case["file"].as_str().unwrap();
-        batch.extend(encoder.preprocessing().load(&golden(&format!("preprocess/{file}"))).unwrap());
+        batch.extend(
+            encoder
+                .preprocessing()
+                .load(&golden(&format!("preprocess/{file}")))
+                .unwrap(),
+        );
     }
     let embeddings = encoder.encode_batch(batch).unwrap();
     for (case, ours) in images.iter().zip(&embeddings) {

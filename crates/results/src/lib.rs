@@ -1,1 +1,162 @@
+//! The typed results of a sweep. The sweep crate produces them; the report crate reads
+//! nothing else. Plain data with serde, no behaviour beyond small conveniences, so both
+//! sides can evolve independently and `run.json` stays a faithful dump.
 
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SweepResults {
+    pub experiment: String,
+    /// Class names in label order; every index below refers to this list.
+    pub classes: Vec<String>,
+    pub baseline: String,
+    /// The images that were scored, in a fixed order (sorted by path).
+    pub images: Vec<ImageRecord>,
+    pub skipped: Vec<SkippedFile>,
+    pub models: Vec<ModelResults>,
+    pub run: RunMetadata,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ImageRecord {
+    /// As the user would find it: relative to the dataset root.
+    pub path: String,
+    /// Absolute path, for thumbnails.
+    pub source: String,
+    pub label: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SkippedFile {
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ModelResults {
+    pub model: String,
+    pub logit_scale: f32,
+    pub ontologies: Vec<OntologyResults>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OntologyResults {
+    pub ontology: String,
+    /// The prompts each class was encoded with (templates already applied).
+    pub prompts: BTreeMap<String, Vec<String>>,
+    /// Predicted class per image, same order as `SweepResults::images`.
+    pub predictions: Vec<usize>,
+    /// Softmax probabilities per image and class.
+    pub probabilities: Vec<Vec<f32>>,
+    pub metrics: Metrics,
+    /// Absent for the baseline itself.
+    pub vs_baseline: Option<Comparison>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Metrics {
+    pub n: usize,
+    pub correct: usize,
+    pub accuracy: f64,
+    /// Wilson score 95% interval.
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// Mean per-class recall.
+    pub balanced_accuracy: f64,
+    pub macro_f1: f64,
+    /// Expected calibration error (15 equal-width confidence bins).
+    pub ece: f64,
+    /// top_k[k - 1]: share of images whose class is among the k highest scores, k < classes.
+    pub top_k: Vec<f64>,
+    pub per_class: Vec<ClassMetrics>,
+    /// confusion[true][predicted].
+    pub confusion: Vec<Vec<usize>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ClassMetrics {
+    pub class: String,
+    pub support: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+}
+
+/// An ontology against the baseline, on the same images.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Comparison {
+    /// accuracy − baseline accuracy.
+    pub delta: f64,
+    /// Paired bootstrap 95% interval of `delta`.
+    pub delta_ci_low: f64,
+    pub delta_ci_high: f64,
+    /// Images right here and wrong in the baseline, and the reverse.
+    pub gained: usize,
+    pub lost: usize,
+    /// Exact McNemar test (two-sided binomial on the discordant pairs).
+    pub mcnemar_p: f64,
+    /// Holm-corrected over this model's ontologies.
+    pub mcnemar_p_holm: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct RunMetadata {
+    pub tool_version: String,
+    pub started_at_unix: u64,
+    pub experiment_file: String,
+    pub dataset_root: String,
+    pub onnxruntime: RuntimeInfo,
+    pub batch_size: usize,
+    pub bootstrap_resamples: usize,
+    pub bootstrap_seed: u64,
+    pub models: Vec<ModelRunInfo>,
+    pub images_found: usize,
+    pub images_scored: usize,
+    pub images_skipped: usize,
+    pub timings: Timings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct RuntimeInfo {
+    pub version: String,
+    pub library: String,
+    pub intra_op_threads: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct ModelRunInfo {
+    pub id: String,
+    pub directory: String,
+    pub vision_sha256: String,
+    pub text_sha256: String,
+    /// The execution provider each tower actually ran on.
+    pub vision_ep: String,
+    pub text_ep: String,
+    pub images_encoded: usize,
+    pub images_from_cache: usize,
+    pub prompts_encoded: usize,
+    pub prompts_from_cache: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Timings {
+    pub total_seconds: f64,
+    pub scan_seconds: f64,
+    /// Decode + preprocess + encode of the images that were not cached.
+    pub image_encode_seconds: f64,
+    pub images_encoded: usize,
+    pub text_encode_seconds: f64,
+    pub scoring_seconds: f64,
+}
+
+impl SweepResults {
+    /// The baseline ontology's results for a model.
+    pub fn baseline_of<'a>(&self, model: &'a ModelResults) -> Option<&'a OntologyResults> {
+        model
+            .ontologies
+            .iter()
+            .find(|o| o.ontology == self.baseline)
+    }
+}

@@ -1,0 +1,120 @@
+//! `sweep`: run an experiment and write its report.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use ontosweep_clip::EpChoice;
+use ontosweep_sweep::{Experiment, SweepOptions};
+
+#[derive(Args)]
+pub struct SweepArgs {
+    /// The experiment file (YAML).
+    file: PathBuf,
+    /// Where the dataset lives (replaces `dataset.root`).
+    #[arg(long)]
+    data_root: Option<PathBuf>,
+    /// Use this model directory in place of the file's `models`.
+    #[arg(long)]
+    model_dir: Option<PathBuf>,
+    /// Where `<id>.yaml` model descriptions are [default: <project>/models].
+    #[arg(long)]
+    models_dir: Option<PathBuf>,
+    /// Report folder [default: <project>/reports/<experiment name>].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Execution provider: auto, cpu or cuda.
+    #[arg(long, default_value = "auto")]
+    ep: EpChoice,
+    /// Images per encoder call.
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    /// Embedding cache folder [default: <project>/.cache/embeddings].
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+    /// Encode everything afresh and store nothing.
+    #[arg(long, conflicts_with = "cache_dir")]
+    no_cache: bool,
+    /// ONNX Runtime intra-op threads [default: one per core].
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+}
+
+/// The project folder: `ONTOSWEEP_HOME` (set by `cargo xtask`), else the current folder.
+fn project_root() -> PathBuf {
+    std::env::var_os("ONTOSWEEP_HOME").map_or_else(|| PathBuf::from("."), PathBuf::from)
+}
+
+pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
+    let experiment = Experiment::load(&args.file)?;
+    let root = project_root();
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| root.join("reports").join(&experiment.name));
+    let options = SweepOptions {
+        data_root: args.data_root,
+        model_dir: args.model_dir,
+        models_dir: args.models_dir.unwrap_or_else(|| root.join("models")),
+        ep: args.ep,
+        batch_size: args.batch.max(1),
+        cache_dir: if args.no_cache {
+            None
+        } else {
+            Some(
+                args.cache_dir
+                    .unwrap_or_else(|| root.join(".cache/embeddings")),
+            )
+        },
+        intra_threads: args.threads,
+    };
+    // Validate the dataset against the ontologies before loading any model.
+    ontosweep_sweep::load_dataset(&experiment, options.data_root.as_deref())?;
+    let runtime = crate::runtime()?;
+    let progress = crate::progress::Bars::default();
+    let outcome = ontosweep_sweep::run(&experiment, runtime, &options, &progress)?;
+    for warning in &outcome.warnings {
+        eprintln!("{warning}");
+    }
+    let results = &outcome.results;
+    for model in &results.run.models {
+        eprintln!(
+            "{}: vision on {}, text on {}; {} images encoded, {} from cache",
+            model.id, model.vision_ep, model.text_ep, model.images_encoded, model.images_from_cache
+        );
+    }
+    if !results.skipped.is_empty() {
+        eprintln!(
+            "{} files skipped (listed in skipped.csv)",
+            results.skipped.len()
+        );
+    }
+    let files = ontosweep_report::write_report(results, &out)
+        .with_context(|| format!("writing the report to {}", out.display()))?;
+    if args.out.is_none() {
+        copy_headline_chart(
+            &out,
+            &root
+                .join("reports")
+                .join(format!("{}.svg", experiment.name)),
+        )?;
+    }
+    println!("{}", crate::table::render(results));
+    println!(
+        "\nreport: {} ({} files)",
+        out.join("index.html").display(),
+        files.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `reports/<name>.svg`, so the reports folder shows one chart per experiment.
+fn copy_headline_chart(report: &Path, target: &Path) -> anyhow::Result<()> {
+    let chart = report.join(ontosweep_report::HEADLINE_CHART);
+    let temp = target.with_extension("svg.tmp");
+    std::fs::copy(&chart, &temp)
+        .and_then(|_| std::fs::rename(&temp, target))
+        .with_context(|| format!("copying {} to {}", chart.display(), target.display()))?;
+    Ok(())
+}

@@ -1,0 +1,191 @@
+//! The CSV files and `run.json`.
+
+use std::path::{Path, PathBuf};
+
+use ontosweep_results::SweepResults;
+use serde::Serialize;
+
+use crate::names::file_stem;
+use crate::{ReportError, io_error};
+
+pub fn write_all(results: &SweepResults, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    let mut files = vec![
+        summary(results, dir)?,
+        per_class(results, dir)?,
+        predictions(results, dir)?,
+        skipped(results, dir)?,
+    ];
+    files.extend(confusions(results, dir)?);
+    let run = dir.join("run.json");
+    let json = serde_json::to_string_pretty(&results.run).expect("metadata serialises");
+    std::fs::write(&run, json + "\n").map_err(io_error(&run))?;
+    files.push(PathBuf::from("run.json"));
+    Ok(files)
+}
+
+fn csv_file(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut csv::Writer<std::fs::File>) -> csv::Result<()>,
+) -> Result<PathBuf, ReportError> {
+    let path = dir.join(name);
+    let csv_error = |source| ReportError::Csv {
+        path: path.clone(),
+        source,
+    };
+    let mut writer = csv::Writer::from_path(&path).map_err(csv_error)?;
+    write(&mut writer).map_err(csv_error)?;
+    writer.flush().map_err(io_error(&path))?;
+    Ok(PathBuf::from(name))
+}
+
+#[derive(Serialize)]
+struct SummaryRow<'a> {
+    model: &'a str,
+    ontology: &'a str,
+    n: usize,
+    correct: usize,
+    accuracy: f64,
+    ci_low: f64,
+    ci_high: f64,
+    balanced_accuracy: f64,
+    macro_f1: f64,
+    ece: f64,
+    delta_vs_baseline: Option<f64>,
+    delta_ci_low: Option<f64>,
+    delta_ci_high: Option<f64>,
+    mcnemar_p: Option<f64>,
+    mcnemar_p_holm: Option<f64>,
+    gained: Option<usize>,
+    lost: Option<usize>,
+    is_baseline: bool,
+}
+
+fn summary(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError> {
+    csv_file(dir, "summary.csv", |w| {
+        for model in &results.models {
+            for o in &model.ontologies {
+                let m = &o.metrics;
+                let c = o.vs_baseline.as_ref();
+                w.serialize(SummaryRow {
+                    model: &model.model,
+                    ontology: &o.ontology,
+                    n: m.n,
+                    correct: m.correct,
+                    accuracy: m.accuracy,
+                    ci_low: m.ci_low,
+                    ci_high: m.ci_high,
+                    balanced_accuracy: m.balanced_accuracy,
+                    macro_f1: m.macro_f1,
+                    ece: m.ece,
+                    delta_vs_baseline: c.map(|c| c.delta),
+                    delta_ci_low: c.map(|c| c.delta_ci_low),
+                    delta_ci_high: c.map(|c| c.delta_ci_high),
+                    mcnemar_p: c.map(|c| c.mcnemar_p),
+                    mcnemar_p_holm: c.map(|c| c.mcnemar_p_holm),
+                    gained: c.map(|c| c.gained),
+                    lost: c.map(|c| c.lost),
+                    is_baseline: o.ontology == results.baseline,
+                })?;
+            }
+        }
+        Ok(())
+    })
+}
+
+fn per_class(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError> {
+    csv_file(dir, "per_class.csv", |w| {
+        w.write_record([
+            "model",
+            "ontology",
+            "class",
+            "support",
+            "precision",
+            "recall",
+            "f1",
+        ])?;
+        for model in &results.models {
+            for o in &model.ontologies {
+                for c in &o.metrics.per_class {
+                    w.write_record([
+                        model.model.as_str(),
+                        &o.ontology,
+                        &c.class,
+                        &c.support.to_string(),
+                        &c.precision.to_string(),
+                        &c.recall.to_string(),
+                        &c.f1.to_string(),
+                    ])?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+fn predictions(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError> {
+    csv_file(dir, "predictions.csv", |w| {
+        let mut header: Vec<String> =
+            ["model", "ontology", "path", "true_class", "predicted_class"]
+                .map(String::from)
+                .to_vec();
+        header.extend(results.classes.iter().map(|c| format!("score:{c}")));
+        w.write_record(&header)?;
+        for model in &results.models {
+            for o in &model.ontologies {
+                for ((image, &predicted), probabilities) in results
+                    .images
+                    .iter()
+                    .zip(&o.predictions)
+                    .zip(&o.probabilities)
+                {
+                    let mut row = vec![
+                        model.model.clone(),
+                        o.ontology.clone(),
+                        image.path.clone(),
+                        results.classes[image.label].clone(),
+                        results.classes[predicted].clone(),
+                    ];
+                    row.extend(probabilities.iter().map(|p| p.to_string()));
+                    w.write_record(&row)?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+fn skipped(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError> {
+    csv_file(dir, "skipped.csv", |w| {
+        w.write_record(["path", "reason"])?;
+        for s in &results.skipped {
+            w.write_record([&s.path, &s.reason])?;
+        }
+        Ok(())
+    })
+}
+
+fn confusions(results: &SweepResults, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    let mut files = Vec::new();
+    for model in &results.models {
+        for o in &model.ontologies {
+            let name = format!(
+                "confusion_{}_{}.csv",
+                file_stem(&model.model),
+                file_stem(&o.ontology)
+            );
+            files.push(csv_file(dir, &name, |w| {
+                let mut header = vec!["true \\ predicted".to_string()];
+                header.extend(results.classes.iter().cloned());
+                w.write_record(&header)?;
+                for (class, row) in results.classes.iter().zip(&o.metrics.confusion) {
+                    let mut record = vec![class.clone()];
+                    record.extend(row.iter().map(ToString::to_string));
+                    w.write_record(&record)?;
+                }
+                Ok(())
+            })?);
+        }
+    }
+    Ok(files)
+}

@@ -1,0 +1,402 @@
+//! The experiment file: parsing and the validation that needs no dataset or model.
+//! Every problem is reported with the file, line and column, and what to do about it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::locate::{Position, locate};
+
+/// A problem in an experiment file, located.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    pub file: PathBuf,
+    pub position: Option<Position>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.position {
+            Some(p) => write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file.display(),
+                p.line,
+                p.column,
+                self.message
+            ),
+            None => write!(f, "{}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+/// Every problem found, so that one edit fixes them all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigErrors(pub Vec<Diagnostic>);
+
+impl std::fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// A parsed experiment, with paths resolved against the file's folder.
+#[derive(Debug, Clone)]
+pub struct Experiment {
+    pub file: PathBuf,
+    pub source: String,
+    pub name: String,
+    pub dataset: DatasetSpec,
+    pub models: Vec<ModelRef>,
+    pub baseline: String,
+    /// In file order.
+    pub ontologies: Vec<Ontology>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetSpec {
+    /// A folder with one sub-folder per class.
+    pub root: Option<PathBuf>,
+    /// Or a CSV file with `path,label` rows (paths relative to the CSV's folder).
+    pub manifest: Option<PathBuf>,
+    /// A subset of classes, in this order; all folders (sorted) when absent.
+    pub classes: Option<Vec<String>>,
+    /// A known archive to fetch when the folder is missing.
+    pub download: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelRef {
+    /// `models/<id>.yaml`.
+    Id(String),
+    /// A model directory.
+    Path(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ontology {
+    pub name: String,
+    /// Applied to every class (through `names` when given).
+    pub templates: Vec<String>,
+    /// Per class: extra prompts written out.
+    pub prompts: BTreeMap<String, Vec<String>>,
+    /// Per class: the words templates use instead of the folder name.
+    pub names: BTreeMap<String, String>,
+}
+
+impl Ontology {
+    /// The prompts for `class`: templates applied to its name, then its own prompts.
+    pub fn prompts_for(&self, class: &str) -> Vec<String> {
+        let word = self.names.get(class).map_or(class, String::as_str);
+        let mut prompts: Vec<String> = self
+            .templates
+            .iter()
+            .map(|t| t.replace("{}", word))
+            .collect();
+        prompts.extend(self.prompts.get(class).into_iter().flatten().cloned());
+        prompts
+    }
+
+    /// The classes this ontology names explicitly.
+    pub fn mentioned_classes(&self) -> impl Iterator<Item = &String> {
+        self.prompts.keys().chain(self.names.keys())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExperiment {
+    name: String,
+    dataset: RawDataset,
+    models: Vec<RawModel>,
+    baseline: Option<String>,
+    ontologies: yaml_serde::Mapping,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDataset {
+    root: Option<PathBuf>,
+    manifest: Option<PathBuf>,
+    classes: Option<Vec<String>>,
+    download: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawModel {
+    Id(String),
+    Path { path: PathBuf },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOntology {
+    #[serde(default)]
+    templates: Vec<String>,
+    #[serde(default)]
+    prompts: BTreeMap<String, OneOrMany>,
+    #[serde(default)]
+    names: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// Known dataset archives, by the name `dataset.download` uses.
+pub const KNOWN_DOWNLOADS: &[&str] = &["tensorflow-flowers"];
+
+impl Experiment {
+    pub fn load(file: &Path) -> Result<Self, ConfigErrors> {
+        let source = std::fs::read_to_string(file).map_err(|e| {
+            ConfigErrors(vec![Diagnostic {
+                file: file.to_path_buf(),
+                position: None,
+                message: format!("cannot read the experiment file: {e}"),
+            }])
+        })?;
+        Self::parse(file, &source)
+    }
+
+    pub fn parse(file: &Path, source: &str) -> Result<Self, ConfigErrors> {
+        let diagnostic = |position, message: String| Diagnostic {
+            file: file.to_path_buf(),
+            position,
+            message,
+        };
+        let raw: RawExperiment = yaml_serde::from_str(source).map_err(|e| {
+            let position = e.location().map(|l| Position {
+                line: l.line(),
+                column: l.column(),
+            });
+            let mut message = e.to_string();
+            // The location is printed by Diagnostic; drop the parser's own copy of it.
+            if let Some(at) = message.find(" at line ") {
+                message.truncate(at);
+            }
+            ConfigErrors(vec![diagnostic(
+                position,
+                format!("{message}. See README.md, \"Experiment files\", for the fields"),
+            )])
+        })?;
+        let at = |path: &[&str], needle: Option<&str>| locate(source, path, needle);
+        let mut errors = Vec::new();
+        let folder = file.parent().unwrap_or(Path::new("."));
+
+        if raw.name.trim().is_empty() || raw.name.contains(['/', '\\']) {
+            errors.push(diagnostic(
+                at(&["name"], None),
+                "`name` must be non-empty and contain no `/`: it names the report folder".into(),
+            ));
+        }
+        let dataset = DatasetSpec {
+            root: raw.dataset.root.map(|p| folder.join(p)),
+            manifest: raw.dataset.manifest.map(|p| folder.join(p)),
+            classes: raw.dataset.classes,
+            download: raw.dataset.download,
+        };
+        if dataset.root.is_some() == dataset.manifest.is_some() {
+            errors.push(diagnostic(at(&["dataset"], None), "give exactly one of `dataset.root` (a folder per class) or `dataset.manifest` (a CSV of path,label)".into()));
+        }
+        if let Some(download) = &dataset.download
+            && !KNOWN_DOWNLOADS.contains(&download.as_str())
+        {
+            errors.push(diagnostic(
+                at(&["dataset", "download"], None),
+                format!(
+                    "unknown download `{download}`; known: {}",
+                    KNOWN_DOWNLOADS.join(", ")
+                ),
+            ));
+        }
+        if let Some(classes) = &dataset.classes {
+            for duplicate in duplicates(classes) {
+                errors.push(diagnostic(
+                    at(&["dataset", "classes"], Some(duplicate)),
+                    format!("class `{duplicate}` is listed twice"),
+                ));
+            }
+        }
+        if raw.models.is_empty() {
+            errors.push(diagnostic(
+                at(&["models"], None),
+                "`models` is empty: list at least one model id (models/<id>.yaml) or `path: DIR`"
+                    .into(),
+            ));
+        }
+        let models: Vec<ModelRef> = raw
+            .models
+            .into_iter()
+            .map(|m| match m {
+                RawModel::Id(id) => ModelRef::Id(id),
+                RawModel::Path { path } => ModelRef::Path(folder.join(path)),
+            })
+            .collect();
+
+        let mut ontologies = Vec::new();
+        for (key, value) in raw.ontologies {
+            let Some(name) = key.as_str().map(str::to_string) else {
+                errors.push(diagnostic(
+                    at(&["ontologies"], None),
+                    format!("ontology names must be strings, found {key:?}"),
+                ));
+                continue;
+            };
+            let here = |needle: Option<&str>| at(&["ontologies", &name], needle);
+            let parsed: RawOntology = match yaml_serde::from_value(value) {
+                Ok(parsed) => parsed,
+                Err(e) => {
+                    errors.push(diagnostic(here(None), format!("ontology `{name}`: {e}. An ontology has `templates:` (a list with `{{}}` for the class) and/or `prompts:` (class: prompt or list of prompts)")));
+                    continue;
+                }
+            };
+            for template in &parsed.templates {
+                if !template.contains("{}") {
+                    errors.push(diagnostic(
+                        at(&["ontologies", &name, "templates"], Some(template)),
+                        format!("template {template:?} has no `{{}}`: write where the class name goes, e.g. \"a photo of a {{}}.\", or move it to `prompts:`"),
+                    ));
+                }
+            }
+            let prompts: BTreeMap<String, Vec<String>> = parsed
+                .prompts
+                .into_iter()
+                .map(|(class, p)| {
+                    (
+                        class,
+                        match p {
+                            OneOrMany::One(s) => vec![s],
+                            OneOrMany::Many(v) => v,
+                        },
+                    )
+                })
+                .collect();
+            for (class, list) in &prompts {
+                if list.iter().all(|p| p.trim().is_empty()) && parsed.templates.is_empty() {
+                    errors.push(diagnostic(
+                        at(&["ontologies", &name, "prompts", class], None),
+                        format!("ontology `{name}`: class `{class}` has no prompt text"),
+                    ));
+                }
+            }
+            if parsed.templates.is_empty() && prompts.is_empty() {
+                errors.push(diagnostic(
+                    here(None),
+                    format!("ontology `{name}` has neither `templates` nor `prompts`"),
+                ));
+            }
+            ontologies.push(Ontology {
+                name,
+                templates: parsed.templates,
+                prompts,
+                names: parsed.names,
+            });
+        }
+        if ontologies.is_empty() && errors.is_empty() {
+            errors.push(diagnostic(
+                at(&["ontologies"], None),
+                "`ontologies` is empty: define at least one".into(),
+            ));
+        }
+        let baseline = match raw.baseline {
+            Some(b) if ontologies.iter().any(|o| o.name == b) => b,
+            Some(b) => {
+                let known: Vec<&str> = ontologies.iter().map(|o| o.name.as_str()).collect();
+                errors.push(diagnostic(
+                    at(&["baseline"], None),
+                    format!(
+                        "baseline `{b}` is not an ontology here; choose one of: {}",
+                        known.join(", ")
+                    ),
+                ));
+                b
+            }
+            None => ontologies
+                .first()
+                .map(|o| o.name.clone())
+                .unwrap_or_default(),
+        };
+        if !errors.is_empty() {
+            return Err(ConfigErrors(errors));
+        }
+        Ok(Experiment {
+            file: file.to_path_buf(),
+            source: source.to_string(),
+            name: raw.name,
+            dataset,
+            models,
+            baseline,
+            ontologies,
+        })
+    }
+
+    /// Checks the ontologies against the dataset's classes: every class needs prompts, and
+    /// no ontology may name a class the dataset lacks (keyed by name, never by position).
+    pub fn check_classes(&self, classes: &[String]) -> Result<(), ConfigErrors> {
+        let mut errors = Vec::new();
+        for ontology in &self.ontologies {
+            for class in ontology.mentioned_classes() {
+                if !classes.contains(class) {
+                    let section = if ontology.prompts.contains_key(class) {
+                        "prompts"
+                    } else {
+                        "names"
+                    };
+                    errors.push(self.diagnostic(
+                        &["ontologies", &ontology.name, section, class],
+                        format!("ontology `{}` names class `{class}`, which the dataset does not have (classes: {}); fix the spelling or remove it", ontology.name, classes.join(", ")),
+                    ));
+                }
+            }
+            for class in classes {
+                if ontology.prompts_for(class).is_empty() {
+                    errors.push(self.diagnostic(
+                        &["ontologies", &ontology.name],
+                        format!("ontology `{}` has no prompt for class `{class}`: add `prompts: {{{class}: ...}}` or a template", ontology.name),
+                    ));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigErrors(errors))
+        }
+    }
+
+    /// A diagnostic located at a key path of this file.
+    pub fn diagnostic(&self, path: &[&str], message: String) -> Diagnostic {
+        Diagnostic {
+            file: self.file.clone(),
+            position: locate(&self.source, path, None),
+            message,
+        }
+    }
+
+    /// As [`Experiment::diagnostic`], at the line inside `path` that contains `needle`.
+    pub fn diagnostic_at(&self, path: &[&str], needle: &str, message: String) -> Diagnostic {
+        Diagnostic {
+            file: self.file.clone(),
+            position: locate(&self.source, path, Some(needle)),
+            message,
+        }
+    }
+}
+
+fn duplicates(items: &[String]) -> Vec<&str> {
+    let mut seen = std::collections::BTreeSet::new();
+    items
+        .iter()
+        .filter(|i| !seen.insert(i.as_str()))
+        .map(String::as_str)
+        .collect()
+}

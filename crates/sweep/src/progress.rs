@@ -1,0 +1,18 @@
+//! How the sweep reports progress, without knowing how it is shown.
+
+pub trait Progress: Sync {
+    fn start(&self, stage: &str, total: usize);
+    fn advance(&self, done: usize);
+    fn finish(&self);
+    fn warn(&self, message: &str);
+}
+
+/// Reports nothing (tests, library use).
+pub struct Silent;
+
+impl Progress for Silent {
+    fn start(&self, _: &str, _: usize) {}
+    fn advance(&self, _: usize) {}
+    fn finish(&self) {}
+    fn warn(&self, _: &str) {}
+}

@@ -1,0 +1,428 @@
+//! One sweep, start to finish: dataset → embeddings (cached) → scores → metrics → results.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use ontosweep_clip::{
+    ClipTokenizer, EpChoice, ImageEncoder, Runtime, SessionOptions, TextEncoder, Tokens,
+};
+use ontosweep_results::{
+    Comparison, ImageRecord, ModelResults, ModelRunInfo, OntologyResults, RunMetadata, RuntimeInfo,
+    SkippedFile, SweepResults,
+};
+
+use crate::cache::{EmbeddingCache, namespace};
+use crate::config::{ConfigErrors, Experiment};
+use crate::dataset::{self, Dataset};
+use crate::encode::{ImageOutcome, content_keys, embed_images};
+use crate::models::{ResolvedModel, resolve};
+use crate::progress::Progress;
+use crate::stats::{
+    BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, holm, mcnemar_exact, paired_bootstrap_interval,
+};
+use crate::{metrics, score};
+
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    /// Replaces `dataset.root`.
+    pub data_root: Option<PathBuf>,
+    /// Replaces the file's `models`.
+    pub model_dir: Option<PathBuf>,
+    /// Where `models/<id>.yaml` files are.
+    pub models_dir: PathBuf,
+    pub ep: EpChoice,
+    pub batch_size: usize,
+    /// `None` turns the embedding cache off.
+    pub cache_dir: Option<PathBuf>,
+    /// ONNX Runtime intra-op threads (0: one per core).
+    pub intra_threads: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error("{0}")]
+    Config(#[from] ConfigErrors),
+    #[error("{0}")]
+    Dataset(String),
+    #[error("{0}")]
+    Model(String),
+    #[error(transparent)]
+    Clip(#[from] ontosweep_clip::Error),
+}
+
+/// The results, and warnings the user should read (truncated prompts, cache trouble).
+pub struct SweepOutcome {
+    pub results: SweepResults,
+    pub warnings: Vec<String>,
+}
+
+pub fn load_dataset(
+    experiment: &Experiment,
+    data_root: Option<&Path>,
+) -> Result<Dataset, SweepError> {
+    let spec = &experiment.dataset;
+    let dataset = match (data_root, &spec.root, &spec.manifest) {
+        (Some(root), _, _) => dataset::scan_folder(root, spec.classes.as_deref()),
+        (None, Some(root), _) => dataset::scan_folder(root, spec.classes.as_deref()),
+        (None, None, Some(manifest)) => dataset::read_manifest(manifest, spec.classes.as_deref()),
+        (None, None, None) => unreachable!("validated: a dataset has a root or a manifest"),
+    }
+    .map_err(|e| SweepError::Dataset(format!("{}: {e}", experiment.file.display())))?;
+    experiment.check_classes(&dataset.classes)?;
+    Ok(dataset)
+}
+
+pub fn run(
+    experiment: &Experiment,
+    runtime: &Runtime,
+    options: &SweepOptions,
+    progress: &dyn Progress,
+) -> Result<SweepOutcome, SweepError> {
+    let started = Instant::now();
+    let started_at_unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let dataset = load_dataset(experiment, options.data_root.as_deref())?;
+    let models = resolve(
+        experiment,
+        &options.models_dir,
+        options.model_dir.as_deref(),
+    )
+    .map_err(SweepError::Model)?;
+    let cache = match &options.cache_dir {
+        Some(dir) => Some(EmbeddingCache::open(dir).map_err(|e| {
+            SweepError::Dataset(format!(
+                "cannot use the embedding cache at {}: {e}; pass --cache-dir DIR or --no-cache",
+                dir.display()
+            ))
+        })?),
+        None => None,
+    };
+    let mut warnings = Vec::new();
+    let session_options = SessionOptions {
+        ep: options.ep,
+        intra_threads: options.intra_threads,
+    };
+
+    let paths: Vec<PathBuf> = dataset.images.iter().map(|i| i.path.clone()).collect();
+    let keys = content_keys(&paths);
+    let scan_seconds = started.elapsed().as_secs_f64();
+
+    // Image embeddings for every model; an image that fails for any model is left out of
+    // all, so every comparison is on the same images.
+    let mut failures: BTreeMap<usize, String> = BTreeMap::new();
+    let mut per_model_embeddings = Vec::new();
+    let mut run_infos = Vec::new();
+    let mut image_encode_seconds = 0.0;
+    let mut images_encoded = 0;
+    for model in &models {
+        let mut encoder = ImageEncoder::new(runtime, &model.dir, &model.spec.io, session_options)?;
+        let vision_sha256 = model.dir.vision_fingerprint()?;
+        let image_ns = namespace(&[
+            &vision_sha256,
+            &serde_json::to_string(encoder.preprocessing()).unwrap_or_default(),
+        ]);
+        let timer = Instant::now();
+        let outcomes = embed_images(
+            &mut encoder,
+            &paths,
+            &keys,
+            cache.as_ref().map(|c| (c, image_ns.as_str())),
+            options.batch_size,
+            progress,
+        )?;
+        image_encode_seconds += timer.elapsed().as_secs_f64();
+        let mut embeddings = Vec::with_capacity(outcomes.len());
+        let (mut encoded, mut from_cache) = (0, 0);
+        for (i, outcome) in outcomes.into_iter().enumerate() {
+            match outcome {
+                ImageOutcome::Embedded {
+                    embedding,
+                    from_cache: cached,
+                } => {
+                    if cached {
+                        from_cache += 1
+                    } else {
+                        encoded += 1
+                    }
+                    embeddings.push(Some(embedding));
+                }
+                ImageOutcome::Failed(reason) => {
+                    failures.entry(i).or_insert(reason);
+                    embeddings.push(None);
+                }
+            }
+        }
+        images_encoded += encoded;
+        per_model_embeddings.push(embeddings);
+        run_infos.push(ModelRunInfo {
+            id: model.id.clone(),
+            directory: model.dir.root().display().to_string(),
+            vision_sha256,
+            text_sha256: model.dir.text_fingerprint()?,
+            vision_ep: encoder.ep().to_string(),
+            images_encoded: encoded,
+            images_from_cache: from_cache,
+            ..Default::default()
+        });
+    }
+    let kept: Vec<usize> = (0..dataset.images.len())
+        .filter(|i| !failures.contains_key(i))
+        .collect();
+    for (label, class) in dataset.classes.iter().enumerate() {
+        if !kept.iter().any(|&i| dataset.images[i].label == label) {
+            let reasons: Vec<String> = failures
+                .iter()
+                .filter(|(i, _)| dataset.images[**i].label == label)
+                .map(|(i, r)| format!("  {}: {r}", dataset.images[*i].relative))
+                .collect();
+            return Err(SweepError::Dataset(format!(
+                "class `{class}` has no image that could be read; every file failed:\n{}",
+                reasons.join("\n")
+            )));
+        }
+    }
+    let labels: Vec<usize> = kept.iter().map(|&i| dataset.images[i].label).collect();
+
+    // Prompts, tokenised once per model and encoded once per distinct prompt.
+    let text_timer = Instant::now();
+    let mut model_results = Vec::new();
+    for ((model, embeddings), info) in models.iter().zip(&per_model_embeddings).zip(&mut run_infos)
+    {
+        let prompt_embeddings = encode_prompts(
+            experiment,
+            &dataset.classes,
+            model,
+            runtime,
+            session_options,
+            cache.as_ref(),
+            info,
+            &mut warnings,
+        )?;
+        let images: Vec<&[f32]> = kept
+            .iter()
+            .map(|&i| embeddings[i].as_deref().expect("kept images are embedded"))
+            .collect();
+        let mut ontologies = Vec::new();
+        for ontology in &experiment.ontologies {
+            let prompts: BTreeMap<String, Vec<String>> = dataset
+                .classes
+                .iter()
+                .map(|c| (c.clone(), ontology.prompts_for(c)))
+                .collect();
+            let class_embeddings: Vec<Vec<f32>> = dataset
+                .classes
+                .iter()
+                .map(|c| {
+                    score::class_embedding(
+                        &prompts[c]
+                            .iter()
+                            .map(|p| prompt_embeddings[p].clone())
+                            .collect::<Vec<_>>(),
+                    )
+                })
+                .collect();
+            let probabilities: Vec<Vec<f32>> = images
+                .iter()
+                .map(|img| score::probabilities(img, &class_embeddings, model.spec.logit_scale))
+                .collect();
+            let predictions = probabilities.iter().map(|p| metrics::argmax(p)).collect();
+            let metrics = metrics::compute(&dataset.classes, &labels, &probabilities);
+            ontologies.push(OntologyResults {
+                ontology: ontology.name.clone(),
+                prompts,
+                predictions,
+                probabilities,
+                metrics,
+                vs_baseline: None,
+            });
+        }
+        compare_with_baseline(&mut ontologies, &experiment.baseline, &labels);
+        model_results.push(ModelResults {
+            model: model.id.clone(),
+            logit_scale: model.spec.logit_scale,
+            ontologies,
+        });
+    }
+    let text_encode_seconds = text_timer.elapsed().as_secs_f64();
+
+    let mut skipped = dataset.skipped.clone();
+    skipped.extend(failures.iter().map(|(&i, reason)| SkippedFile {
+        path: dataset.images[i].relative.clone(),
+        reason: reason.clone(),
+    }));
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    let images = kept
+        .iter()
+        .map(|&i| ImageRecord {
+            path: dataset.images[i].relative.clone(),
+            source: dataset.images[i].path.display().to_string(),
+            label: dataset.images[i].label,
+        })
+        .collect::<Vec<_>>();
+    let run = RunMetadata {
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        started_at_unix,
+        experiment_file: experiment.file.display().to_string(),
+        dataset_root: dataset.root.display().to_string(),
+        onnxruntime: RuntimeInfo {
+            version: runtime.version().into(),
+            library: runtime.library().display().to_string(),
+            intra_op_threads: if options.intra_threads == 0 {
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            } else {
+                options.intra_threads
+            },
+        },
+        batch_size: options.batch_size,
+        bootstrap_resamples: BOOTSTRAP_RESAMPLES,
+        bootstrap_seed: BOOTSTRAP_SEED,
+        models: run_infos,
+        images_found: dataset.images.len(),
+        images_scored: images.len(),
+        images_skipped: skipped.len(),
+        timings: ontosweep_results::Timings {
+            total_seconds: started.elapsed().as_secs_f64(),
+            scan_seconds,
+            image_encode_seconds,
+            images_encoded,
+            text_encode_seconds,
+            scoring_seconds: 0.0,
+        },
+    };
+    let results = SweepResults {
+        experiment: experiment.name.clone(),
+        classes: dataset.classes.clone(),
+        baseline: experiment.baseline.clone(),
+        images,
+        skipped,
+        models: model_results,
+        run,
+    };
+    Ok(SweepOutcome { results, warnings })
+}
+
+/// Embeddings of every distinct prompt of every ontology, for one model.
+#[allow(clippy::too_many_arguments)]
+fn encode_prompts(
+    experiment: &Experiment,
+    classes: &[String],
+    model: &ResolvedModel,
+    runtime: &Runtime,
+    session_options: SessionOptions,
+    cache: Option<&EmbeddingCache>,
+    info: &mut ModelRunInfo,
+    warnings: &mut Vec<String>,
+) -> Result<HashMap<String, Vec<f32>>, SweepError> {
+    let tokenizer = ClipTokenizer::from_file(&model.dir.tokenizer())?;
+    let text_ns = namespace(&[&info.text_sha256]);
+    let mut distinct: Vec<(String, Tokens)> = Vec::new();
+    for ontology in &experiment.ontologies {
+        for class in classes {
+            for prompt in ontology.prompts_for(class) {
+                if distinct.iter().any(|(p, _)| *p == prompt) {
+                    continue;
+                }
+                let tokens = tokenizer.encode(&prompt)?;
+                if tokens.truncated {
+                    warnings.push(
+                        experiment
+                            .diagnostic_at(&["ontologies", &ontology.name], prompt.split("{}").next().unwrap_or(&prompt), format!(
+                                "warning: prompt {prompt:?} is longer than CLIP's 77 tokens and was truncated; shorten it to keep its end"
+                            ))
+                            .to_string(),
+                    );
+                }
+                distinct.push((prompt, tokens));
+            }
+        }
+    }
+    let key = |t: &Tokens| crate::cache::content_key(format!("{:?}", t.ids).as_bytes());
+    let mut embeddings = HashMap::new();
+    let mut missing = Vec::new();
+    for (prompt, tokens) in &distinct {
+        match cache.and_then(|c| c.get(&text_ns, &key(tokens))) {
+            Some(e) => {
+                embeddings.insert(prompt.clone(), e);
+                info.prompts_from_cache += 1;
+            }
+            None => missing.push((prompt, tokens)),
+        }
+    }
+    if !missing.is_empty() {
+        let mut encoder = TextEncoder::new(runtime, &model.dir, &model.spec.io, session_options)?;
+        info.text_ep = encoder.ep().to_string();
+        let tokens: Vec<Tokens> = missing.iter().map(|(_, t)| (*t).clone()).collect();
+        let encoded = encoder.encode(&tokens, 64)?;
+        for ((prompt, tokens), embedding) in missing.into_iter().zip(encoded) {
+            if let Some(c) = cache
+                && let Err(e) = c.put(&text_ns, &key(tokens), &embedding)
+            {
+                warnings.push(format!("warning: could not write the embedding cache: {e}"));
+            }
+            embeddings.insert(prompt.clone(), embedding);
+            info.prompts_encoded += 1;
+        }
+    } else {
+        info.text_ep = "cache".into();
+    }
+    Ok(embeddings)
+}
+
+/// Fills `vs_baseline` for every ontology but the baseline, Holm-correcting the McNemar
+/// p-values over this model's comparisons.
+fn compare_with_baseline(ontologies: &mut [OntologyResults], baseline: &str, labels: &[usize]) {
+    let Some(base) = ontologies.iter().find(|o| o.ontology == baseline) else {
+        return;
+    };
+    let base_right: Vec<bool> = base
+        .predictions
+        .iter()
+        .zip(labels)
+        .map(|(p, l)| p == l)
+        .collect();
+    let base_accuracy = base.metrics.accuracy;
+    let mut compared = Vec::new();
+    for (index, ontology) in ontologies.iter_mut().enumerate() {
+        if ontology.ontology == baseline {
+            continue;
+        }
+        let right: Vec<bool> = ontology
+            .predictions
+            .iter()
+            .zip(labels)
+            .map(|(p, l)| p == l)
+            .collect();
+        let gained = right
+            .iter()
+            .zip(&base_right)
+            .filter(|&(&r, &b)| r && !b)
+            .count();
+        let lost = right
+            .iter()
+            .zip(&base_right)
+            .filter(|&(&r, &b)| !r && b)
+            .count();
+        let (delta_ci_low, delta_ci_high) =
+            paired_bootstrap_interval(&right, &base_right, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED);
+        let mcnemar_p = mcnemar_exact(gained, lost);
+        ontology.vs_baseline = Some(Comparison {
+            delta: ontology.metrics.accuracy - base_accuracy,
+            delta_ci_low,
+            delta_ci_high,
+            gained,
+            lost,
+            mcnemar_p,
+            mcnemar_p_holm: mcnemar_p,
+        });
+        compared.push(index);
+    }
+    let raw: Vec<f64> = compared
+        .iter()
+        .map(|&i| ontologies[i].vs_baseline.as_ref().unwrap().mcnemar_p)
+        .collect();
+    for (&i, adjusted) in compared.iter().zip(holm(&raw)) {
+        ontologies[i].vs_baseline.as_mut().unwrap().mcnemar_p_holm = adjusted;
+    }
+}

@@ -1,0 +1,186 @@
+//! Statistics for comparing prompt wordings honestly: Wilson intervals, the exact McNemar
+//! test, Holm's correction and a paired bootstrap. Deterministic by construction: the
+//! bootstrap draws from a fixed-seed generator per resample, whatever the thread count.
+
+use rayon::prelude::*;
+
+/// z for a two-sided 95% interval.
+const Z95: f64 = 1.959_963_984_540_054;
+
+/// Wilson score 95% interval for `successes` out of `n`.
+pub fn wilson_interval(successes: usize, n: usize) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let n_f = n as f64;
+    let p = successes as f64 / n_f;
+    let z2 = Z95 * Z95;
+    let denominator = 1.0 + z2 / n_f;
+    let centre = (p + z2 / (2.0 * n_f)) / denominator;
+    let half = Z95 / denominator * (p * (1.0 - p) / n_f + z2 / (4.0 * n_f * n_f)).sqrt();
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// Exact (binomial) two-sided McNemar p-value from the discordant pair counts.
+pub fn mcnemar_exact(gained: usize, lost: usize) -> f64 {
+    let n = gained + lost;
+    if n == 0 {
+        return 1.0;
+    }
+    let k = gained.min(lost);
+    // P(X ≤ k) for X ~ Binomial(n, 1/2), summed in log space to stay finite for large n.
+    let ln_half_n = n as f64 * 0.5f64.ln();
+    let mut ln_choose = 0.0f64; // ln C(n, 0)
+    let mut tail = 0.0f64;
+    for i in 0..=k {
+        if i > 0 {
+            ln_choose += ((n - i + 1) as f64).ln() - (i as f64).ln();
+        }
+        tail += (ln_choose + ln_half_n).exp();
+    }
+    (2.0 * tail).min(1.0)
+}
+
+/// Holm–Bonferroni adjusted p-values, in the order given.
+pub fn holm(p_values: &[f64]) -> Vec<f64> {
+    let m = p_values.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| p_values[a].total_cmp(&p_values[b]).then(a.cmp(&b)));
+    let mut adjusted = vec![0.0; m];
+    let mut running_max = 0.0f64;
+    for (rank, &i) in order.iter().enumerate() {
+        running_max = running_max.max(((m - rank) as f64 * p_values[i]).min(1.0));
+        adjusted[i] = running_max;
+    }
+    adjusted
+}
+
+/// Resamples used for bootstrap intervals, and their seed; both recorded in `run.json`.
+pub const BOOTSTRAP_RESAMPLES: usize = 10_000;
+pub const BOOTSTRAP_SEED: u64 = 0x0_5EED_C11F;
+
+/// Paired bootstrap 95% percentile interval of mean(`right_a` − `right_b`): images are
+/// resampled with replacement, keeping each image's pair together.
+pub fn paired_bootstrap_interval(
+    right_a: &[bool],
+    right_b: &[bool],
+    resamples: usize,
+    seed: u64,
+) -> (f64, f64) {
+    assert_eq!(right_a.len(), right_b.len());
+    let n = right_a.len();
+    if n == 0 || resamples == 0 {
+        return (0.0, 0.0);
+    }
+    let diffs: Vec<i32> = right_a
+        .iter()
+        .zip(right_b)
+        .map(|(&a, &b)| i32::from(a) - i32::from(b))
+        .collect();
+    let mut deltas: Vec<f64> = (0..resamples)
+        .into_par_iter()
+        .map(|r| {
+            let mut rng = SplitMix64::new(seed ^ (r as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let sum: i64 = (0..n).map(|_| i64::from(diffs[rng.below(n)])).sum();
+            sum as f64 / n as f64
+        })
+        .collect();
+    deltas.sort_by(f64::total_cmp);
+    (percentile(&deltas, 0.025), percentile(&deltas, 0.975))
+}
+
+/// Linear-interpolated percentile of sorted values (numpy's default).
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    let position = q * (sorted.len() - 1) as f64;
+    let (low, high) = (position.floor() as usize, position.ceil() as usize);
+    sorted[low] + (sorted[high] - sorted[low]) * (position - low as f64)
+}
+
+/// A small, well-known generator (Steele et al.): enough for resampling, and
+/// reproducible everywhere without a dependency.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (Lemire's multiply-shift; bias below 2⁻⁵⁰ for our n).
+    fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, tolerance: f64) -> bool {
+        (a - b).abs() <= tolerance
+    }
+
+    #[test]
+    fn wilson_for_8_of_10() {
+        // Hand computation: centre 0.71674, half-width 0.22658.
+        let (low, high) = wilson_interval(8, 10);
+        assert!(close(low, 0.490_16, 1e-4), "{low}");
+        assert!(close(high, 0.943_32, 1e-4), "{high}");
+    }
+
+    #[test]
+    fn wilson_edges_stay_in_range() {
+        let (low, high) = wilson_interval(0, 5);
+        assert_eq!(low, 0.0);
+        assert!(high > 0.4 && high < 0.5, "{high}"); // 0.4345
+        let (low, high) = wilson_interval(5, 5);
+        assert!(close(high, 1.0, 1e-12) && low > 0.5 && low < 0.6, "{low}");
+    }
+
+    #[test]
+    fn mcnemar_for_known_discordant_counts() {
+        // 1 vs 9: 2 · (1 + 10) / 2¹⁰.
+        assert!(close(mcnemar_exact(1, 9), 22.0 / 1024.0, 1e-12));
+        assert!(close(mcnemar_exact(9, 1), 22.0 / 1024.0, 1e-12));
+        // 0 vs 5: 2 / 32.
+        assert!(close(mcnemar_exact(0, 5), 0.0625, 1e-12));
+        assert_eq!(mcnemar_exact(0, 0), 1.0);
+        assert_eq!(mcnemar_exact(5, 5), 1.0);
+        // Large counts stay finite and tiny.
+        let p = mcnemar_exact(100, 400);
+        assert!(p > 0.0 && p < 1e-30, "{p}");
+    }
+
+    #[test]
+    fn holm_adjusts_in_order_and_keeps_monotone() {
+        let adjusted = holm(&[0.01, 0.04, 0.03]);
+        // Sorted 0.01, 0.03, 0.04 → 0.03, 0.06, max(0.06, 0.04) = 0.06.
+        assert!(close(adjusted[0], 0.03, 1e-12));
+        assert!(close(adjusted[2], 0.06, 1e-12));
+        assert!(close(adjusted[1], 0.06, 1e-12));
+        assert_eq!(holm(&[0.9, 0.8]), vec![1.0, 1.0]);
+    }
+
+    #[test]
+    fn bootstrap_is_reproducible_and_brackets_the_difference() {
+        let a: Vec<bool> = (0..200).map(|i| i % 4 != 0).collect(); // 75%
+        let b: Vec<bool> = (0..200).map(|i| i % 2 == 0).collect(); // 50%
+        let first = paired_bootstrap_interval(&a, &b, 2_000, 7);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let single_thread = pool.install(|| paired_bootstrap_interval(&a, &b, 2_000, 7));
+        assert_eq!(first, single_thread);
+        assert!(first.0 < 0.25 && 0.25 < first.1, "{first:?}");
+        assert!(first.0 > 0.1 && first.1 < 0.4, "{first:?}");
+        assert_eq!(paired_bootstrap_interval(&a, &a, 100, 1), (0.0, 0.0));
+    }
+}
