@@ -269,7 +269,7 @@ impl ImageEncoder {
     pub fn encode_batch(&mut self, pixels: Vec<f32>) -> Result<Vec<Embedding>> {
         let p = &self.preprocessing;
         let per_image = p.tensor_len();
-        if pixels.is_empty() || pixels.len() % per_image != 0 {
+        if pixels.is_empty() || !pixels.len().is_multiple_of(per_image) {
             return Err(Error::ModelFile {
                 path: self.path.clone(),
                 reason: format!(

@@ -51,7 +51,7 @@ impl Runtime {
             .with_name("ontosweep")
             .build()
             .map_err(|e| load_error(e.to_string()))?;
-        let version = build_version(ort::info());
+        let version = library_version(library).map_err(load_error)?;
         let runtime = Runtime {
             library: library.to_path_buf(),
             version,
@@ -82,11 +82,27 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn build_version(info: &str) -> String {
-    info.split([',', ' '])
-        .find_map(|part| part.trim().strip_prefix("git-branch=rel-"))
-        .map(str::to_string)
-        .unwrap_or_else(|| info.to_string())
+/// The version string the library reports (`OrtGetApiBase()->GetVersionString()`).
+fn library_version(library: &Path) -> std::result::Result<String, String> {
+    // SAFETY: the library is ONNX Runtime, already loaded by `ort::init_from` (this only
+    // takes another reference); `OrtGetApiBase` has this signature in every version, and
+    // the version string it hands out is static.
+    unsafe {
+        let lib = libloading::Library::new(library).map_err(|e| e.to_string())?;
+        let get_api_base: libloading::Symbol<
+            unsafe extern "C" fn() -> *const ort::sys::OrtApiBase,
+        > = lib
+            .get(b"OrtGetApiBase")
+            .map_err(|_| "not an ONNX Runtime library (no OrtGetApiBase)".to_string())?;
+        let base = get_api_base();
+        if base.is_null() {
+            return Err("OrtGetApiBase returned nothing".into());
+        }
+        let version = ((*base).GetVersionString)();
+        Ok(std::ffi::CStr::from_ptr(version)
+            .to_string_lossy()
+            .into_owned())
+    }
 }
 
 /// Which execution provider the user asked for.
@@ -226,13 +242,6 @@ fn commit(mut builder: SessionBuilder, model: &Path) -> Result<Session> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn version_comes_from_the_build_info() {
-        let info = "ORT Build Info: git-branch=rel-1.31.1, git-commit-id=abc, build type=Release";
-        assert_eq!(build_version(info), "1.31.1");
-        assert_eq!(build_version("something else"), "something else");
-    }
 
     #[test]
     fn ep_choice_parses_and_rejects() {

@@ -192,13 +192,19 @@ fn bar_chart(
     chance: Option<f64>,
 ) -> Result<(), ReportError> {
     const MAX_LABEL: usize = 48;
-    let longest = groups
+    // Rough sans-serif advance widths: 7 px a character at 13 px, 6 px at 10 px.
+    let label_width = groups
         .iter()
         .flat_map(|g| &g.bars)
-        .map(|b| (b.label.chars().count() + b.tag.len()).min(MAX_LABEL))
+        .map(|b| {
+            let label = (b.label.chars().count() + b.tag.len()).min(MAX_LABEL) as i32 * 7;
+            let detail = b.detail.chars().count().min(MAX_LABEL + 8) as i32 * 6;
+            label.max(detail)
+        })
         .max()
-        .unwrap_or(10);
-    let label_width = (longest as i32 * 7 + 24).max(160);
+        .unwrap_or(70)
+        + 24;
+    let label_width = label_width.max(160);
     let left = label_width;
     let top = 64;
     let bars: i32 = groups.iter().map(|g| g.bars.len() as i32).sum();
@@ -343,7 +349,7 @@ fn confusion(
     classes: &[String],
     matrix: &[Vec<usize>],
 ) -> Result<(), ReportError> {
-    const CELL: i32 = 56;
+    const CELL: i32 = 72;
     let longest = classes.iter().map(|c| c.chars().count()).max().unwrap_or(4) as i32;
     let left = longest * 8 + 24;
     let top = 84;
@@ -371,7 +377,7 @@ fn confusion(
     for (j, class) in classes.iter().enumerate() {
         let x = left + j as i32 * CELL + CELL / 2;
         root.draw(&Text::new(
-            truncate(class, 8),
+            truncate(class, 11),
             (x, top - 12),
             font(11).color(&BLACK).pos(centre),
         ))

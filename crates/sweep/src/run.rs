@@ -186,10 +186,11 @@ pub fn run(
     let labels: Vec<usize> = kept.iter().map(|&i| dataset.images[i].label).collect();
 
     // Prompts, tokenised once per model and encoded once per distinct prompt.
-    let text_timer = Instant::now();
+    let (mut text_encode_seconds, mut scoring_seconds) = (0.0, 0.0);
     let mut model_results = Vec::new();
     for ((model, embeddings), info) in models.iter().zip(&per_model_embeddings).zip(&mut run_infos)
     {
+        let text_timer = Instant::now();
         let prompt_embeddings = encode_prompts(
             experiment,
             &dataset.classes,
@@ -200,6 +201,8 @@ pub fn run(
             info,
             &mut warnings,
         )?;
+        text_encode_seconds += text_timer.elapsed().as_secs_f64();
+        let scoring_timer = Instant::now();
         let images: Vec<&[f32]> = kept
             .iter()
             .map(|&i| embeddings[i].as_deref().expect("kept images are embedded"))
@@ -239,13 +242,13 @@ pub fn run(
             });
         }
         compare_with_baseline(&mut ontologies, &experiment.baseline, &labels);
+        scoring_seconds += scoring_timer.elapsed().as_secs_f64();
         model_results.push(ModelResults {
             model: model.id.clone(),
             logit_scale: model.spec.logit_scale,
             ontologies,
         });
     }
-    let text_encode_seconds = text_timer.elapsed().as_secs_f64();
 
     let mut skipped = dataset.skipped.clone();
     skipped.extend(failures.iter().map(|(&i, reason)| SkippedFile {
@@ -288,7 +291,7 @@ pub fn run(
             image_encode_seconds,
             images_encoded,
             text_encode_seconds,
-            scoring_seconds: 0.0,
+            scoring_seconds,
         },
     };
     let results = SweepResults {
