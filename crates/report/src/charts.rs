@@ -191,7 +191,7 @@ fn bar_chart(
     groups: &[Group],
     chance: Option<f64>,
 ) -> Result<(), ReportError> {
-    const MAX_LABEL: usize = 48;
+    const MAX_LABEL: usize = 64;
     // Rough sans-serif advance widths: 7 px a character at 13 px, 6 px at 10 px.
     let label_width = groups
         .iter()

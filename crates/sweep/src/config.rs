@@ -400,3 +400,103 @@ fn duplicates(items: &[String]) -> Vec<&str> {
         .map(String::as_str)
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(source: &str) -> Result<Experiment, ConfigErrors> {
+        Experiment::parse(Path::new("exp.yaml"), source)
+    }
+
+    const GOOD: &str = "name: t\ndataset:\n  root: data\nmodels: [m]\nontologies:\n  plain:\n    prompts:\n      daisy: daisy\n      dandelion: [dandelion, a dandelion]\n  tpl:\n    templates: [\"a photo of a {}.\"]\n    names: {daisy: daisy flower}\n";
+
+    #[test]
+    fn parses_prompts_templates_and_names() {
+        let e = parse(GOOD).unwrap();
+        assert_eq!(e.baseline, "plain");
+        assert_eq!(e.dataset.root, Some(PathBuf::from("data")));
+        assert_eq!(
+            e.ontologies[0].prompts_for("dandelion"),
+            vec!["dandelion", "a dandelion"]
+        );
+        assert_eq!(
+            e.ontologies[1].prompts_for("daisy"),
+            vec!["a photo of a daisy flower."]
+        );
+        assert_eq!(
+            e.ontologies[1].prompts_for("dandelion"),
+            vec!["a photo of a dandelion."]
+        );
+        e.check_classes(&["daisy".into(), "dandelion".into()])
+            .unwrap();
+    }
+
+    fn messages(source: &str) -> Vec<String> {
+        parse(source)
+            .unwrap_err()
+            .0
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn template_without_braces_is_located() {
+        let m = messages(&GOOD.replace("a photo of a {}.", "a photo"));
+        assert_eq!(m.len(), 1);
+        assert!(
+            m[0].starts_with("exp.yaml:11:") && m[0].contains("has no `{}`"),
+            "{m:?}"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_and_duplicates_are_located() {
+        let m = messages(&GOOD.replace("models: [m]", "models: [m]\nmodel: x"));
+        assert!(
+            m[0].starts_with("exp.yaml:5:") && m[0].contains("unknown field `model`"),
+            "{m:?}"
+        );
+        let m = messages(&GOOD.replace("  tpl:", "  plain:"));
+        assert!(
+            m[0].contains("duplicate") && m[0].starts_with("exp.yaml:"),
+            "{m:?}"
+        );
+    }
+
+    #[test]
+    fn baseline_and_classes_are_checked_by_name() {
+        let m = messages(&format!("{GOOD}baseline: nope\n"));
+        assert!(
+            m[0].starts_with("exp.yaml:13:1") && m[0].contains("choose one of: plain, tpl"),
+            "{m:?}"
+        );
+        let e = parse(GOOD).unwrap();
+        let err = e
+            .check_classes(&["daisy".into(), "tulip".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("exp.yaml:9:7")
+                && err.contains("class `dandelion`, which the dataset does not have"),
+            "{err}"
+        );
+        let e = parse(&GOOD.replace(
+            "  tpl:\n    templates: [\"a photo of a {}.\"]\n    names: {daisy: daisy flower}\n",
+            "",
+        ))
+        .unwrap();
+        let err = e
+            .check_classes(&["daisy".into(), "dandelion".into(), "rose".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no prompt for class `rose`"), "{err}");
+    }
+
+    #[test]
+    fn a_dataset_needs_a_root_or_a_manifest() {
+        let m = messages(&GOOD.replace("  root: data\n", "  classes: [a]\n"));
+        assert!(m[0].contains("exactly one of `dataset.root`"), "{m:?}");
+    }
+}
