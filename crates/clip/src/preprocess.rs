@@ -170,6 +170,12 @@ pub fn decode_rgb8(bytes: &[u8], path: &Path) -> Result<RgbImage> {
             "not an image in a supported format (JPEG, PNG, WebP, GIF, BMP, TIFF)".into(),
         ));
     }
+    if reader.format() == Some(image::ImageFormat::Jpeg) && is_truncated_jpeg(bytes) {
+        return Err(image_error(
+            path,
+            "truncated JPEG (the image data has no end marker)".into(),
+        ));
+    }
     let decoder = reader
         .into_decoder()
         .map_err(|e| image_error(path, e.to_string()))?;
@@ -183,6 +189,22 @@ pub fn decode_rgb8(bytes: &[u8], path: &Path) -> Result<RgbImage> {
     let image =
         image::DynamicImage::from_decoder(decoder).map_err(|e| image_error(path, e.to_string()))?;
     Ok(image.into_rgb8())
+}
+
+/// The JPEG decoder fills a cut-off file with grey; Pillow refuses it, and so do we. The
+/// end-of-image marker must follow the last start-of-scan (an EXIF thumbnail has its own
+/// pair earlier in the file; scan data never contains a bare 0xFF marker byte).
+fn is_truncated_jpeg(bytes: &[u8]) -> bool {
+    let last = |marker: u8| {
+        bytes
+            .windows(2)
+            .rposition(|w| w[0] == 0xFF && w[1] == marker)
+    };
+    match (last(0xDA), last(0xD9)) {
+        (Some(scan), Some(end)) => end < scan,
+        (Some(_), None) => true,
+        (None, _) => false, // no scan at all: let the decoder say what is wrong
+    }
 }
 
 /// torchvision's `Resize(size)` on the shortest side: the long side is `int(size·long/short)`.
@@ -277,5 +299,23 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("bicubic"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod truncation_tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_off_jpeg_is_refused() {
+        let golden =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/preprocess/flower_0.jpg");
+        let bytes = std::fs::read(&golden).unwrap();
+        assert!(decode_rgb8(&bytes, &golden).is_ok());
+        let err = decode_rgb8(&bytes[..bytes.len() / 3], &golden)
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(err.contains("truncated JPEG"), "{err}");
     }
 }

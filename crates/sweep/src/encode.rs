@@ -32,7 +32,6 @@ pub fn content_keys(paths: &[PathBuf]) -> Vec<Result<String, String>> {
 }
 
 /// Embeds `paths` (whose content keys are `keys`), reading from and writing to `cache`.
-/// Each finished batch is written to the cache at once, so an interrupted run keeps it.
 pub fn embed_images(
     encoder: &mut ImageEncoder,
     paths: &[PathBuf],
@@ -41,7 +40,37 @@ pub fn embed_images(
     batch_size: usize,
     progress: &dyn Progress,
 ) -> Result<Vec<ImageOutcome>, ontosweep_clip::Error> {
-    let mut outcomes: Vec<Option<ImageOutcome>> = (0..paths.len()).map(|_| None).collect();
+    let mut lookup = look_up(keys, cache);
+    encode_missing(
+        encoder,
+        paths,
+        keys,
+        &mut lookup,
+        cache,
+        batch_size,
+        progress,
+    )?;
+    Ok(lookup.finish())
+}
+
+/// Outcomes known without the encoder, and the images still to encode.
+pub struct Lookup {
+    outcomes: Vec<Option<ImageOutcome>>,
+    pub to_encode: Vec<usize>,
+}
+
+impl Lookup {
+    pub fn finish(self) -> Vec<ImageOutcome> {
+        self.outcomes
+            .into_iter()
+            .map(|o| o.expect("every image has an outcome"))
+            .collect()
+    }
+}
+
+/// Cache hits and unreadable files; no model needed.
+pub fn look_up(keys: &[Result<String, String>], cache: Option<(&EmbeddingCache, &str)>) -> Lookup {
+    let mut outcomes: Vec<Option<ImageOutcome>> = (0..keys.len()).map(|_| None).collect();
     let mut to_encode = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         match key {
@@ -57,13 +86,32 @@ pub fn embed_images(
             },
         }
     }
+    Lookup {
+        outcomes,
+        to_encode,
+    }
+}
+
+/// Encodes `lookup.to_encode` through a bounded pipeline: decoding runs in parallel while
+/// the encoder works on the previous batch. Each finished batch is written to the cache at
+/// once, so an interrupted run keeps it.
+pub fn encode_missing(
+    encoder: &mut ImageEncoder,
+    paths: &[PathBuf],
+    keys: &[Result<String, String>],
+    lookup: &mut Lookup,
+    cache: Option<(&EmbeddingCache, &str)>,
+    batch_size: usize,
+    progress: &dyn Progress,
+) -> Result<(), ontosweep_clip::Error> {
+    let to_encode = &lookup.to_encode;
+    let outcomes = &mut lookup.outcomes;
     progress.start("encoding images", to_encode.len());
     let preprocessing: Preprocessing = encoder.preprocessing().clone();
     let batch_size = batch_size.max(1);
     std::thread::scope(|scope| -> Result<(), ontosweep_clip::Error> {
         // Two batches in flight: one being encoded, one being decoded.
         let (sender, receiver) = bounded::<Vec<(usize, Result<Vec<f32>, String>)>>(1);
-        let to_encode = &to_encode;
         let preprocessing = &preprocessing;
         scope.spawn(move || {
             for chunk in to_encode.chunks(batch_size) {
@@ -113,10 +161,7 @@ pub fn embed_images(
         Ok(())
     })?;
     progress.finish();
-    Ok(outcomes
-        .into_iter()
-        .map(|o| o.expect("every image has an outcome"))
-        .collect())
+    Ok(())
 }
 
 /// The reason alone: the path is listed next to it in `skipped.csv`.

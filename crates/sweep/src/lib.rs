@@ -7,7 +7,7 @@
 mod cache;
 pub mod config;
 pub mod dataset;
-mod encode;
+pub mod encode;
 mod locate;
 pub mod metrics;
 mod models;

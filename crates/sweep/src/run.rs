@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use ontosweep_clip::{
-    ClipTokenizer, EpChoice, ImageEncoder, Runtime, SessionOptions, TextEncoder, Tokens,
+    ClipTokenizer, EpChoice, ImageEncoder, Preprocessing, Runtime, SessionOptions, TextEncoder,
+    Tokens,
 };
 use ontosweep_results::{
     Comparison, ImageRecord, ModelResults, ModelRunInfo, OntologyResults, RunMetadata, RuntimeInfo,
@@ -15,7 +16,7 @@ use ontosweep_results::{
 use crate::cache::{EmbeddingCache, namespace};
 use crate::config::{ConfigErrors, Experiment};
 use crate::dataset::{self, Dataset};
-use crate::encode::{ImageOutcome, content_keys, embed_images};
+use crate::encode::{ImageOutcome, content_keys, encode_missing, look_up};
 use crate::models::{ResolvedModel, resolve};
 use crate::progress::Progress;
 use crate::stats::{
@@ -117,21 +118,33 @@ pub fn run(
     let mut image_encode_seconds = 0.0;
     let mut images_encoded = 0;
     for model in &models {
-        let mut encoder = ImageEncoder::new(runtime, &model.dir, &model.spec.io, session_options)?;
+        let preprocessing = Preprocessing::from_config_file(&model.dir.preprocessor_config())?;
         let vision_sha256 = model.dir.vision_fingerprint()?;
         let image_ns = namespace(&[
             &vision_sha256,
-            &serde_json::to_string(encoder.preprocessing()).unwrap_or_default(),
+            &serde_json::to_string(&preprocessing).unwrap_or_default(),
         ]);
         let timer = Instant::now();
-        let outcomes = embed_images(
-            &mut encoder,
-            &paths,
-            &keys,
-            cache.as_ref().map(|c| (c, image_ns.as_str())),
-            options.batch_size,
-            progress,
-        )?;
+        let cache_slot = cache.as_ref().map(|c| (c, image_ns.as_str()));
+        let mut lookup = look_up(&keys, cache_slot);
+        // The vision tower is loaded only when something is left to encode.
+        let vision_ep = if lookup.to_encode.is_empty() {
+            "cache".to_string()
+        } else {
+            let mut encoder =
+                ImageEncoder::new(runtime, &model.dir, &model.spec.io, session_options)?;
+            encode_missing(
+                &mut encoder,
+                &paths,
+                &keys,
+                &mut lookup,
+                cache_slot,
+                options.batch_size,
+                progress,
+            )?;
+            encoder.ep().to_string()
+        };
+        let outcomes = lookup.finish();
         image_encode_seconds += timer.elapsed().as_secs_f64();
         let mut embeddings = Vec::with_capacity(outcomes.len());
         let (mut encoded, mut from_cache) = (0, 0);
@@ -161,7 +174,7 @@ pub fn run(
             directory: model.dir.root().display().to_string(),
             vision_sha256,
             text_sha256: model.dir.text_fingerprint()?,
-            vision_ep: encoder.ep().to_string(),
+            vision_ep,
             images_encoded: encoded,
             images_from_cache: from_cache,
             ..Default::default()
