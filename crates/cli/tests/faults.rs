@@ -5,13 +5,23 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn sweep_command(out: &Path, cache: &Path, extra: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ontosweep"));
     command
-        .args(["sweep", "experiments/flowers-mini.yaml", "--out", out.to_str().unwrap(), "--cache-dir", cache.to_str().unwrap()])
+        .args([
+            "sweep",
+            "experiments/flowers-mini.yaml",
+            "--out",
+            out.to_str().unwrap(),
+            "--cache-dir",
+            cache.to_str().unwrap(),
+        ])
         .args(extra)
         .current_dir(root())
         .env("ONTOSWEEP_HOME", root())
@@ -21,10 +31,18 @@ fn sweep_command(out: &Path, cache: &Path, extra: &[&str]) -> Command {
 }
 
 fn count_entries(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
     entries
         .flatten()
-        .map(|e| if e.path().is_dir() { count_entries(&e.path()) } else { usize::from(e.path().extension().is_some_and(|x| x == "emb")) })
+        .map(|e| {
+            if e.path().is_dir() {
+                count_entries(&e.path())
+            } else {
+                usize::from(e.path().extension().is_some_and(|x| x == "emb"))
+            }
+        })
         .sum()
 }
 
@@ -40,34 +58,59 @@ fn json(path: &Path) -> serde_json::Value {
 fn a_killed_sweep_keeps_its_embeddings_and_the_rerun_gives_the_same_results() {
     let temp = tempfile::tempdir().unwrap();
     let reference = temp.path().join("reference");
-    let status = sweep_command(&reference, &temp.path().join("reference-cache"), &[]).status().unwrap();
+    let status = sweep_command(&reference, &temp.path().join("reference-cache"), &[])
+        .status()
+        .unwrap();
     assert!(status.success());
 
     // Batches of one with a single thread: slow enough to be killed mid-way.
     let cache = temp.path().join("cache");
     let killed = temp.path().join("killed");
-    let mut child = sweep_command(&killed, &cache, &["--batch", "1", "--threads", "1"]).env("RAYON_NUM_THREADS", "1").spawn().unwrap();
+    let mut child = sweep_command(&killed, &cache, &["--batch", "1", "--threads", "1"])
+        .env("RAYON_NUM_THREADS", "1")
+        .spawn()
+        .unwrap();
     let started = Instant::now();
     while count_entries(&cache) < 20 {
-        assert!(child.try_wait().unwrap().is_none(), "the sweep ended before it could be killed");
-        assert!(started.elapsed() < Duration::from_secs(120), "no embeddings appeared");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the sweep ended before it could be killed"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no embeddings appeared"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let kept = count_entries(&cache);
     assert!(kept >= 20, "{kept}");
-    assert!(!killed.join("summary.csv").exists(), "no report from a killed sweep");
+    assert!(
+        !killed.join("summary.csv").exists(),
+        "no report from a killed sweep"
+    );
 
     let rerun = temp.path().join("rerun");
     let output = sweep_command(&rerun, &cache, &[]).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let run = json(&rerun.join("run.json"));
     let from_cache = run["models"][0]["images_from_cache"].as_u64().unwrap() as usize;
     // Images written before the kill are reused (text embeddings come after images).
-    assert!(from_cache >= kept.min(120) && from_cache < 120, "{from_cache} from cache, {kept} cache entries");
+    assert!(
+        from_cache >= kept.min(120) && from_cache < 120,
+        "{from_cache} from cache, {kept} cache entries"
+    );
     for file in ["summary.csv", "predictions.csv"] {
-        assert_eq!(read(&reference.join(file)), read(&rerun.join(file)), "{file}");
+        assert_eq!(
+            read(&reference.join(file)),
+            read(&rerun.join(file)),
+            "{file}"
+        );
     }
 }
 
@@ -76,31 +119,57 @@ fn two_sweeps_sharing_a_cache_do_not_corrupt_it() {
     let temp = tempfile::tempdir().unwrap();
     let cache = temp.path().join("cache");
     let (a, b) = (temp.path().join("a"), temp.path().join("b"));
-    let first = sweep_command(&a, &cache, &["--batch", "4"]).spawn().unwrap();
-    let second = sweep_command(&b, &cache, &["--batch", "4"]).spawn().unwrap();
+    let first = sweep_command(&a, &cache, &["--batch", "4"])
+        .spawn()
+        .unwrap();
+    let second = sweep_command(&b, &cache, &["--batch", "4"])
+        .spawn()
+        .unwrap();
     for child in [first, second] {
         let output = child.wait_with_output().unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
-    assert_eq!(read(&a.join("predictions.csv")), read(&b.join("predictions.csv")));
+    assert_eq!(
+        read(&a.join("predictions.csv")),
+        read(&b.join("predictions.csv"))
+    );
     // A third run reads every entry back intact.
     let c = temp.path().join("c");
     assert!(sweep_command(&c, &cache, &[]).status().unwrap().success());
     let run = json(&c.join("run.json"));
     assert_eq!(run["models"][0]["images_from_cache"], 120);
-    assert_eq!(read(&a.join("predictions.csv")), read(&c.join("predictions.csv")));
+    assert_eq!(
+        read(&a.join("predictions.csv")),
+        read(&c.join("predictions.csv"))
+    );
 }
 
 #[test]
 fn an_unwritable_report_folder_is_a_clear_error() {
     let temp = tempfile::tempdir().unwrap();
     let blocker = temp.path().join("not-a-folder");
-    std::fs::write(&blocker, "a file where the report folder's parent should be").unwrap();
+    std::fs::write(
+        &blocker,
+        "a file where the report folder's parent should be",
+    )
+    .unwrap();
     let out = blocker.join("report");
-    let output = sweep_command(&out, &temp.path().join("cache"), &[]).output().unwrap();
+    let output = sweep_command(&out, &temp.path().join("cache"), &[])
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("writing the report to") && stderr.contains("not-a-folder"), "{stderr}");
+    assert!(
+        stderr.contains("writing the report to") && stderr.contains("not-a-folder"),
+        "{stderr}"
+    );
     // The embeddings were computed and kept for the next try.
-    assert!(count_entries(&temp.path().join("cache")) > 120, "image and prompt embeddings are all in the cache");
+    assert!(
+        count_entries(&temp.path().join("cache")) > 120,
+        "image and prompt embeddings are all in the cache"
+    );
 }
