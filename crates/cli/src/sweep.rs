@@ -70,9 +70,9 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         intra_threads: args.threads,
     };
     // Validate the dataset against the ontologies before loading any model.
-    ontosweep_sweep::load_dataset(&experiment, options.data_root.as_deref())?;
-    let runtime = crate::runtime()?;
     let progress = crate::progress::Bars::default();
+    ontosweep_sweep::load_dataset(&experiment, options.data_root.as_deref(), &progress)?;
+    let runtime = crate::runtime()?;
     let outcome = ontosweep_sweep::run(&experiment, runtime, &options, &progress)?;
     for warning in &outcome.warnings {
         eprintln!("{warning}");

@@ -126,7 +126,12 @@ fn tokenize(c: &mut Criterion) {
     let mut group = c.benchmark_group("tokenize");
     group.throughput(Throughput::Elements(prompts.len() as u64));
     group.bench_function("100_prompts", |b| {
-        b.iter(|| prompts.iter().map(|p| tokenizer.encode(p).unwrap()).count())
+        b.iter(|| {
+            prompts
+                .iter()
+                .map(|p| tokenizer.encode(p).unwrap())
+                .collect::<Vec<_>>()
+        })
     });
     group.finish();
 }
@@ -146,7 +151,7 @@ fn preprocess(c: &mut Criterion) {
             images
                 .iter()
                 .map(|(p, bytes)| preprocessing.tensor_from_bytes(bytes, p).unwrap())
-                .count()
+                .collect::<Vec<_>>()
         })
     });
     group.finish();

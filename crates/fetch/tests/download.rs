@@ -20,7 +20,9 @@ fn sha256(bytes: &[u8]) -> String {
 
 /// Serves `payload()` under a few paths with scripted faults; returns its base URL and a
 /// log of (path, range header) requests.
-fn serve() -> (String, Arc<Mutex<Vec<(String, Option<String>)>>>) {
+type RequestLog = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
+fn serve() -> (String, RequestLog) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let log = Arc::new(Mutex::new(Vec::new()));

@@ -152,9 +152,6 @@ enum OneOrMany {
     Many(Vec<String>),
 }
 
-/// Known dataset archives, by the name `dataset.download` uses.
-pub const KNOWN_DOWNLOADS: &[&str] = &["tensorflow-flowers"];
-
 impl Experiment {
     pub fn load(file: &Path) -> Result<Self, ConfigErrors> {
         let source = std::fs::read_to_string(file).map_err(|e| {
@@ -207,15 +204,16 @@ impl Experiment {
         if dataset.root.is_some() == dataset.manifest.is_some() {
             errors.push(diagnostic(at(&["dataset"], None), "give exactly one of `dataset.root` (a folder per class) or `dataset.manifest` (a CSV of path,label)".into()));
         }
+        let known: Vec<&str> = crate::provision::KNOWN_ARCHIVES
+            .iter()
+            .map(|a| a.name)
+            .collect();
         if let Some(download) = &dataset.download
-            && !KNOWN_DOWNLOADS.contains(&download.as_str())
+            && !known.contains(&download.as_str())
         {
             errors.push(diagnostic(
                 at(&["dataset", "download"], None),
-                format!(
-                    "unknown download `{download}`; known: {}",
-                    KNOWN_DOWNLOADS.join(", ")
-                ),
+                format!("unknown download `{download}`; known: {}", known.join(", ")),
             ));
         }
         if let Some(classes) = &dataset.classes {

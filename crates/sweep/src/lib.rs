@@ -12,6 +12,7 @@ mod locate;
 pub mod metrics;
 mod models;
 mod progress;
+pub mod provision;
 mod run;
 pub mod score;
 pub mod stats;

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use ontosweep_clip::{ModelDir, ModelSpec};
 
 use crate::config::{Experiment, ModelRef};
+use crate::progress::Progress;
+use crate::provision::download_model;
 
 /// A model ready to open.
 #[derive(Debug, Clone)]
@@ -20,6 +22,7 @@ pub fn resolve(
     experiment: &Experiment,
     models_dir: &Path,
     override_dir: Option<&Path>,
+    progress: &dyn Progress,
 ) -> Result<Vec<ResolvedModel>, String> {
     if let Some(dir) = override_dir {
         return Ok(vec![from_dir(dir)?]);
@@ -29,7 +32,7 @@ pub fn resolve(
         .iter()
         .map(|model| match model {
             ModelRef::Path(dir) => from_dir(dir),
-            ModelRef::Id(id) => from_spec(experiment, models_dir, id),
+            ModelRef::Id(id) => from_spec(experiment, models_dir, id, progress),
         })
         .collect()
 }
@@ -56,6 +59,7 @@ fn from_spec(
     experiment: &Experiment,
     models_dir: &Path,
     id: &str,
+    progress: &dyn Progress,
 ) -> Result<ResolvedModel, String> {
     let yaml = models_dir.join(format!("{id}.yaml"));
     let text = std::fs::read_to_string(&yaml).map_err(|e| {
@@ -67,6 +71,10 @@ fn from_spec(
         yaml_serde::from_str(&text).map_err(|e| format!("{}: {e}", yaml.display()))?;
     let local = spec.local.clone().unwrap_or_else(|| PathBuf::from(id));
     let dir = models_dir.join(local);
+    if ModelDir::open(&dir).is_err() && spec.source.is_some() && !spec.files.is_empty() {
+        download_model(&spec, &yaml, &dir, progress)
+            .map_err(|e| format!("model `{id}` ({}): {e}", yaml.display()))?;
+    }
     let dir = ModelDir::open(&dir).map_err(|e| {
         let fetch = match &spec.source {
             Some(source) => format!(

@@ -19,6 +19,7 @@ use crate::dataset::{self, Dataset};
 use crate::encode::{ImageOutcome, content_keys, encode_missing, look_up};
 use crate::models::{ResolvedModel, resolve};
 use crate::progress::Progress;
+use crate::provision::{KNOWN_ARCHIVES, fetch_archive};
 use crate::stats::{
     BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, holm, mcnemar_exact, paired_bootstrap_interval,
 };
@@ -61,15 +62,26 @@ pub struct SweepOutcome {
 pub fn load_dataset(
     experiment: &Experiment,
     data_root: Option<&Path>,
+    progress: &dyn Progress,
 ) -> Result<Dataset, SweepError> {
     let spec = &experiment.dataset;
-    let dataset = match (data_root, &spec.root, &spec.manifest) {
-        (Some(root), _, _) => dataset::scan_folder(root, spec.classes.as_deref()),
-        (None, Some(root), _) => dataset::scan_folder(root, spec.classes.as_deref()),
-        (None, None, Some(manifest)) => dataset::read_manifest(manifest, spec.classes.as_deref()),
-        (None, None, None) => unreachable!("validated: a dataset has a root or a manifest"),
+    let in_file = |e: String| SweepError::Dataset(format!("{}: {e}", experiment.file.display()));
+    let root = data_root.or(spec.root.as_deref());
+    if let (Some(root), Some(name)) = (root, &spec.download)
+        && !root.exists()
+    {
+        let archive = KNOWN_ARCHIVES
+            .iter()
+            .find(|a| a.name == name)
+            .expect("validated: a known download");
+        fetch_archive(archive, root, progress).map_err(in_file)?;
     }
-    .map_err(|e| SweepError::Dataset(format!("{}: {e}", experiment.file.display())))?;
+    let dataset = match (root, &spec.manifest) {
+        (Some(root), _) => dataset::scan_folder(root, spec.classes.as_deref()),
+        (None, Some(manifest)) => dataset::read_manifest(manifest, spec.classes.as_deref()),
+        (None, None) => unreachable!("validated: a dataset has a root or a manifest"),
+    }
+    .map_err(in_file)?;
     experiment.check_classes(&dataset.classes)?;
     Ok(dataset)
 }
@@ -84,11 +96,12 @@ pub fn run(
     let started_at_unix = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let dataset = load_dataset(experiment, options.data_root.as_deref())?;
+    let dataset = load_dataset(experiment, options.data_root.as_deref(), progress)?;
     let models = resolve(
         experiment,
         &options.models_dir,
         options.model_dir.as_deref(),
+        progress,
     )
     .map_err(SweepError::Model)?;
     let cache = match &options.cache_dir {
