@@ -16,6 +16,9 @@ commands:
   sweep FILE.yaml ...  run an experiment (see `cargo xtask sweep --help`)
   tokenize ...         print CLIP token ids (see `cargo xtask tokenize --help`)
   embed ...            print L2-normalised embeddings (see `cargo xtask embed --help`)
+  throughput ...       image-encoding speed: raw session vs the sweep pipeline, same images
+  peers --model DIR --images DIR [--batch N] [--limit N]
+                       `throughput`, then the Python peer (Pillow + onnxruntime) on the same images
   bench [args]         provision, then run the criterion benchmarks
 
 ORT_DYLIB_PATH, when set, names the libonnxruntime.so to use instead of the provisioned one.";
@@ -30,7 +33,7 @@ fn main() -> ExitCode {
         "setup" => setup(rest),
         "test" => cargo_with_runtime(&["test", "--workspace"], rest, wants_gpu(rest)),
         "bench" => cargo_with_runtime(&["bench", "--workspace"], rest, false),
-        "sweep" | "tokenize" | "embed" => {
+        "sweep" | "tokenize" | "embed" | "throughput" => {
             let run = [
                 "run",
                 "--quiet",
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
             ];
             cargo_with_runtime(&run, rest, wants_gpu(rest))
         }
+        "peers" => peers(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -87,5 +91,81 @@ fn cargo_with_runtime(cargo_args: &[&str], rest: &[String], gpu: bool) -> Result
             "`cargo {}` failed ({status})",
             cargo_args.join(" ")
         ))
+    }
+}
+
+/// `throughput` and the Python peers on the same images and model, one after the other.
+fn peers(args: &[String]) -> Result<(), String> {
+    let value = |flag: &str| args.windows(2).find(|w| w[0] == flag).map(|w| w[1].clone());
+    let (model, images) = match (value("--model"), value("--images")) {
+        (Some(m), Some(i)) => (m, i),
+        _ => {
+            return Err(
+                "usage: cargo xtask peers --model DIR --images DIR [--batch N] [--limit N]".into(),
+            );
+        }
+    };
+    let batch = value("--batch").unwrap_or_else(|| "32".into());
+    let limit = value("--limit");
+    let mut ours = vec![
+        "--model".to_string(),
+        model.clone(),
+        "--images".into(),
+        images.clone(),
+        "--batch".into(),
+        batch.clone(),
+    ];
+    if let Some(limit) = &limit {
+        ours.extend(["--limit".into(), limit.clone()]);
+    }
+    let run = [
+        "run",
+        "--quiet",
+        "--release",
+        "--package",
+        "ontosweep",
+        "--",
+        "throughput",
+    ];
+    cargo_with_runtime(&run, &ours, false)?;
+    let root = provision::workspace_root();
+    let venv = root.join("target/peers-venv");
+    let python = venv.join("bin/python");
+    if !python.is_file() {
+        let status = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status();
+        if !status.is_ok_and(|s| s.success()) {
+            return Err(format!(
+                "could not create a Python venv at {}",
+                venv.display()
+            ));
+        }
+        let packages = [
+            "pillow",
+            "numpy",
+            &format!("onnxruntime=={}", provision::ORT_VERSION),
+        ];
+        let status = Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet"])
+            .args(packages)
+            .status();
+        if !status.is_ok_and(|s| s.success()) {
+            return Err(
+                "pip could not install the peers' packages (pillow, numpy, onnxruntime)".into(),
+            );
+        }
+    }
+    let mut script = Command::new(&python);
+    script
+        .arg(root.join("scripts/peers/pillow_onnxruntime.py"))
+        .args([&model, &images, &batch]);
+    if let Some(limit) = &limit {
+        script.arg(limit);
+    }
+    match script.status() {
+        Ok(s) if s.success() => Ok(()),
+        other => Err(format!("the Pillow + onnxruntime peer failed ({other:?})")),
     }
 }

@@ -5,6 +5,7 @@ mod embed;
 mod progress;
 mod sweep;
 mod table;
+mod throughput;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +33,8 @@ enum Command {
     Tokenize(embed::TokenizeArgs),
     /// Print L2-normalised embeddings, one JSON line per input.
     Embed(embed::EmbedArgs),
+    /// Measure image-encoding throughput: raw session vs the sweep pipeline.
+    Throughput(throughput::ThroughputArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep::run(args),
         Command::Tokenize(args) => embed::tokenize(args),
         Command::Embed(args) => embed::embed(args),
+        Command::Throughput(args) => throughput::run(args),
     };
     match result {
         Ok(code) => code,
