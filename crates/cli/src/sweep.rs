@@ -27,9 +27,9 @@ pub struct SweepArgs {
     /// Execution provider: auto, cpu or cuda.
     #[arg(long, default_value = "auto")]
     ep: EpChoice,
-    /// Images per encoder call.
-    #[arg(long, default_value_t = 32)]
-    batch: usize,
+    /// Images per encoder call [default: 32 on CPU, 256 on CUDA].
+    #[arg(long)]
+    batch: Option<usize>,
     /// Embedding cache folder [default: <project>/.cache/embeddings].
     #[arg(long)]
     cache_dir: Option<PathBuf>,
@@ -58,7 +58,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         model_dir: args.model_dir,
         models_dir: args.models_dir.unwrap_or_else(|| root.join("models")),
         ep: args.ep,
-        batch_size: args.batch.max(1),
+        batch_size: args.batch.map(|b| b.max(1)),
         cache_dir: if args.no_cache {
             None
         } else {

@@ -59,33 +59,39 @@ impl ModelDir {
         self.root.join(PREPROCESSOR_CONFIG)
     }
 
-    /// sha256 over the vision graph and its external data, if any: what makes two image
-    /// embeddings comparable. Used as the embedding cache's model identity.
-    pub fn vision_fingerprint(&self) -> Result<String> {
-        fingerprint_graph(&self.vision_model())
+    /// The files that decide image embeddings: the vision graph and its external data.
+    pub fn vision_files(&self) -> Vec<PathBuf> {
+        with_external_data(self.vision_model())
     }
 
-    /// As [`ModelDir::vision_fingerprint`], for the text tower and tokenizer.
-    pub fn text_fingerprint(&self) -> Result<String> {
-        let mut hasher = Sha256::new();
-        hasher.update(fingerprint_graph(&self.text_model())?);
-        hash_file_into(&self.tokenizer(), &mut hasher)?;
-        Ok(hex::encode(hasher.finalize()))
+    /// The files that decide text embeddings: the text graph, its data and the tokenizer.
+    pub fn text_files(&self) -> Vec<PathBuf> {
+        let mut files = with_external_data(self.text_model());
+        files.push(self.tokenizer());
+        files
     }
 }
 
-/// Hashes an ONNX file and the external-data files beside it (`<name>.data`, `<name>_data`),
-/// which carry the weights of large exports.
-fn fingerprint_graph(graph: &Path) -> Result<String> {
-    let mut hasher = Sha256::new();
-    hash_file_into(graph, &mut hasher)?;
+/// An ONNX file and the external-data files beside it (`<name>.data`, `<name>_data`), which
+/// carry the weights of large exports.
+fn with_external_data(graph: PathBuf) -> Vec<PathBuf> {
+    let mut files = vec![graph.clone()];
     for suffix in [".data", "_data"] {
         let mut name = graph.as_os_str().to_owned();
         name.push(suffix);
         let data = PathBuf::from(name);
         if data.is_file() {
-            hash_file_into(&data, &mut hasher)?;
+            files.push(data);
         }
+    }
+    files
+}
+
+/// sha256 over `files` in order: a model identity for the embedding cache.
+pub fn fingerprint(files: &[PathBuf]) -> Result<String> {
+    let mut hasher = Sha256::new();
+    for file in files {
+        hash_file_into(file, &mut hasher)?;
     }
     Ok(hex::encode(hasher.finalize()))
 }

@@ -224,12 +224,40 @@ fn cuda_builder(
             runtime.library().display()
         ));
     }
+    let missing = missing_cuda_libraries();
+    if !missing.is_empty() {
+        return Err(format!(
+            "--ep cuda: these CUDA libraries cannot be loaded: {}. {CUDA_HINT}",
+            missing.join(", ")
+        ));
+    }
     let builder = base_builder(runtime, options)?;
     builder
         .with_execution_providers([ep::CUDA::default().build().error_on_failure()])
         .map_err(|e| {
             format!("--ep cuda: the CUDA execution provider did not register: {e}. {CUDA_HINT}")
         })
+}
+
+/// The libraries ONNX Runtime 1.31's CUDA provider loads (CUDA 13, cuDNN 9).
+pub const CUDA_LIBRARIES: &[&str] = &[
+    "libcudart.so.13",
+    "libcublasLt.so.13",
+    "libcublas.so.13",
+    "libcurand.so.10",
+    "libcufft.so.12",
+    "libcudnn.so.9",
+];
+
+/// Which of [`CUDA_LIBRARIES`] the dynamic loader cannot find, so the error can name them.
+pub fn missing_cuda_libraries() -> Vec<&'static str> {
+    CUDA_LIBRARIES
+        .iter()
+        .copied()
+        // SAFETY: these are the CUDA runtime's own libraries, loaded as the provider would;
+        // they run no initialisation that depends on us.
+        .filter(|name| unsafe { libloading::Library::new(*name) }.is_err())
+        .collect()
 }
 
 fn commit(mut builder: SessionBuilder, model: &Path) -> Result<Session> {
@@ -242,6 +270,16 @@ fn commit(mut builder: SessionBuilder, model: &Path) -> Result<Session> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_cuda_libraries_are_named() {
+        // This machine class has no CUDA: every library must be reported, by name.
+        let missing = missing_cuda_libraries();
+        if std::path::Path::new("/dev/nvidia0").exists() {
+            return; // a GPU machine: nothing to assert about absence
+        }
+        assert_eq!(missing, CUDA_LIBRARIES);
+    }
 
     #[test]
     fn ep_choice_parses_and_rejects() {

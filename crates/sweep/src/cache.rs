@@ -54,23 +54,64 @@ impl EmbeddingCache {
         decode(&bytes)
     }
 
+    /// sha256 of `files`, remembered by their paths, sizes and modification times so that
+    /// large model files are read once, not on every sweep.
+    pub fn fingerprint(&self, files: &[PathBuf]) -> Result<String, ontosweep_clip::Error> {
+        let mut identity = Sha256::new();
+        for file in files {
+            let meta = fs::metadata(file).ok();
+            let modified = meta
+                .as_ref()
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+            identity.update(format!(
+                "{}\0{:?}\0{:?}\0",
+                file.display(),
+                meta.map(|m| m.len()),
+                modified
+            ));
+        }
+        let memo = self
+            .dir
+            .join("fingerprints")
+            .join(hex::encode(identity.finalize()));
+        if let Ok(known) = fs::read_to_string(&memo)
+            && known.len() == 64
+        {
+            return Ok(known);
+        }
+        let digest = ontosweep_clip::fingerprint(files)?;
+        let _ = fs::create_dir_all(self.dir.join("fingerprints"))
+            .and_then(|_| write_atomically(&memo, digest.as_bytes()));
+        Ok(digest)
+    }
+
     pub fn put(&self, namespace: &str, key: &str, embedding: &[f32]) -> std::io::Result<()> {
         let path = self.entry(namespace, key);
-        let folder = path.parent().expect("entries live in a folder");
-        fs::create_dir_all(folder)?;
-        let temp = folder.join(format!(
-            ".{key}.{}.{}.tmp",
-            std::process::id(),
-            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let mut file = fs::File::create(&temp)?;
-        file.write_all(&encode(embedding))?;
-        file.sync_data()?;
-        drop(file);
-        fs::rename(&temp, &path).inspect_err(|_| {
-            let _ = fs::remove_file(&temp);
-        })
+        fs::create_dir_all(path.parent().expect("entries live in a folder"))?;
+        write_atomically(&path, &encode(embedding))
     }
+}
+
+/// Writes to a unique temporary name beside `path`, then renames: readers see the old
+/// file or the whole new one, never a part.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let folder = path.parent().expect("a file lives in a folder");
+    let name = path
+        .file_name()
+        .map_or_else(|| "entry".into(), |n| n.to_string_lossy().into_owned());
+    let temp = folder.join(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let mut file = fs::File::create(&temp)?;
+    file.write_all(bytes)?;
+    file.sync_data()?;
+    drop(file);
+    fs::rename(&temp, path).inspect_err(|_| {
+        let _ = fs::remove_file(&temp);
+    })
 }
 
 fn encode(embedding: &[f32]) -> Vec<u8> {
@@ -134,6 +175,28 @@ mod tests {
         );
         cache.put(&ns, "abcd", &[1.0]).unwrap();
         assert_eq!(cache.get(&ns, "abcd"), Some(vec![1.0]));
+    }
+
+    #[test]
+    fn fingerprints_are_remembered_until_the_file_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = EmbeddingCache::open(&dir.path().join("cache")).unwrap();
+        let model = dir.path().join("model.onnx");
+        fs::write(&model, b"weights").unwrap();
+        let files = vec![model.clone()];
+        let first = cache.fingerprint(&files).unwrap();
+        assert_eq!(first, ontosweep_clip::fingerprint(&files).unwrap());
+        assert_eq!(
+            fs::read_dir(dir.path().join("cache/fingerprints"))
+                .unwrap()
+                .count(),
+            1
+        );
+        assert_eq!(cache.fingerprint(&files).unwrap(), first);
+        fs::write(&model, b"other weights").unwrap();
+        let second = cache.fingerprint(&files).unwrap();
+        assert_ne!(second, first);
+        assert_eq!(second, ontosweep_clip::fingerprint(&files).unwrap());
     }
 
     #[test]

@@ -22,4 +22,4 @@ pub use config::{ConfigErrors, Diagnostic, Experiment};
 pub use locate::Position;
 pub use models::{ResolvedModel, resolve};
 pub use progress::{Progress, Silent};
-pub use run::{SweepError, SweepOptions, SweepOutcome, load_dataset, run};
+pub use run::{SweepError, SweepOptions, SweepOutcome, default_batch_size, load_dataset, run};

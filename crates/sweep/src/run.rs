@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use ontosweep_clip::{
-    ClipTokenizer, EpChoice, ImageEncoder, Preprocessing, Runtime, SessionOptions, TextEncoder,
+    ClipTokenizer, Ep, EpChoice, ImageEncoder, Preprocessing, Runtime, SessionOptions, TextEncoder,
     Tokens,
 };
 use ontosweep_results::{
@@ -34,7 +34,8 @@ pub struct SweepOptions {
     /// Where `models/<id>.yaml` files are.
     pub models_dir: PathBuf,
     pub ep: EpChoice,
-    pub batch_size: usize,
+    /// Images per encoder call; `None`: [`default_batch_size`] for the provider in use.
+    pub batch_size: Option<usize>,
     /// `None` turns the embedding cache off.
     pub cache_dir: Option<PathBuf>,
     /// ONNX Runtime intra-op threads (0: one per core).
@@ -129,10 +130,11 @@ pub fn run(
     let mut per_model_embeddings = Vec::new();
     let mut run_infos = Vec::new();
     let mut image_encode_seconds = 0.0;
+    let mut batch_size = None;
     let mut images_encoded = 0;
     for model in &models {
         let preprocessing = Preprocessing::from_config_file(&model.dir.preprocessor_config())?;
-        let vision_sha256 = model.dir.vision_fingerprint()?;
+        let vision_sha256 = fingerprint(cache.as_ref(), &model.dir.vision_files())?;
         let image_ns = namespace(&[
             &vision_sha256,
             &serde_json::to_string(&preprocessing).unwrap_or_default(),
@@ -146,13 +148,17 @@ pub fn run(
         } else {
             let mut encoder =
                 ImageEncoder::new(runtime, &model.dir, &model.spec.io, session_options)?;
+            let batch = options
+                .batch_size
+                .unwrap_or(default_batch_size(encoder.ep()));
+            batch_size.get_or_insert(batch);
             encode_missing(
                 &mut encoder,
                 &paths,
                 &keys,
                 &mut lookup,
                 cache_slot,
-                options.batch_size,
+                batch,
                 progress,
             )?;
             encoder.ep().to_string()
@@ -186,7 +192,7 @@ pub fn run(
             id: model.id.clone(),
             directory: model.dir.root().display().to_string(),
             vision_sha256,
-            text_sha256: model.dir.text_fingerprint()?,
+            text_sha256: fingerprint(cache.as_ref(), &model.dir.text_files())?,
             vision_ep,
             images_encoded: encoded,
             images_from_cache: from_cache,
@@ -304,7 +310,9 @@ pub fn run(
                 options.intra_threads
             },
         },
-        batch_size: options.batch_size,
+        batch_size: batch_size
+            .or(options.batch_size)
+            .unwrap_or(default_batch_size(Ep::Cpu)),
         bootstrap_resamples: BOOTSTRAP_RESAMPLES,
         bootstrap_seed: BOOTSTRAP_SEED,
         models: run_infos,
@@ -330,6 +338,25 @@ pub fn run(
         run,
     };
     Ok(SweepOutcome { results, warnings })
+}
+
+/// A model identity, remembered by the cache when there is one.
+fn fingerprint(
+    cache: Option<&EmbeddingCache>,
+    files: &[PathBuf],
+) -> Result<String, ontosweep_clip::Error> {
+    match cache {
+        Some(cache) => cache.fingerprint(files),
+        None => ontosweep_clip::fingerprint(files),
+    }
+}
+
+/// Images per encoder call when the user does not say: a GPU wants large batches.
+pub fn default_batch_size(ep: Ep) -> usize {
+    match ep {
+        Ep::Cpu => 32,
+        Ep::Cuda => 256,
+    }
 }
 
 /// Embeddings of every distinct prompt of every ontology, for one model.
