@@ -49,32 +49,35 @@ fn element_type(session: &Session, input: &str) -> Option<TensorElementType> {
         })
 }
 
-fn require_output(session: &Session, path: &Path, wanted: &str) -> Result<()> {
-    if session.outputs().iter().any(|o| o.name() == wanted) {
-        Ok(())
-    } else {
-        Err(Error::WrongName {
-            path: path.to_path_buf(),
-            what: "output",
-            wanted: wanted.into(),
-            offered: names(session.outputs()),
-            hint: "Export the model with projection heads (CLIPTextModelWithProjection / CLIPVisionModelWithProjection), or set `io:` in the model's yaml",
-        })
+/// Checks that the session has the input and output the encoder uses, naming what it has
+/// instead when it does not.
+fn require_names(session: &Session, path: &Path, input: &str, output: &str) -> Result<()> {
+    let checks = [
+        (
+            session.inputs(),
+            "input",
+            input,
+            "Set `io:` in the model's yaml to the names this export uses",
+        ),
+        (
+            session.outputs(),
+            "output",
+            output,
+            "Export the model with projection heads (CLIPTextModelWithProjection / CLIPVisionModelWithProjection), or set `io:` in the model's yaml",
+        ),
+    ];
+    for (outlets, what, wanted, hint) in checks {
+        if !outlets.iter().any(|o| o.name() == wanted) {
+            return Err(Error::WrongName {
+                path: path.to_path_buf(),
+                what,
+                wanted: wanted.into(),
+                offered: names(outlets),
+                hint,
+            });
+        }
     }
-}
-
-fn require_input(session: &Session, path: &Path, wanted: &str) -> Result<()> {
-    if session.inputs().iter().any(|o| o.name() == wanted) {
-        Ok(())
-    } else {
-        Err(Error::WrongName {
-            path: path.to_path_buf(),
-            what: "input",
-            wanted: wanted.into(),
-            offered: names(session.inputs()),
-            hint: "Set `io:` in the model's yaml to the names this export uses",
-        })
-    }
+    Ok(())
 }
 
 /// Copies a `[batch, dim]` output into normalised rows.
@@ -126,8 +129,7 @@ impl TextEncoder {
     ) -> Result<Self> {
         let path = model.text_model();
         let (session, ep) = create_session(runtime, &path, options)?;
-        require_input(&session, &path, &io.input_ids)?;
-        require_output(&session, &path, &io.text_embeds)?;
+        require_names(&session, &path, &io.input_ids, &io.text_embeds)?;
         let ids_type = element_type(&session, &io.input_ids).unwrap_or(TensorElementType::Int64);
         if !matches!(
             ids_type,
@@ -234,8 +236,7 @@ impl ImageEncoder {
         let path = model.vision_model();
         let preprocessing = Preprocessing::from_config_file(&model.preprocessor_config())?;
         let (session, ep) = create_session(runtime, &path, options)?;
-        require_input(&session, &path, &io.pixel_values)?;
-        require_output(&session, &path, &io.image_embeds)?;
+        require_names(&session, &path, &io.pixel_values, &io.image_embeds)?;
         match element_type(&session, &io.pixel_values) {
             Some(TensorElementType::Float32) => {}
             other => {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ontosweep_results::SweepResults;
+use ontosweep_results::{OntologyResults, SweepResults};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -58,13 +58,38 @@ struct Bar {
     tag: &'static str,
 }
 
+impl Bar {
+    /// The `index`-th ontology's bar: grey and tagged when it is the baseline.
+    fn ontology(
+        results: &SweepResults,
+        index: usize,
+        o: &OntologyResults,
+        label: String,
+        value: f64,
+    ) -> Self {
+        let baseline = o.ontology == results.baseline;
+        Bar {
+            label,
+            detail: String::new(),
+            value,
+            interval: None,
+            colour: if baseline {
+                BASELINE_COLOUR
+            } else {
+                PALETTE[index % PALETTE.len()]
+            },
+            tag: if baseline { " (baseline)" } else { "" },
+        }
+    }
+}
+
 struct Group {
     title: String,
     bars: Vec<Bar>,
 }
 
 /// The example prompt shown under an ontology's name.
-fn example_prompt(o: &ontosweep_results::OntologyResults) -> String {
+fn example_prompt(o: &OntologyResults) -> String {
     o.prompts
         .iter()
         .next()
@@ -92,20 +117,10 @@ fn accuracy(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError> 
                 .ontologies
                 .iter()
                 .enumerate()
-                .map(|(i, o)| {
-                    let baseline = o.ontology == results.baseline;
-                    Bar {
-                        label: o.ontology.clone(),
-                        detail: example_prompt(o),
-                        value: o.metrics.accuracy,
-                        interval: Some((o.metrics.ci_low, o.metrics.ci_high)),
-                        colour: if baseline {
-                            BASELINE_COLOUR
-                        } else {
-                            PALETTE[i % PALETTE.len()]
-                        },
-                        tag: if baseline { " (baseline)" } else { "" },
-                    }
+                .map(|(i, o)| Bar {
+                    detail: example_prompt(o),
+                    interval: Some((o.metrics.ci_low, o.metrics.ci_high)),
+                    ..Bar::ontology(results, i, o, o.ontology.clone(), o.metrics.accuracy)
                 })
                 .collect(),
         })
@@ -144,23 +159,12 @@ fn per_class(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError>
                         .map(move |(i, o)| (model, i, o))
                 })
                 .map(|(model, i, o)| {
-                    let baseline = o.ontology == results.baseline;
-                    Bar {
-                        label: if several_models {
-                            format!("{} · {}", model.model, o.ontology)
-                        } else {
-                            o.ontology.clone()
-                        },
-                        detail: String::new(),
-                        value: o.metrics.per_class[c].recall,
-                        interval: None,
-                        colour: if baseline {
-                            BASELINE_COLOUR
-                        } else {
-                            PALETTE[i % PALETTE.len()]
-                        },
-                        tag: if baseline { " (baseline)" } else { "" },
-                    }
+                    let label = if several_models {
+                        format!("{} · {}", model.model, o.ontology)
+                    } else {
+                        o.ontology.clone()
+                    };
+                    Bar::ontology(results, i, o, label, o.metrics.per_class[c].recall)
                 })
                 .collect(),
         })
