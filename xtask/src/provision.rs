@@ -115,6 +115,7 @@ fn provision(flavour: Flavour) -> Result<PathBuf, String> {
             dir.display()
         ),
     )?;
+    let _ = fs::remove_file(&script);
     let library = library_in(&dir);
     if !library.is_file() {
         return Err(format!(

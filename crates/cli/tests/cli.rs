@@ -328,18 +328,29 @@ fn fails_with(args: &[&str], expected: &[&str]) {
 }
 
 #[test]
-fn cuda_on_a_cpu_only_runtime_is_an_error_that_says_what_to_do() {
-    fails_with(
-        &[
-            "embed",
-            "--model",
-            tiny_model().to_str().unwrap(),
-            "--ep",
-            "cuda",
-            "--text",
-            "daisy",
-        ],
-        &["no CUDA execution provider", "cargo xtask setup --gpu"],
+fn cuda_without_a_gpu_is_an_error_that_says_what_to_do() {
+    let model = tiny_model();
+    let args = [
+        "embed",
+        "--model",
+        model.to_str().unwrap(),
+        "--ep",
+        "cuda",
+        "--text",
+        "daisy",
+    ];
+    let output = run(&mut ontosweep(&args));
+    assert!(
+        !output.status.success(),
+        "--ep cuda must never fall back to the CPU"
+    );
+    let message = stderr(&output);
+    // A CPU-only runtime, or the CUDA build on a machine without the CUDA libraries.
+    let why = message.contains("no CUDA execution provider")
+        || message.contains("these CUDA libraries cannot be loaded: libcudart.so.13");
+    assert!(
+        why && message.contains("cargo xtask setup --gpu") && message.contains("--ep cpu"),
+        "{message}"
     );
 }
 

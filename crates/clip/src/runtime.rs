@@ -180,6 +180,11 @@ pub fn create_session(
                     Ok((commit(cpu_builder(runtime, options)?, model)?, Ep::Cpu))
                 }
             },
+            Err(reason) if runtime.has_cuda() => {
+                // The user provisioned CUDA, so not using it deserves a word.
+                tracing::warn!("CUDA is not usable, so the CPU runs this model: {reason}");
+                Ok((commit(cpu_builder(runtime, options)?, model)?, Ep::Cpu))
+            }
             Err(reason) => {
                 tracing::info!("execution provider: cpu ({reason})");
                 Ok((commit(cpu_builder(runtime, options)?, model)?, Ep::Cpu))
