@@ -498,6 +498,33 @@ fn an_unreadable_image_is_named() {
 }
 
 #[test]
+fn a_library_that_is_not_onnx_runtime_is_refused() {
+    // Any shared library will do; the test binary's own libc is always there.
+    let libc = [
+        "/lib/x86_64-linux-gnu/libc.so.6",
+        "/usr/lib/x86_64-linux-gnu/libc.so.6",
+        "/lib64/libc.so.6",
+    ]
+    .into_iter()
+    .find(|p| Path::new(p).exists())
+    .expect("a libc to load");
+    let output = run(ontosweep(&[
+        "embed",
+        "--model",
+        tiny_model().to_str().unwrap(),
+        "--text",
+        "daisy",
+    ])
+    .env("ORT_DYLIB_PATH", libc));
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("OrtGetApiBase") && message.contains("cargo xtask setup"),
+        "{message}"
+    );
+}
+
+#[test]
 fn a_missing_runtime_says_how_to_get_one() {
     let output = run(ontosweep(&[
         "embed",
