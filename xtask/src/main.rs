@@ -19,6 +19,8 @@ commands:
   throughput ...       image-encoding speed: raw session vs the sweep pipeline, same images
   peers --model DIR --images DIR [--batch N] [--limit N]
                        `throughput`, then the Python peer (Pillow + onnxruntime) on the same images
+  quantize --model DIR --out DIR
+                       an int8 copy of a model (ONNX Runtime dynamic quantisation of the vision tower)
   bench [args]         provision, then run the criterion benchmarks
 
 ORT_DYLIB_PATH, when set, names the libonnxruntime.so to use instead of the provisioned one.";
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
             cargo_with_runtime(&run, rest, wants_gpu(rest))
         }
         "peers" => peers(rest),
+        "quantize" => quantize(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -167,5 +170,59 @@ fn peers(args: &[String]) -> Result<(), String> {
     match script.status() {
         Ok(s) if s.success() => Ok(()),
         other => Err(format!("the Pillow + onnxruntime peer failed ({other:?})")),
+    }
+}
+
+/// A venv in `target/` with what the Python scripts need (made once).
+fn python_tools() -> Result<std::path::PathBuf, String> {
+    let venv = provision::workspace_root().join("target/tools-venv");
+    let python = venv.join("bin/python");
+    if python.is_file() {
+        return Ok(python);
+    }
+    let status = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status();
+    if !status.is_ok_and(|s| s.success()) {
+        return Err(format!(
+            "could not create a Python venv at {}",
+            venv.display()
+        ));
+    }
+    let packages = [
+        "pillow",
+        "numpy",
+        "onnx",
+        &format!("onnxruntime=={}", provision::ORT_VERSION),
+    ];
+    let status = Command::new(&python)
+        .args(["-m", "pip", "install", "--quiet"])
+        .args(packages)
+        .status();
+    if !status.is_ok_and(|s| s.success()) {
+        let _ = std::fs::remove_dir_all(&venv);
+        return Err(
+            "pip could not install pillow, numpy, onnx and onnxruntime into target/tools-venv"
+                .into(),
+        );
+    }
+    Ok(python)
+}
+
+/// `quantize --model DIR --out DIR`: an int8 copy of a model directory.
+fn quantize(args: &[String]) -> Result<(), String> {
+    let value = |flag: &str| args.windows(2).find(|w| w[0] == flag).map(|w| w[1].clone());
+    let (Some(model), Some(out)) = (value("--model"), value("--out")) else {
+        return Err("usage: cargo xtask quantize --model DIR --out DIR".into());
+    };
+    let script = provision::workspace_root().join("scripts/quantize.py");
+    match Command::new(python_tools()?)
+        .arg(script)
+        .args([&model, &out])
+        .status()
+    {
+        Ok(s) if s.success() => Ok(()),
+        other => Err(format!("quantisation failed ({other:?})")),
     }
 }

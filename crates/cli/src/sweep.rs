@@ -84,6 +84,24 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
             model.id, model.vision_ep, model.text_ep, model.images_encoded, model.images_from_cache
         );
     }
+    for model in &results.models {
+        if let Some(a) = &model.vs_reference {
+            let agreement: Vec<String> = model
+                .ontologies
+                .iter()
+                .zip(&a.prediction_agreement)
+                .map(|(o, s)| format!("{} {:.1}%", o.ontology, 100.0 * s))
+                .collect();
+            eprintln!(
+                "{} against {}: image embedding cosine mean {:.4} (lowest {:.4}); same prediction: {}",
+                model.model,
+                a.reference,
+                a.image_cosine_mean,
+                a.image_cosine_min,
+                agreement.join(", ")
+            );
+        }
+    }
     if !results.skipped.is_empty() {
         eprintln!(
             "{} files skipped (listed in skipped.csv)",

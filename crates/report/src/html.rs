@@ -42,6 +42,7 @@ pub fn write(
         "<img class=chart id=accuracy-chart src=\"accuracy.svg\" alt=\"accuracy by ontology\">",
     );
     summary_table(&mut page, results);
+    agreement(&mut page, results);
     page.push_str(
         "<h2>Per class</h2><img class=chart src=\"per_class.svg\" alt=\"recall per class\">",
     );
@@ -153,6 +154,31 @@ fn summary_table(page: &mut String, results: &SweepResults) {
         }
     }
     page.push_str("</table>");
+}
+
+fn agreement(page: &mut String, results: &SweepResults) {
+    for model in &results.models {
+        let Some(a) = &model.vs_reference else {
+            continue;
+        };
+        let _ = write!(
+            page,
+            "<h2>{} against {}</h2><p>Image embeddings: mean cosine {:.4}, lowest {:.4}.</p><table><tr><th class=l>ontology<th>same prediction</tr>",
+            esc(&model.model),
+            esc(&a.reference),
+            a.image_cosine_mean,
+            a.image_cosine_min
+        );
+        for (o, share) in model.ontologies.iter().zip(&a.prediction_agreement) {
+            let _ = write!(
+                page,
+                "<tr><td class=l>{}<td>{:.1}%</tr>",
+                esc(&o.ontology),
+                100.0 * share
+            );
+        }
+        page.push_str("</table>");
+    }
 }
 
 fn prompts(page: &mut String, results: &SweepResults) {

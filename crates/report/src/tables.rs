@@ -16,6 +16,9 @@ pub fn write_all(results: &SweepResults, dir: &Path) -> Result<Vec<PathBuf>, Rep
         skipped(results, dir)?,
     ];
     files.extend(confusions(results, dir)?);
+    if results.models.iter().any(|m| m.vs_reference.is_some()) {
+        files.push(agreement(results, dir)?);
+    }
     let run = dir.join("run.json");
     let json = serde_json::to_string_pretty(&results.run).expect("metadata serialises");
     std::fs::write(&run, json + "\n").map_err(io_error(&run))?;
@@ -149,6 +152,36 @@ fn predictions(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportErro
                     row.extend(probabilities.iter().map(|p| p.to_string()));
                     w.write_record(&row)?;
                 }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// `agreement.csv`: each model against the first one (e.g. int8 against fp32).
+fn agreement(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError> {
+    csv_file(dir, "agreement.csv", |w| {
+        w.write_record([
+            "model",
+            "reference",
+            "ontology",
+            "prediction_agreement",
+            "image_cosine_mean",
+            "image_cosine_min",
+        ])?;
+        for model in &results.models {
+            let Some(a) = &model.vs_reference else {
+                continue;
+            };
+            for (o, share) in model.ontologies.iter().zip(&a.prediction_agreement) {
+                w.write_record([
+                    model.model.as_str(),
+                    &a.reference,
+                    &o.ontology,
+                    &share.to_string(),
+                    &a.image_cosine_mean.to_string(),
+                    &a.image_cosine_min.to_string(),
+                ])?;
             }
         }
         Ok(())

@@ -106,6 +106,7 @@ fn results() -> SweepResults {
                     Some(comparison),
                 ),
             ],
+            vs_reference: None,
         }],
         run: RunMetadata {
             batch_size: 32,

@@ -39,6 +39,19 @@ pub struct ModelResults {
     pub model: String,
     pub logit_scale: f32,
     pub ontologies: Vec<OntologyResults>,
+    /// This model against the experiment's first model (e.g. an int8 copy against fp32).
+    pub vs_reference: Option<ModelAgreement>,
+}
+
+/// How closely a model follows the reference model on the same images.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ModelAgreement {
+    pub reference: String,
+    /// Cosine between the two models' embeddings of each image.
+    pub image_cosine_mean: f64,
+    pub image_cosine_min: f64,
+    /// Share of images with the same predicted class, per ontology (same order).
+    pub prediction_agreement: Vec<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -9,8 +9,8 @@ use ontosweep_clip::{
     Tokens,
 };
 use ontosweep_results::{
-    Comparison, ImageRecord, ModelResults, ModelRunInfo, OntologyResults, RunMetadata, RuntimeInfo,
-    SkippedFile, SweepResults,
+    Comparison, ImageRecord, ModelAgreement, ModelResults, ModelRunInfo, OntologyResults,
+    RunMetadata, RuntimeInfo, SkippedFile, SweepResults,
 };
 
 use crate::cache::{EmbeddingCache, namespace};
@@ -279,7 +279,28 @@ pub fn run(
             model: model.id.clone(),
             logit_scale: model.spec.logit_scale,
             ontologies,
+            vs_reference: None,
         });
+    }
+
+    if let Some((reference, others)) = model_results.split_first_mut() {
+        let kept_embeddings = |m: usize| -> Vec<&[f32]> {
+            kept.iter()
+                .map(|&i| {
+                    per_model_embeddings[m][i]
+                        .as_deref()
+                        .expect("kept images are embedded")
+                })
+                .collect()
+        };
+        for (offset, model) in others.iter_mut().enumerate() {
+            model.vs_reference = agreement(
+                reference,
+                &kept_embeddings(0),
+                model,
+                &kept_embeddings(offset + 1),
+            );
+        }
     }
 
     let mut skipped = dataset.skipped.clone();
@@ -424,6 +445,53 @@ fn encode_prompts(
         info.text_ep = "cache".into();
     }
     Ok(embeddings)
+}
+
+/// `model` against `reference` on the same images; `None` when their embeddings cannot be
+/// compared (different sizes).
+pub fn agreement(
+    reference: &ModelResults,
+    reference_images: &[&[f32]],
+    model: &ModelResults,
+    images: &[&[f32]],
+) -> Option<ModelAgreement> {
+    if images.is_empty()
+        || images
+            .iter()
+            .zip(reference_images)
+            .any(|(a, b)| a.len() != b.len())
+    {
+        return None;
+    }
+    let cosines: Vec<f64> = images
+        .iter()
+        .zip(reference_images)
+        .map(|(a, b)| {
+            a.iter()
+                .zip(*b)
+                .map(|(x, y)| f64::from(*x) * f64::from(*y))
+                .sum::<f64>()
+        })
+        .collect();
+    let prediction_agreement = model
+        .ontologies
+        .iter()
+        .zip(&reference.ontologies)
+        .map(|(o, r)| {
+            o.predictions
+                .iter()
+                .zip(&r.predictions)
+                .filter(|(a, b)| a == b)
+                .count() as f64
+                / o.predictions.len() as f64
+        })
+        .collect();
+    Some(ModelAgreement {
+        reference: reference.model.clone(),
+        image_cosine_mean: cosines.iter().sum::<f64>() / cosines.len() as f64,
+        image_cosine_min: cosines.iter().cloned().fold(f64::INFINITY, f64::min),
+        prediction_agreement,
+    })
 }
 
 /// Fills `vs_baseline` for every ontology but the baseline, Holm-correcting the McNemar
