@@ -550,3 +550,49 @@ fn compare_with_baseline(ontologies: &mut [OntologyResults], baseline: &str, lab
         ontologies[i].vs_baseline.as_mut().unwrap().mcnemar_p_holm = adjusted;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(name: &str, predictions: Vec<usize>) -> ModelResults {
+        let metrics = metrics::compute(
+            &["a".into(), "b".into()],
+            &[0, 1, 0, 1],
+            &vec![vec![1.0, 0.0]; 4],
+        );
+        let ontology = OntologyResults {
+            ontology: "o".into(),
+            prompts: BTreeMap::new(),
+            predictions,
+            probabilities: vec![],
+            metrics,
+            vs_baseline: None,
+        };
+        ModelResults {
+            model: name.into(),
+            logit_scale: 100.0,
+            ontologies: vec![ontology],
+            vs_reference: None,
+        }
+    }
+
+    #[test]
+    fn agreement_compares_embeddings_and_predictions_image_by_image() {
+        let (a, b) = (
+            model("fp32", vec![0, 1, 0, 1]),
+            model("int8", vec![0, 1, 1, 1]),
+        );
+        let s = std::f32::consts::FRAC_1_SQRT_2;
+        let reference: Vec<&[f32]> = vec![&[1.0, 0.0], &[0.0, 1.0], &[1.0, 0.0], &[0.0, 1.0]];
+        let diagonal = [s, s];
+        let images: Vec<&[f32]> = vec![&[1.0, 0.0], &[0.0, 1.0], &diagonal, &[0.0, 1.0]];
+        let result = agreement(&a, &reference, &b, &images).unwrap();
+        assert_eq!(result.reference, "fp32");
+        assert_eq!(result.prediction_agreement, vec![0.75]);
+        assert!((result.image_cosine_min - f64::from(s)).abs() < 1e-6);
+        assert!((result.image_cosine_mean - (3.0 + f64::from(s)) / 4.0).abs() < 1e-6);
+        let other_size: Vec<&[f32]> = vec![&[1.0]; 4];
+        assert_eq!(agreement(&a, &reference, &b, &other_size), None);
+    }
+}
