@@ -524,6 +524,46 @@ fn a_library_that_is_not_onnx_runtime_is_refused() {
     );
 }
 
+/// A stand-in `libonnxruntime.so` that reports an old version, built with the C compiler.
+const OLD_RUNTIME_C: &str = r#"
+typedef struct { const void *(*GetApi)(unsigned); const char *(*GetVersionString)(void); } OrtApiBase;
+static const void *get_api(unsigned version) { (void)version; return 0; }
+static const char *get_version(void) { return "1.20.1"; }
+static const OrtApiBase base = { get_api, get_version };
+const OrtApiBase *OrtGetApiBase(void) { return &base; }
+"#;
+
+#[test]
+fn a_runtime_of_the_wrong_version_is_refused() {
+    let temp = tempfile::tempdir().unwrap();
+    let source = temp.path().join("old.c");
+    let library = temp.path().join("libonnxruntime.so.1.20.1");
+    std::fs::write(&source, OLD_RUNTIME_C).unwrap();
+    let built = Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&library)
+        .arg(&source)
+        .status()
+        .expect("a C compiler (cc)");
+    assert!(built.success());
+    let output = run(ontosweep(&[
+        "embed",
+        "--model",
+        tiny_model().to_str().unwrap(),
+        "--text",
+        "daisy",
+    ])
+    .env("ORT_DYLIB_PATH", &library));
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("1.20.1")
+            && message.contains("1.31")
+            && message.contains("cargo xtask setup"),
+        "{message}"
+    );
+}
+
 #[test]
 fn a_missing_runtime_says_how_to_get_one() {
     let output = run(ontosweep(&[

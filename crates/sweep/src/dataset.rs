@@ -249,3 +249,60 @@ pub fn read_manifest(manifest: &Path, wanted: Option<&[String]>) -> Result<Datas
         skipped,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manifest_lists_images_and_labels() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("img")).unwrap();
+        for name in ["a.jpg", "b.jpg", "c.jpg"] {
+            std::fs::write(dir.path().join("img").join(name), b"x").unwrap();
+        }
+        let manifest = dir.path().join("labels.csv");
+        std::fs::write(&manifest, "path,label\nimg/b.jpg,dandelion\nimg/a.jpg,daisy\nimg/gone.jpg,daisy\nimg/c.jpg,rose\n").unwrap();
+        let all = read_manifest(&manifest, None).unwrap();
+        assert_eq!(all.classes, vec!["daisy", "dandelion", "rose"]);
+        assert_eq!(
+            all.images
+                .iter()
+                .map(|i| (i.relative.as_str(), i.label))
+                .collect::<Vec<_>>(),
+            vec![("img/a.jpg", 0), ("img/b.jpg", 1), ("img/c.jpg", 2)]
+        );
+        assert_eq!(all.skipped.len(), 1);
+        assert!(
+            all.skipped[0].reason.contains("line 4"),
+            "{:?}",
+            all.skipped
+        );
+        // A subset, in the given order: other labels are left out.
+        let subset = read_manifest(&manifest, Some(&["dandelion".into(), "daisy".into()])).unwrap();
+        assert_eq!(
+            subset.images.iter().map(|i| i.label).collect::<Vec<_>>(),
+            vec![1, 0]
+        );
+        let err = read_manifest(&manifest, Some(&["tulip".into()])).unwrap_err();
+        assert!(err.contains("class `tulip` has no images"), "{err}");
+    }
+
+    #[test]
+    fn folders_give_classes_in_order_and_a_missing_class_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        for class in ["b", "a", ".hidden"] {
+            std::fs::create_dir_all(dir.path().join(class)).unwrap();
+            std::fs::write(dir.path().join(class).join("x.png"), b"x").unwrap();
+        }
+        assert_eq!(
+            scan_folder(dir.path(), None).unwrap().classes,
+            vec!["a", "b"]
+        );
+        let err = scan_folder(dir.path(), Some(&["a".into(), "c".into()])).unwrap_err();
+        assert!(
+            err.contains("no sub-folder for class `c`") && err.contains("it has: a, b"),
+            "{err}"
+        );
+    }
+}
