@@ -33,7 +33,7 @@ fn main() -> ExitCode {
     };
     let result = match command.as_str() {
         "setup" => setup(rest),
-        "test" => cargo_with_runtime(&["test", "--workspace"], rest, wants_gpu(rest)),
+        "test" => cargo_with_runtime(&["test", "--workspace", "--all-targets"], rest, wants_gpu(rest)),
         "bench" => cargo_with_runtime(&["bench", "--workspace"], rest, false),
         "sweep" | "tokenize" | "embed" | "throughput" => {
             let run = [
