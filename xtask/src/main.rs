@@ -33,7 +33,11 @@ fn main() -> ExitCode {
     };
     let result = match command.as_str() {
         "setup" => setup(rest),
-        "test" => cargo_with_runtime(&["test", "--workspace", "--all-targets"], rest, wants_gpu(rest)),
+        "test" => cargo_with_runtime(
+            &["test", "--workspace", "--all-targets"],
+            rest,
+            wants_gpu(rest),
+        ),
         "bench" => cargo_with_runtime(&["bench", "--workspace"], rest, false),
         "sweep" | "tokenize" | "embed" | "throughput" => {
             let run = [
@@ -132,34 +136,7 @@ fn peers(args: &[String]) -> Result<(), String> {
     ];
     cargo_with_runtime(&run, &ours, false)?;
     let root = provision::workspace_root();
-    let venv = root.join("target/peers-venv");
-    let python = venv.join("bin/python");
-    if !python.is_file() {
-        let status = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status();
-        if !status.is_ok_and(|s| s.success()) {
-            return Err(format!(
-                "could not create a Python venv at {}",
-                venv.display()
-            ));
-        }
-        let packages = [
-            "pillow",
-            "numpy",
-            &format!("onnxruntime=={}", provision::ORT_VERSION),
-        ];
-        let status = Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet"])
-            .args(packages)
-            .status();
-        if !status.is_ok_and(|s| s.success()) {
-            return Err(
-                "pip could not install the peers' packages (pillow, numpy, onnxruntime)".into(),
-            );
-        }
-    }
+    let python = python_tools()?;
     let mut script = Command::new(&python);
     script
         .arg(root.join("scripts/peers/pillow_onnxruntime.py"))
@@ -194,6 +171,7 @@ fn python_tools() -> Result<std::path::PathBuf, String> {
         "pillow",
         "numpy",
         "onnx",
+        "sympy",
         &format!("onnxruntime=={}", provision::ORT_VERSION),
     ];
     let status = Command::new(&python)
