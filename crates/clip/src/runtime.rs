@@ -23,11 +23,16 @@ pub struct Runtime {
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+static LOADING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Runtime {
     /// Loads ONNX Runtime from `library` (a `libonnxruntime.so`), or returns the one already
     /// loaded from that same path.
     pub fn load(library: &Path) -> Result<&'static Runtime> {
+        // ONNX Runtime allows one environment per process: loads must not race.
+        let _one_at_a_time = LOADING
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(runtime) = RUNTIME.get() {
             return if same_file(&runtime.library, library) {
                 Ok(runtime)

@@ -15,7 +15,7 @@ pub struct Expected {
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     #[error(
-        "could not download {url} after {attempts} attempts: {reason}. If this machine is offline, download it elsewhere and place it at {target} (it is checked by size and sha256)"
+        "could not download {url} after {attempts} attempts: {reason}. If this machine is offline, download the file elsewhere and place it at {target}"
     )]
     Unreachable {
         url: String,
@@ -128,12 +128,12 @@ impl Fetcher {
             match self.attempt(url, target, &part, expected, progress)? {
                 Attempt::Done => return self.finish(url, target, &part, expected),
                 Attempt::Retry(reason) => {
-                    progress.retry(url, attempt, &reason);
-                    last = reason;
                     if attempt < self.attempts {
+                        progress.retry(url, attempt, &reason);
                         std::thread::sleep(backoff);
                         backoff *= 2;
                     }
+                    last = reason;
                 }
             }
         }
