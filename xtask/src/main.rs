@@ -40,16 +40,7 @@ fn main() -> ExitCode {
         ),
         "bench" => cargo_with_runtime(&["bench", "--workspace"], rest, false),
         "sweep" | "tokenize" | "embed" | "throughput" => {
-            let run = [
-                "run",
-                "--quiet",
-                "--release",
-                "--package",
-                "ontosweep",
-                "--",
-                command,
-            ];
-            cargo_with_runtime(&run, rest, wants_gpu(rest))
+            run_ontosweep(command, rest, wants_gpu(rest))
         }
         "peers" => peers(rest),
         "quantize" => quantize(rest),
@@ -78,6 +69,20 @@ fn setup(args: &[String]) -> Result<(), String> {
     let library = provision::runtime(wants_gpu(args))?;
     println!("{}", library.display());
     Ok(())
+}
+
+/// `cargo run --release --package ontosweep -- <subcommand> <args>`, with ONNX Runtime.
+fn run_ontosweep(subcommand: &str, args: &[String], gpu: bool) -> Result<(), String> {
+    let run = [
+        "run",
+        "--quiet",
+        "--release",
+        "--package",
+        "ontosweep",
+        "--",
+        subcommand,
+    ];
+    cargo_with_runtime(&run, args, gpu)
 }
 
 fn cargo_with_runtime(cargo_args: &[&str], rest: &[String], gpu: bool) -> Result<(), String> {
@@ -125,16 +130,7 @@ fn peers(args: &[String]) -> Result<(), String> {
     if let Some(limit) = &limit {
         ours.extend(["--limit".into(), limit.clone()]);
     }
-    let run = [
-        "run",
-        "--quiet",
-        "--release",
-        "--package",
-        "ontosweep",
-        "--",
-        "throughput",
-    ];
-    cargo_with_runtime(&run, &ours, false)?;
+    run_ontosweep("throughput", &ours, false)?;
     let root = provision::workspace_root();
     let python = python_tools()?;
     let mut script = Command::new(&python);

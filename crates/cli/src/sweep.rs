@@ -71,9 +71,10 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     };
     // Validate the dataset against the ontologies before loading any model.
     let progress = crate::progress::Bars::default();
-    ontosweep_sweep::load_dataset(&experiment, options.data_root.as_deref(), &progress)?;
+    let dataset =
+        ontosweep_sweep::load_dataset(&experiment, options.data_root.as_deref(), &progress)?;
     let runtime = crate::runtime()?;
-    let outcome = ontosweep_sweep::run(&experiment, runtime, &options, &progress)?;
+    let outcome = ontosweep_sweep::run(&experiment, &dataset, runtime, &options, &progress)?;
     for warning in &outcome.warnings {
         eprintln!("{warning}");
     }

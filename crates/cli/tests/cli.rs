@@ -497,6 +497,28 @@ fn an_unreadable_image_is_named() {
     );
 }
 
+/// `embed` with `library` as the ONNX Runtime must fail, and say each of `expected`.
+fn refuses_runtime(library: &Path, expected: &[&str]) {
+    let model = tiny_model();
+    let args = [
+        "embed",
+        "--model",
+        model.to_str().unwrap(),
+        "--text",
+        "daisy",
+    ];
+    let output = run(ontosweep(&args).env("ORT_DYLIB_PATH", library));
+    assert!(
+        !output.status.success(),
+        "{} was accepted",
+        library.display()
+    );
+    let message = stderr(&output);
+    for e in expected {
+        assert!(message.contains(e), "message lacks {e:?}:\n{message}");
+    }
+}
+
 #[test]
 fn a_library_that_is_not_onnx_runtime_is_refused() {
     // Any shared library will do; the test binary's own libc is always there.
@@ -506,22 +528,10 @@ fn a_library_that_is_not_onnx_runtime_is_refused() {
         "/lib64/libc.so.6",
     ]
     .into_iter()
-    .find(|p| Path::new(p).exists())
+    .map(Path::new)
+    .find(|p| p.exists())
     .expect("a libc to load");
-    let output = run(ontosweep(&[
-        "embed",
-        "--model",
-        tiny_model().to_str().unwrap(),
-        "--text",
-        "daisy",
-    ])
-    .env("ORT_DYLIB_PATH", libc));
-    assert!(!output.status.success());
-    let message = stderr(&output);
-    assert!(
-        message.contains("OrtGetApiBase") && message.contains("cargo xtask setup"),
-        "{message}"
-    );
+    refuses_runtime(libc, &["OrtGetApiBase", "cargo xtask setup"]);
 }
 
 /// A stand-in `libonnxruntime.so` that reports an old version, built with the C compiler.
@@ -546,39 +556,14 @@ fn a_runtime_of_the_wrong_version_is_refused() {
         .status()
         .expect("a C compiler (cc)");
     assert!(built.success());
-    let output = run(ontosweep(&[
-        "embed",
-        "--model",
-        tiny_model().to_str().unwrap(),
-        "--text",
-        "daisy",
-    ])
-    .env("ORT_DYLIB_PATH", &library));
-    assert!(!output.status.success());
-    let message = stderr(&output);
-    assert!(
-        message.contains("1.20.1")
-            && message.contains("1.31")
-            && message.contains("cargo xtask setup"),
-        "{message}"
-    );
+    refuses_runtime(&library, &["1.20.1", "1.31", "cargo xtask setup"]);
 }
 
 #[test]
 fn a_missing_runtime_says_how_to_get_one() {
-    let output = run(ontosweep(&[
-        "embed",
-        "--model",
-        tiny_model().to_str().unwrap(),
-        "--text",
-        "daisy",
-    ])
-    .env("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so"));
-    assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains("cargo xtask setup"),
-        "{}",
-        stderr(&output)
+    refuses_runtime(
+        Path::new("/nonexistent/libonnxruntime.so"),
+        &["no such file", "cargo xtask setup"],
     );
 }
 

@@ -156,6 +156,7 @@ pub struct ModelRunInfo {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Timings {
     pub total_seconds: f64,
+    /// Reading and hashing every image (the cache keys).
     pub scan_seconds: f64,
     /// Decode + preprocess + encode of the images that were not cached.
     pub image_encode_seconds: f64,

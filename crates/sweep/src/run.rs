@@ -87,8 +87,11 @@ pub fn load_dataset(
     Ok(dataset)
 }
 
+/// Runs the sweep over `dataset`, which [`load_dataset`] made from this experiment (checked
+/// before any model is loaded).
 pub fn run(
     experiment: &Experiment,
+    dataset: &Dataset,
     runtime: &Runtime,
     options: &SweepOptions,
     progress: &dyn Progress,
@@ -97,7 +100,6 @@ pub fn run(
     let started_at_unix = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let dataset = load_dataset(experiment, options.data_root.as_deref(), progress)?;
     let models = resolve(
         experiment,
         &options.models_dir,
