@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use ontosweep_clip::EpChoice;
+use ontosweep_report::HeadlineCopy;
 use ontosweep_sweep::{Experiment, SweepOptions};
 
 #[derive(Args)]
@@ -69,10 +70,14 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         },
         intra_threads: args.threads,
     };
+    // Refuse a report folder that is not ours before any work, not after an hour of it.
+    ontosweep_report::check_replaceable(&out)
+        .with_context(|| format!("writing the report to {}", out.display()))?;
     // Validate the dataset against the ontologies before loading any model.
     let progress = crate::progress::Bars::default();
     let dataset =
         ontosweep_sweep::load_dataset(&experiment, options.data_root.as_deref(), &progress)?;
+    refuse_report_inside_dataset(&out, &dataset.root)?;
     let runtime = crate::runtime()?;
     let outcome = ontosweep_sweep::run(&experiment, &dataset, runtime, &options, &progress)?;
     for warning in &outcome.warnings {
@@ -112,12 +117,17 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     let files = ontosweep_report::write_report(results, &out)
         .with_context(|| format!("writing the report to {}", out.display()))?;
     if args.out.is_none() {
-        copy_headline_chart(
-            &out,
-            &root
-                .join("reports")
-                .join(format!("{}.svg", experiment.name)),
-        )?;
+        let target = root
+            .join("reports")
+            .join(format!("{}.svg", experiment.name));
+        let copy = ontosweep_report::copy_headline_chart(&out, &target)
+            .with_context(|| format!("copying the headline chart to {}", target.display()))?;
+        if copy == HeadlineCopy::LeftAlone {
+            eprintln!(
+                "warning: {} was not written by ontosweep, so it was left as it is; the chart is in the report folder",
+                target.display()
+            );
+        }
     }
     println!("{}", crate::table::render(results));
     println!(
@@ -128,12 +138,31 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `reports/<name>.svg`, so the reports folder shows one chart per experiment.
-fn copy_headline_chart(report: &Path, target: &Path) -> anyhow::Result<()> {
-    let chart = report.join(ontosweep_report::HEADLINE_CHART);
-    let temp = target.with_extension("svg.tmp");
-    std::fs::copy(&chart, &temp)
-        .and_then(|_| std::fs::rename(&temp, target))
-        .with_context(|| format!("copying {} to {}", chart.display(), target.display()))?;
+/// A report inside the dataset would be read as part of it on the next run.
+fn refuse_report_inside_dataset(out: &Path, dataset_root: &Path) -> anyhow::Result<()> {
+    let (Some(out), Ok(data)) = (existing_ancestor(out), dataset_root.canonicalize()) else {
+        return Ok(());
+    };
+    if out.starts_with(&data) {
+        anyhow::bail!(
+            "the report folder {} is inside the dataset folder {}: its files would be read as images of a class. Name a folder outside it with --out",
+            out.display(),
+            data.display()
+        );
+    }
     Ok(())
+}
+
+/// `path` with its longest existing ancestor resolved (links followed) and the rest kept.
+fn existing_ancestor(path: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(path).ok()?;
+    let mut tail = Vec::new();
+    let mut current = absolute.as_path();
+    loop {
+        if let Ok(resolved) = current.canonicalize() {
+            return Some(tail.iter().rev().fold(resolved, |p, part| p.join(part)));
+        }
+        tail.push(current.file_name()?.to_os_string());
+        current = current.parent()?;
+    }
 }

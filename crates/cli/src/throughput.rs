@@ -45,9 +45,20 @@ pub fn run(args: ThroughputArgs) -> anyhow::Result<ExitCode> {
         .take(args.limit.unwrap_or(usize::MAX))
         .map(|i| i.path)
         .collect();
+    let Some(first) = paths.first() else {
+        anyhow::bail!(
+            "no images to time: {} has no image files{}",
+            args.images.display(),
+            if args.limit == Some(0) {
+                " (or --limit is 0)"
+            } else {
+                ""
+            }
+        );
+    };
     let batch = args.batch.max(1);
     // Warm-up: the first run of a session allocates and plans.
-    encoder.encode_batch(encoder.preprocessing().load(&paths[0])?.repeat(batch))?;
+    encoder.encode_batch(encoder.preprocessing().load(first)?.repeat(batch))?;
 
     let timer = Instant::now();
     let outcomes = embed_images(

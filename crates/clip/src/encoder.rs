@@ -93,7 +93,7 @@ fn rows(
             path: path.to_path_buf(),
             source,
         })?;
-    if shape.len() != 2 || shape[0] as usize != batch {
+    if shape.len() != 2 || shape[0] as usize != batch || shape[1] <= 0 {
         return Err(Error::ModelFile {
             path: path.to_path_buf(),
             reason: format!("output `{name}` has shape {shape:?}; expected [{batch}, dim]"),

@@ -4,6 +4,10 @@
 //! This crate knows nothing of experiments, datasets or caches: it turns prompts and
 //! images into L2-normalised embeddings, and says clearly why when it cannot.
 
+/// Bumped whenever a code change alters the embeddings of the same model files and inputs
+/// (preprocessing, tokenisation, pooling): caches put it in their keys so no entry goes stale.
+pub const EMBEDDING_CODE_VERSION: u32 = 1;
+
 mod encoder;
 mod error;
 mod model;

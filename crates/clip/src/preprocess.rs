@@ -1,17 +1,68 @@
 //! Image preprocessing as CLIP's reference does it: decode, 8-bit RGB, resize the shortest
 //! side with bicubic (Pillow's kernel is Catmull-Rom), centre crop with round-half-to-even
 //! offsets, rescale and normalise into a CHW tensor.
+//!
+//! Memory is bounded per image, whatever its header says: the declared size is checked
+//! against [`MAX_PIXELS`], [`MAX_ASPECT_RATIO`] and [`MAX_RESIZE_PIXELS`] before any pixel is
+//! decoded, and decoding gets [`MAX_DECODE_BYTES`] for its output and working buffers. One
+//! image therefore makes [`Preprocessing::tensor_from_bytes`] allocate at most
+//! [`MAX_IMAGE_BYTES`] = 903,979,776 bytes (about 904 MB: 512 MiB to decode, 300 MB for the
+//! 8-bit RGB copy made while the decoded image is alive, 64 MiB for everything else), besides
+//! the encoded bytes themselves (at most [`MAX_FILE_BYTES`] through [`Preprocessing::load`]),
+//! which the JPEG decoder copies once.
 
+use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use fast_image_resize as fr;
-use image::{ImageDecoder, ImageReader, RgbImage};
+use image::error::LimitErrorKind;
+use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, RgbImage};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
 
+mod scratch;
+
 /// Images declaring more pixels than this are refused before any pixel is allocated.
 pub const MAX_PIXELS: u64 = 100_000_000;
+
+/// Files larger than this are refused unread by [`Preprocessing::load`]: an image within the
+/// limits needs less (an uncompressed 100-megapixel 16-bit RGBA TIFF has 800 MB).
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
+/// Widest long-side-to-short-side ratio accepted. Panoramas reach about 20:1; far beyond that
+/// the crop sees a sliver and the resize target explodes (1×100000 → 224×22400000).
+pub const MAX_ASPECT_RATIO: u64 = 50;
+
+/// Most pixels either resize pass may produce (the horizontal pass keeps the source height).
+/// The widest image accepted needs 15.8 M at 224 pixels; this leaves room for larger models.
+pub const MAX_RESIZE_PIXELS: u64 = 30_000_000;
+
+/// Longest side a decoder may even start on (a strict `image::Limits`): some size row buffers
+/// from the header before our checks run. Above anything those checks accept
+/// (√(MAX_PIXELS·MAX_ASPECT_RATIO) ≈ 70,711), so that they, with the sizes, give the reason.
+pub const MAX_SIDE: u32 = 1 << 18;
+
+/// Decoded pixels plus the decoder's whole-image working buffers: any 8-bit image within
+/// [`MAX_PIXELS`] fits, RGBA included.
+pub const MAX_DECODE_BYTES: u64 = 512 << 20;
+
+/// What a decoder may allocate while reading the header and keep as metadata (PNG counts its
+/// ICC profile and text chunks against it); real profiles are well under 1 MiB.
+const HEADER_ALLOC: u64 = 16 << 20;
+
+/// Header metadata, row buffers, resize kernels, the crop and the tensor (of any crop up to
+/// 1024×1024): each far below this.
+const SMALL_BUFFERS: u64 = 64 << 20;
+
+/// The most one image makes preprocessing allocate, besides its encoded bytes: the decode
+/// budget, the 8-bit RGB copy made while it is alive, and small buffers.
+pub const MAX_IMAGE_BYTES: u64 = MAX_DECODE_BYTES + 3 * MAX_PIXELS + SMALL_BUFFERS;
+
+// The resize holds the RGB image and two resize buffers: it must stay below the decode peak.
+const _: () = assert!(2 * 3 * MAX_RESIZE_PIXELS <= MAX_DECODE_BYTES);
+// The module doc states this number.
+const _: () = assert!(MAX_IMAGE_BYTES == 903_979_776);
 
 /// Everything that decides the pixels a model sees; part of the embedding cache key.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -105,32 +156,75 @@ impl Preprocessing {
 
     /// Decodes, resizes, crops and normalises an image file.
     pub fn load(&self, path: &Path) -> Result<Vec<f32>> {
-        let bytes = std::fs::read(path).map_err(|e| image_error(path, e.to_string()))?;
+        let io_error = |e: std::io::Error| image_error(path, e.to_string());
+        let size = std::fs::metadata(path).map_err(io_error)?.len();
+        if size > MAX_FILE_BYTES {
+            return Err(image_error(
+                path,
+                format!(
+                    "the file has {size} bytes, over the limit of {MAX_FILE_BYTES} for an image"
+                ),
+            ));
+        }
+        let bytes = std::fs::read(path).map_err(io_error)?;
         self.tensor_from_bytes(&bytes, path)
     }
 
     /// As [`Preprocessing::load`], from bytes already read; `path` names them in errors.
     pub fn tensor_from_bytes(&self, bytes: &[u8], path: &Path) -> Result<Vec<f32>> {
         let crop = self
-            .crop(&decode_rgb8(bytes, path)?)
+            .crop(&self.decode(bytes, path)?)
             .map_err(|e| image_error(path, e))?;
         Ok(self.normalise(&crop))
     }
 
-    /// The resized and cropped 8-bit image, before normalisation.
-    pub fn crop(&self, rgb: &RgbImage) -> std::result::Result<RgbImage, String> {
-        let (width, height) = rgb.dimensions();
+    /// As [`decode_rgb8`], but refuses before decoding any pixel an image whose declared size
+    /// this preprocessing could not resize within [`MAX_RESIZE_PIXELS`].
+    pub fn decode(&self, bytes: &[u8], path: &Path) -> Result<RgbImage> {
+        decode_checked(bytes, path, |width, height| {
+            check_pixels(width, height)?;
+            self.check_resize(width, height)
+        })
+    }
+
+    /// Why an image of this size cannot be resized and cropped within the limits, if so.
+    pub fn check_resize(&self, width: u32, height: u32) -> std::result::Result<(), String> {
         if width == 0 || height == 0 {
             return Err("the image has no pixels".into());
         }
-        let (new_width, new_height) = resized_dimensions(width, height, self.shortest_edge);
-        let resized = resize_bicubic(rgb, new_width, new_height)?;
+        let edge = self.shortest_edge;
+        let (new_width, new_height) = resized_dimensions(width, height, edge);
+        let (long, short) = (width.max(height), width.min(height));
+        if u64::from(long) > MAX_ASPECT_RATIO * u64::from(short) {
+            return Err(format!(
+                "{width}×{height} pixels: resizing the shortest side to {edge} would need \
+                 {new_width}×{new_height}; an aspect ratio over {MAX_ASPECT_RATIO}:1 is not supported"
+            ));
+        }
+        let horizontal = u64::from(new_width) * u64::from(height);
+        let largest = horizontal.max(u64::from(new_width) * u64::from(new_height));
+        if largest > MAX_RESIZE_PIXELS {
+            return Err(format!(
+                "{width}×{height} pixels: resizing the shortest side to {edge} needs a \
+                 {largest}-pixel buffer, over the limit of {MAX_RESIZE_PIXELS}"
+            ));
+        }
         let (crop_w, crop_h) = (self.crop_width, self.crop_height);
         if new_width < crop_w || new_height < crop_h {
             return Err(format!(
                 "resized to {new_width}×{new_height}, smaller than the {crop_w}×{crop_h} crop"
             ));
         }
+        Ok(())
+    }
+
+    /// The resized and cropped 8-bit image, before normalisation.
+    pub fn crop(&self, rgb: &RgbImage) -> std::result::Result<RgbImage, String> {
+        let (width, height) = rgb.dimensions();
+        self.check_resize(width, height)?;
+        let (new_width, new_height) = resized_dimensions(width, height, self.shortest_edge);
+        let resized = resize_bicubic(rgb, new_width, new_height)?;
+        let (crop_w, crop_h) = (self.crop_width, self.crop_height);
         let left = centre_offset(new_width, crop_w);
         let top = centre_offset(new_height, crop_h);
         Ok(image::imageops::crop_imm(&resized, left, top, crop_w, crop_h).to_image())
@@ -159,36 +253,109 @@ fn image_error(path: &Path, reason: String) -> Error {
 
 /// Decodes any supported format to 8-bit RGB as Pillow's `convert("RGB")` does: alpha is
 /// dropped, 16-bit values are rounded to 8 bits, the first frame of an animation is used.
-/// EXIF orientation is not applied, as in CLIP's own transform.
+/// EXIF orientation is not applied, as in CLIP's own transform. Sizes over [`MAX_PIXELS`] or
+/// [`MAX_SIDE`], or needing over [`MAX_DECODE_BYTES`], are refused before decoding.
 pub fn decode_rgb8(bytes: &[u8], path: &Path) -> Result<RgbImage> {
-    let reader = ImageReader::new(std::io::Cursor::new(bytes))
+    decode_checked(bytes, path, check_pixels)
+}
+
+fn check_pixels(width: u32, height: u32) -> std::result::Result<(), String> {
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(format!(
+            "declares {width}×{height} pixels, over the limit of {MAX_PIXELS}"
+        ));
+    }
+    Ok(())
+}
+
+/// Reads the header, lets `check` refuse the declared size, then decodes within
+/// [`MAX_DECODE_BYTES`].
+fn decode_checked(
+    bytes: &[u8],
+    path: &Path,
+    check: impl FnOnce(u32, u32) -> std::result::Result<(), String>,
+) -> Result<RgbImage> {
+    let mut reader = ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| image_error(path, e.to_string()))?;
-    if reader.format().is_none() {
+    let Some(format) = reader.format() else {
         return Err(image_error(
             path,
             "not an image in a supported format (JPEG, PNG, WebP, GIF, BMP, TIFF)".into(),
         ));
-    }
-    if reader.format() == Some(image::ImageFormat::Jpeg) && is_truncated_jpeg(bytes) {
+    };
+    if format == ImageFormat::Jpeg && is_truncated_jpeg(bytes) {
         return Err(image_error(
             path,
             "truncated JPEG (the image data has no end marker)".into(),
         ));
     }
-    let decoder = reader
-        .into_decoder()
-        .map_err(|e| image_error(path, e.to_string()))?;
-    let (width, height) = decoder.dimensions();
-    if u64::from(width) * u64::from(height) > MAX_PIXELS {
-        return Err(image_error(
+    reader.limits(decoder_limits(HEADER_ALLOC));
+    // The decoders parse untrusted bytes: should one panic, that costs this image, not the run.
+    let decoded = panic::catch_unwind(AssertUnwindSafe(move || {
+        let mut decoder = reader.into_decoder().map_err(describe)?;
+        let (width, height) = decoder.dimensions();
+        check(width, height)?;
+        let output = decoder.total_bytes();
+        let scratch = scratch::scratch_bytes(format, bytes, (width, height), output)?;
+        let needed = output.saturating_add(scratch);
+        if needed > MAX_DECODE_BYTES {
+            return Err(format!(
+                "{width}×{height} pixels ({:?}) need {} MiB to decode, over the limit of {} MiB",
+                decoder.color_type(),
+                needed.div_ceil(1 << 20),
+                MAX_DECODE_BYTES >> 20
+            ));
+        }
+        // What the decoders that honour `max_alloc` may add to their output.
+        decoder
+            .set_limits(decoder_limits(MAX_DECODE_BYTES - output))
+            .map_err(describe)?;
+        let image = DynamicImage::from_decoder(decoder).map_err(describe)?;
+        Ok(image.into_rgb8())
+    }));
+    match decoded {
+        Ok(result) => result.map_err(|reason| image_error(path, reason)),
+        Err(panic) => Err(image_error(
             path,
-            format!("declares {width}×{height} pixels, over the limit of {MAX_PIXELS}"),
-        ));
+            format!(
+                "the {format:?} decoder crashed on this file ({})",
+                panic_message(panic.as_ref())
+            ),
+        )),
     }
-    let image =
-        image::DynamicImage::from_decoder(decoder).map_err(|e| image_error(path, e.to_string()))?;
-    Ok(image.into_rgb8())
+}
+
+fn decoder_limits(max_alloc: u64) -> Limits {
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(max_alloc);
+    limits
+}
+
+/// The image crate's limit errors name no number; ours do.
+fn describe(error: ImageError) -> String {
+    match &error {
+        ImageError::Limits(e) if e.kind() == LimitErrorKind::DimensionError => {
+            format!("declares a side over {MAX_SIDE} pixels, the limit")
+        }
+        ImageError::Limits(e) if e.kind() == LimitErrorKind::InsufficientMemory => format!(
+            "the decoder would need more memory than allowed ({} MiB for the header and \
+             metadata, {} MiB to decode)",
+            HEADER_ALLOC >> 20,
+            MAX_DECODE_BYTES >> 20
+        ),
+        _ => error.to_string(),
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message")
 }
 
 /// The JPEG decoder fills a cut-off file with grey; Pillow refuses it, and so do we. The
@@ -210,7 +377,8 @@ fn is_truncated_jpeg(bytes: &[u8]) -> bool {
 /// torchvision's `Resize(size)` on the shortest side: the long side is `int(size·long/short)`.
 pub fn resized_dimensions(width: u32, height: u32, shortest_edge: u32) -> (u32, u32) {
     let scale = |long: u32, short: u32| {
-        (u64::from(shortest_edge) * u64::from(long) / u64::from(short)) as u32
+        let scaled = u64::from(shortest_edge) * u64::from(long) / u64::from(short);
+        u32::try_from(scaled).unwrap_or(u32::MAX)
     };
     if width <= height {
         (shortest_edge, scale(height, width))
@@ -279,6 +447,25 @@ mod tests {
     }
 
     #[test]
+    fn panoramas_pass_and_slivers_or_huge_resizes_are_refused() {
+        let p = Preprocessing::default();
+        assert_eq!(p.check_resize(44_721, 2_236), Ok(())); // 100 MP at 20:1
+        assert_eq!(p.check_resize(2_236, 44_721), Ok(()));
+        assert_eq!(p.check_resize(1, 1), Ok(())); // upscaled
+        let err = p.check_resize(1, 100_000).unwrap_err();
+        assert!(err.contains("224×22400000"), "{err}");
+        assert!(err.contains("over 50:1"), "{err}");
+        assert!(p.check_resize(100_000, 1).is_err());
+        assert!(p.check_resize(0, 10).is_err());
+        let large = Preprocessing {
+            shortest_edge: 1000,
+            ..Preprocessing::default()
+        };
+        let err = large.check_resize(60_000, 1_500).unwrap_err();
+        assert!(err.contains("60000000-pixel buffer"), "{err}");
+    }
+
+    #[test]
     fn reads_both_size_spellings() {
         let dir = std::env::temp_dir().join(format!("ontosweep-pp-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -299,6 +486,36 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("bicubic"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_while_decoding_becomes_an_image_error() {
+        let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/preprocess/tiny.png");
+        let bytes = std::fs::read(&golden).unwrap();
+        let Err(err) = decode_checked(&bytes, &golden, |_, _| panic!("as a decoder might")) else {
+            panic!("the panic was not caught")
+        };
+        let err = err.to_string();
+        assert!(err.contains("Png decoder crashed"), "{err}");
+        assert!(err.contains("as a decoder might"), "{err}");
+    }
+
+    #[test]
+    fn an_oversized_file_is_refused_unread() {
+        let path = std::env::temp_dir().join(format!("ontosweep-huge-{}.png", std::process::id()));
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_len(MAX_FILE_BYTES + 1).unwrap(); // sparse: nothing is written
+        let err = Preprocessing::default()
+            .load(&path)
+            .unwrap_err()
+            .to_string();
+        std::fs::remove_file(&path).unwrap();
+        assert!(err.contains("over the limit of 1073741824"), "{err}");
     }
 }
 

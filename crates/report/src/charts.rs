@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::ReportError;
-use crate::names::file_stem;
+use crate::names::ReportFiles;
 
 const ROW_HEIGHT: i32 = 30;
 const GROUP_GAP: i32 = 16;
@@ -24,15 +24,15 @@ const PALETTE: [RGBColor; 6] = [
 const BASELINE_COLOUR: RGBColor = RGBColor(0x7f, 0x7f, 0x7f);
 const GRID: RGBColor = RGBColor(0xdd, 0xdd, 0xdd);
 
-pub fn write_all(results: &SweepResults, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+pub fn write_all(
+    results: &SweepResults,
+    names: &ReportFiles,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
     let mut files = vec![accuracy(results, dir)?, per_class(results, dir)?];
-    for model in &results.models {
-        for o in &model.ontologies {
-            let name = format!(
-                "confusion_{}_{}.svg",
-                file_stem(&model.model),
-                file_stem(&o.ontology)
-            );
+    for (m, model) in results.models.iter().enumerate() {
+        for (i, o) in model.ontologies.iter().enumerate() {
+            let name = names.confusion_svg(m, i);
             let title = format!(
                 "{} · {}: confusion (rows: true class)",
                 model.model, o.ontology
@@ -181,12 +181,32 @@ fn chart_error(path: &Path) -> impl Fn(String) -> ReportError + '_ {
     }
 }
 
+/// At most `max` characters of `text`, made XML-safe.
 fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
-        text.to_string()
+        xml_text(text)
     } else {
-        format!("{}…", text.chars().take(max - 1).collect::<String>())
+        format!(
+            "{}…",
+            xml_text(&text.chars().take(max - 1).collect::<String>())
+        )
     }
+}
+
+/// plotters escapes `<`, `&` and quotes, but passes on characters XML 1.0 forbids (most
+/// control characters), which would make the SVG unreadable.
+fn xml_text(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\t'
+            | '\n'
+            | '\r'
+            | '\u{20}'..='\u{D7FF}'
+            | '\u{E000}'..='\u{FFFD}'
+            | '\u{10000}'.. => c,
+            _ => '\u{FFFD}',
+        })
+        .collect()
 }
 
 fn bar_chart(
@@ -221,7 +241,7 @@ fn bar_chart(
     let font = |size: i32| ("sans-serif", size).into_font();
     let x_of = |v: f64| left + (v.clamp(0.0, 1.0) * f64::from(PLOT_WIDTH)) as i32;
     root.draw(&Text::new(
-        title.to_string(),
+        xml_text(title),
         (12, 24),
         font(17).color(&BLACK),
     ))
@@ -250,7 +270,7 @@ fn bar_chart(
             .color(&BLACK)
             .pos(Pos::new(HPos::Left, VPos::Center));
         root.draw(&Text::new(
-            group.title.clone(),
+            xml_text(&group.title),
             (12, y + ROW_HEIGHT / 2),
             style,
         ))
@@ -366,7 +386,7 @@ fn confusion(
     root.fill(&WHITE).map_err(e)?;
     let font = |size: i32| ("sans-serif", size).into_font();
     root.draw(&Text::new(
-        title.to_string(),
+        xml_text(title),
         (12, 24),
         font(15).color(&BLACK),
     ))
@@ -393,7 +413,7 @@ fn confusion(
             .color(&BLACK)
             .pos(Pos::new(HPos::Right, VPos::Center));
         root.draw(&Text::new(
-            classes[i].clone(),
+            xml_text(&classes[i]),
             (left - 8, y + CELL / 2),
             style,
         ))

@@ -1,13 +1,16 @@
 //! `index.html`: the charts, the summary table, the prompts and the image galleries.
+//!
+//! Built with maud so that every name, prompt and path is escaped for where it lands;
+//! links to report files are percent-encoded as well.
 
-use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use html_escape::encode_text as esc;
-use ontosweep_results::{OntologyResults, SweepResults};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use ontosweep_results::{ModelResults, OntologyResults, SweepResults};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::names::file_stem;
-use crate::thumbnails::{GALLERY_LIMIT, Thumbnails, galleries};
+use crate::names::ReportFiles;
+use crate::thumbnails::{GALLERY_LIMIT, Galleries, Thumbnails, galleries};
 use crate::{ReportError, io_error};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222;padding:0 1rem}
@@ -19,234 +22,286 @@ td.l,th.l{text-align:left}tr.baseline td{background:#f7f7f7}.chart{max-width:100
 .bad{color:#c62828}.good{color:#2e7d32}details{margin:.6rem 0}summary{cursor:pointer;font-weight:600}
 code{background:#f4f4f4;padding:0 .2rem}";
 
+/// Everything but RFC 3986's unreserved characters is encoded in a path segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A relative URL for a report file (`/`-separated path); never a scheme or a query.
+fn link(path: &str) -> String {
+    path.split('/')
+        .map(|segment| utf8_percent_encode(segment, SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 pub fn write(
     results: &SweepResults,
+    names: &ReportFiles,
     dir: &Path,
     thumbs: &Thumbnails,
 ) -> Result<PathBuf, ReportError> {
-    let mut page = String::new();
-    let run = &results.run;
-    let _ = write!(
-        page,
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>{name} — ontosweep</title><style>{STYLE}</style></head><body>\
-         <h1>{name}</h1><p class=meta>{n} images, {k} classes ({classes}), {s} skipped · ONNX Runtime {ort} · baseline <b>{base}</b></p>",
-        name = esc(&results.experiment),
-        n = results.images.len(),
-        k = results.classes.len(),
-        classes = esc(&results.classes.join(", ")),
-        s = results.skipped.len(),
-        ort = esc(&run.onnxruntime.version),
-        base = esc(&results.baseline),
-    );
-    page.push_str(
-        "<img class=chart id=accuracy-chart src=\"accuracy.svg\" alt=\"accuracy by ontology\">",
-    );
-    summary_table(&mut page, results);
-    agreement(&mut page, results);
-    page.push_str(
-        "<h2>Per class</h2><img class=chart src=\"per_class.svg\" alt=\"recall per class\">",
-    );
-    page.push_str("<p>Tables: <a href=summary.csv>summary.csv</a> · <a href=per_class.csv>per_class.csv</a> · <a href=predictions.csv>predictions.csv</a> · <a href=skipped.csv>skipped.csv</a> · <a href=run.json>run.json</a></p>");
-    prompts(&mut page, results);
-    let g = galleries(results);
-    for (m, model) in results.models.iter().enumerate() {
-        let _ = write!(page, "<h2>Images · {}</h2>", esc(&model.model));
-        for (o, ontology) in model.ontologies.iter().enumerate() {
-            let _ = write!(page, "<h3>{}</h3>", esc(&ontology.ontology));
-            let confusion = format!(
-                "confusion_{}_{}.svg",
-                file_stem(&model.model),
-                file_stem(&ontology.ontology)
-            );
-            let _ = write!(
-                page,
-                "<details><summary>confusion matrix</summary><img class=chart src=\"{confusion}\" alt=\"confusion matrix\"></details>"
-            );
-            gallery(
-                &mut page,
-                results,
-                ontology,
-                thumbs,
-                "misclassified",
-                &g.misclassified[m][o],
-            );
-            if ontology.ontology != results.baseline {
-                gallery(
-                    &mut page,
-                    results,
-                    ontology,
-                    thumbs,
-                    "right here, wrong in the baseline",
-                    &g.gained[m][o],
-                );
-                gallery(
-                    &mut page,
-                    results,
-                    ontology,
-                    thumbs,
-                    "wrong here, right in the baseline",
-                    &g.lost[m][o],
-                );
-            }
-        }
-    }
-    if !results.skipped.is_empty() {
-        let _ = write!(
-            page,
-            "<h2>Skipped files ({})</h2><table><tr><th class=l>file<th class=l>reason</tr>",
-            results.skipped.len()
-        );
-        for s in &results.skipped {
-            let _ = write!(
-                page,
-                "<tr><td class=l>{}<td class=l>{}</tr>",
-                esc(&s.path),
-                esc(&s.reason)
-            );
-        }
-        page.push_str("</table>");
-    }
-    page.push_str("</body></html>\n");
+    let page = page(results, names, thumbs).into_string() + "\n";
     let path = dir.join("index.html");
     std::fs::write(&path, page).map_err(io_error(&path))?;
     Ok(PathBuf::from("index.html"))
 }
 
-fn summary_table(page: &mut String, results: &SweepResults) {
-    page.push_str("<h2>Summary</h2><table id=summary><tr><th class=l>model<th class=l>ontology<th>accuracy<th>95% CI<th>balanced<th>macro F1<th>ECE<th>Δ vs baseline [95% CI]<th>McNemar p<th>Holm p</tr>");
-    for model in &results.models {
-        for o in &model.ontologies {
-            let m = &o.metrics;
-            let baseline = o.ontology == results.baseline;
-            let comparison = match &o.vs_baseline {
-                Some(c) => {
-                    let class = if c.delta_ci_low > 0.0 {
-                        "good"
-                    } else if c.delta_ci_high < 0.0 {
-                        "bad"
-                    } else {
-                        ""
-                    };
-                    format!(
-                        "<td class={class}>{:+.1} [{:+.1}, {:+.1}]<td>{}<td>{}",
-                        100.0 * c.delta,
-                        100.0 * c.delta_ci_low,
-                        100.0 * c.delta_ci_high,
-                        crate::format_p(c.mcnemar_p),
-                        crate::format_p(c.mcnemar_p_holm)
-                    )
+fn page(results: &SweepResults, names: &ReportFiles, thumbs: &Thumbnails) -> Markup {
+    let g = galleries(results);
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { (results.experiment) " — ontosweep" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                (heading(results))
+                img.chart id="accuracy-chart" src=(link(crate::HEADLINE_CHART)) alt="accuracy by ontology";
+                (summary_table(results))
+                (agreement(results))
+                h2 { "Per class" }
+                img.chart src=(link("per_class.svg")) alt="recall per class";
+                (tables())
+                (prompts(results))
+                @for (m, model) in results.models.iter().enumerate() {
+                    (model_images(results, names, thumbs, &g, m, model))
                 }
-                None => "<td>baseline<td><td>".into(),
-            };
-            let _ = write!(
-                page,
-                "<tr{}><td class=l>{}<td class=l>{}<td>{:.1}%<td>{:.1}–{:.1}<td>{:.1}%<td>{:.3}<td>{:.3}{comparison}</tr>",
-                if baseline { " class=baseline" } else { "" },
-                esc(&model.model),
-                esc(&o.ontology),
-                100.0 * m.accuracy,
-                100.0 * m.ci_low,
-                100.0 * m.ci_high,
-                100.0 * m.balanced_accuracy,
-                m.macro_f1,
-                m.ece,
-            );
+                (skipped(results))
+            }
         }
-    }
-    page.push_str("</table>");
-}
-
-fn agreement(page: &mut String, results: &SweepResults) {
-    for model in &results.models {
-        let Some(a) = &model.vs_reference else {
-            continue;
-        };
-        let _ = write!(
-            page,
-            "<h2>{} against {}</h2><p>Image embeddings: mean cosine {:.4}, lowest {:.4}.</p><table><tr><th class=l>ontology<th>same prediction</tr>",
-            esc(&model.model),
-            esc(&a.reference),
-            a.image_cosine_mean,
-            a.image_cosine_min
-        );
-        for (o, share) in model.ontologies.iter().zip(&a.prediction_agreement) {
-            let _ = write!(
-                page,
-                "<tr><td class=l>{}<td>{:.1}%</tr>",
-                esc(&o.ontology),
-                100.0 * share
-            );
-        }
-        page.push_str("</table>");
     }
 }
 
-fn prompts(page: &mut String, results: &SweepResults) {
+fn heading(results: &SweepResults) -> Markup {
+    html! {
+        h1 { (results.experiment) }
+        p.meta {
+            (results.images.len()) " images, " (results.classes.len()) " classes ("
+            (results.classes.join(", ")) "), " (results.skipped.len()) " skipped · ONNX Runtime "
+            (results.run.onnxruntime.version) " · baseline " b { (results.baseline) }
+        }
+    }
+}
+
+fn tables() -> Markup {
+    let files = [
+        "summary.csv",
+        "per_class.csv",
+        "predictions.csv",
+        "skipped.csv",
+        "run.json",
+    ];
+    html! {
+        p {
+            "Tables: "
+            @for (i, file) in files.iter().enumerate() {
+                @if i > 0 { " · " }
+                a href=(link(file)) { (file) }
+            }
+        }
+    }
+}
+
+fn summary_table(results: &SweepResults) -> Markup {
+    html! {
+        h2 { "Summary" }
+        table id="summary" {
+            tr {
+                th.l { "model" } th.l { "ontology" } th { "accuracy" } th { "95% CI" }
+                th { "balanced" } th { "macro F1" } th { "ECE" }
+                th { "Δ vs baseline [95% CI]" } th { "McNemar p" } th { "Holm p" }
+            }
+            @for model in &results.models {
+                @for o in &model.ontologies {
+                    (summary_row(results, model, o))
+                }
+            }
+        }
+    }
+}
+
+fn summary_row(results: &SweepResults, model: &ModelResults, o: &OntologyResults) -> Markup {
+    let m = &o.metrics;
+    html! {
+        tr class=[(o.ontology == results.baseline).then_some("baseline")] {
+            td.l { (model.model) }
+            td.l { (o.ontology) }
+            td { (format!("{:.1}%", 100.0 * m.accuracy)) }
+            td { (format!("{:.1}–{:.1}", 100.0 * m.ci_low, 100.0 * m.ci_high)) }
+            td { (format!("{:.1}%", 100.0 * m.balanced_accuracy)) }
+            td { (format!("{:.3}", m.macro_f1)) }
+            td { (format!("{:.3}", m.ece)) }
+            @match &o.vs_baseline {
+                Some(c) => {
+                    td class=[verdict(c.delta_ci_low, c.delta_ci_high)] {
+                        (format!("{:+.1} [{:+.1}, {:+.1}]", 100.0 * c.delta, 100.0 * c.delta_ci_low, 100.0 * c.delta_ci_high))
+                    }
+                    td { (crate::format_p(c.mcnemar_p)) }
+                    td { (crate::format_p(c.mcnemar_p_holm)) }
+                }
+                None => { td { "baseline" } td {} td {} }
+            }
+        }
+    }
+}
+
+/// `good`/`bad` when the difference's interval excludes zero.
+fn verdict(low: f64, high: f64) -> Option<&'static str> {
+    if low > 0.0 {
+        Some("good")
+    } else if high < 0.0 {
+        Some("bad")
+    } else {
+        None
+    }
+}
+
+fn agreement(results: &SweepResults) -> Markup {
+    html! {
+        @for model in &results.models {
+            @if let Some(a) = &model.vs_reference {
+                h2 { (model.model) " against " (a.reference) }
+                p {
+                    (format!("Image embeddings: mean cosine {:.4}, lowest {:.4}.", a.image_cosine_mean, a.image_cosine_min))
+                }
+                table {
+                    tr { th.l { "ontology" } th { "same prediction" } }
+                    @for (o, share) in model.ontologies.iter().zip(&a.prediction_agreement) {
+                        tr { td.l { (o.ontology) } td { (format!("{:.1}%", 100.0 * share)) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn prompts(results: &SweepResults) -> Markup {
     let Some(model) = results.models.first() else {
-        return;
+        return html! {};
     };
-    page.push_str("<h2>Prompts</h2>");
-    for o in &model.ontologies {
-        let _ = write!(
-            page,
-            "<details><summary>{}</summary><table>",
-            esc(&o.ontology)
-        );
-        for (class, list) in &o.prompts {
-            let quoted: Vec<String> = list
-                .iter()
-                .map(|p| format!("<code>{}</code>", esc(p)))
-                .collect();
-            let _ = write!(
-                page,
-                "<tr><td class=l>{}<td class=l>{}</tr>",
-                esc(class),
-                quoted.join(" ")
-            );
+    html! {
+        h2 { "Prompts" }
+        @for o in &model.ontologies {
+            details {
+                summary { (o.ontology) }
+                table {
+                    @for (class, list) in &o.prompts {
+                        tr {
+                            td.l { (class) }
+                            td.l {
+                                @for (i, prompt) in list.iter().enumerate() {
+                                    @if i > 0 { " " }
+                                    code { (prompt) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
-        page.push_str("</table></details>");
+    }
+}
+
+fn model_images(
+    results: &SweepResults,
+    names: &ReportFiles,
+    thumbs: &Thumbnails,
+    g: &Galleries,
+    m: usize,
+    model: &ModelResults,
+) -> Markup {
+    let show = |o: usize, title: &str, images: &[usize]| {
+        gallery(results, &model.ontologies[o], thumbs, title, images)
+    };
+    html! {
+        h2 { "Images · " (model.model) }
+        @for (o, ontology) in model.ontologies.iter().enumerate() {
+            h3 { (ontology.ontology) }
+            details {
+                summary { "confusion matrix" }
+                img.chart src=(link(&names.confusion_svg(m, o))) alt="confusion matrix";
+            }
+            (show(o, "misclassified", &g.misclassified[m][o]))
+            @if ontology.ontology != results.baseline {
+                (show(o, "right here, wrong in the baseline", &g.gained[m][o]))
+                (show(o, "wrong here, right in the baseline", &g.lost[m][o]))
+            }
+        }
     }
 }
 
 fn gallery(
-    page: &mut String,
     results: &SweepResults,
     ontology: &OntologyResults,
     thumbs: &Thumbnails,
     title: &str,
     images: &[usize],
-) {
-    let _ = write!(
-        page,
-        "<details><summary>{title}: {}</summary><div class=gallery>",
-        images.len()
-    );
-    for &i in images.iter().take(GALLERY_LIMIT) {
-        let image = &results.images[i];
-        let predicted = ontology.predictions[i];
-        let confidence = ontology.probabilities[i][predicted];
-        let picture = match thumbs.get(i) {
-            Some(src) => format!(
-                "<img loading=lazy src=\"{src}\" alt=\"{}\">",
-                esc(&image.path)
-            ),
-            None => String::new(),
-        };
-        let _ = write!(
-            page,
-            "<figure title=\"{path}\">{picture}<figcaption>{truth} → <b>{pred}</b> ({p:.0}%)</figcaption></figure>",
-            path = esc(&image.path),
-            truth = esc(&results.classes[image.label]),
-            pred = esc(&results.classes[predicted]),
-            p = 100.0 * confidence,
-        );
+) -> Markup {
+    html! {
+        details {
+            summary { (title) ": " (images.len()) }
+            div.gallery {
+                @for &i in images.iter().take(GALLERY_LIMIT) {
+                    (figure(results, ontology, thumbs, i))
+                }
+                @if images.len() > GALLERY_LIMIT {
+                    p { "… and " (images.len() - GALLERY_LIMIT) " more (see predictions.csv)" }
+                }
+            }
+        }
     }
-    if images.len() > GALLERY_LIMIT {
-        let _ = write!(
-            page,
-            "<p>… and {} more (see predictions.csv)</p>",
-            images.len() - GALLERY_LIMIT
-        );
+}
+
+fn figure(
+    results: &SweepResults,
+    ontology: &OntologyResults,
+    thumbs: &Thumbnails,
+    i: usize,
+) -> Markup {
+    let image = &results.images[i];
+    let predicted = ontology.predictions[i];
+    let confidence = ontology.probabilities[i][predicted];
+    html! {
+        figure title=(image.path) {
+            @if let Some(src) = thumbs.get(i) {
+                img loading="lazy" src=(link(src)) alt=(image.path);
+            }
+            figcaption {
+                (results.classes[image.label]) " → " b { (results.classes[predicted]) }
+                (format!(" ({:.0}%)", 100.0 * confidence))
+            }
+        }
     }
-    page.push_str("</div></details>");
+}
+
+fn skipped(results: &SweepResults) -> Markup {
+    html! {
+        @if !results.skipped.is_empty() {
+            h2 { "Skipped files (" (results.skipped.len()) ")" }
+            table {
+                tr { th.l { "file" } th.l { "reason" } }
+                @for s in &results.skipped {
+                    tr { td.l { (s.path) } td.l { (s.reason) } }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn links_are_percent_encoded_per_segment() {
+        assert_eq!(super::link("thumbs/3.jpg"), "thumbs/3.jpg");
+        assert_eq!(
+            super::link("a b/x\"<y>:?#%.svg"),
+            "a%20b/x%22%3Cy%3E%3A%3F%23%25.svg"
+        );
+        assert_eq!(super::link("日本.csv"), "%E6%97%A5%E6%9C%AC.csv");
+    }
 }

@@ -2,12 +2,15 @@
 //! [`SweepResults`] (reading the source images only to make thumbnails); knows nothing of
 //! models, caches or experiment files.
 //!
-//! The report is written to a temporary sibling folder and renamed into place, so a
-//! report folder is always whole: the previous one or the new one.
+//! The report is written to a hidden sibling folder and renamed into place, so a report
+//! folder is always whole: the previous one or the new one. Only folders that ontosweep
+//! wrote (see [`check_replaceable`]) are ever replaced; nothing else is deleted.
 
 mod charts;
+mod headline;
 mod html;
 mod names;
+mod ownership;
 mod tables;
 mod thumbnails;
 
@@ -15,7 +18,8 @@ use std::path::{Path, PathBuf};
 
 use ontosweep_results::SweepResults;
 
-pub use names::file_stem;
+pub use headline::{HeadlineCopy, SIGNATURE as HEADLINE_SIGNATURE, copy_headline_chart};
+pub use ownership::{MARKER, check_replaceable};
 
 /// The headline chart's file name inside a report.
 pub const HEADLINE_CHART: &str = "accuracy.svg";
@@ -31,6 +35,9 @@ pub enum ReportError {
     Chart { path: PathBuf, message: String },
     #[error("{path}: {source}")]
     Csv { path: PathBuf, source: csv::Error },
+    /// The folder is not one ontosweep may replace; nothing was touched.
+    #[error("{path} {why}")]
+    NotOurs { path: PathBuf, why: String },
 }
 
 /// A p-value for people: three decimals, or scientific notation when tiny.
@@ -49,35 +56,19 @@ pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ReportErro
     }
 }
 
-/// Writes the whole report into `dir`, replacing what was there. Returns the files written,
-/// relative to `dir`.
+/// Writes the whole report into `dir`, replacing the report there whole or not at all.
+/// Refuses, touching nothing, when `dir` holds anything ontosweep did not write. Returns the
+/// files written, relative to `dir`.
 pub fn write_report(results: &SweepResults, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(io_error(parent))?;
-    let name = dir
-        .file_name()
-        .map_or_else(|| "report".into(), |n| n.to_string_lossy().into_owned());
-    let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging).map_err(io_error(&staging))?;
-    let written = write_into(results, &staging).inspect_err(|_| {
-        let _ = std::fs::remove_dir_all(&staging);
-    })?;
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(io_error(dir))?;
-    }
-    std::fs::rename(&staging, dir).map_err(io_error(dir))?;
-    Ok(written)
+    ownership::replace_whole(dir, |staging| write_into(results, staging))
 }
 
 fn write_into(results: &SweepResults, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    let mut files = tables::write_all(results, dir)?;
-    files.extend(charts::write_all(results, dir)?);
+    let names = names::ReportFiles::new(results);
+    let mut files = tables::write_all(results, &names, dir)?;
+    files.extend(charts::write_all(results, &names, dir)?);
     let thumbs = thumbnails::write_all(results, dir)?;
     files.extend(thumbs.files());
-    files.push(html::write(results, dir, &thumbs)?);
+    files.push(html::write(results, &names, dir, &thumbs)?);
     Ok(files)
 }

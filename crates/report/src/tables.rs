@@ -5,17 +5,21 @@ use std::path::{Path, PathBuf};
 use ontosweep_results::SweepResults;
 use serde::Serialize;
 
-use crate::names::file_stem;
+use crate::names::ReportFiles;
 use crate::{ReportError, io_error};
 
-pub fn write_all(results: &SweepResults, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+pub fn write_all(
+    results: &SweepResults,
+    names: &ReportFiles,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
     let mut files = vec![
         summary(results, dir)?,
         per_class(results, dir)?,
         predictions(results, dir)?,
         skipped(results, dir)?,
     ];
-    files.extend(confusions(results, dir)?);
+    files.extend(confusions(results, names, dir)?);
     if results.models.iter().any(|m| m.vs_reference.is_some()) {
         files.push(agreement(results, dir)?);
     }
@@ -198,15 +202,15 @@ fn skipped(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError> {
     })
 }
 
-fn confusions(results: &SweepResults, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+fn confusions(
+    results: &SweepResults,
+    names: &ReportFiles,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
     let mut files = Vec::new();
-    for model in &results.models {
-        for o in &model.ontologies {
-            let name = format!(
-                "confusion_{}_{}.csv",
-                file_stem(&model.model),
-                file_stem(&o.ontology)
-            );
+    for (m, model) in results.models.iter().enumerate() {
+        for (i, o) in model.ontologies.iter().enumerate() {
+            let name = names.confusion_csv(m, i);
             files.push(csv_file(dir, &name, |w| {
                 let mut header = vec!["true \\ predicted".to_string()];
                 header.extend(results.classes.iter().cloned());

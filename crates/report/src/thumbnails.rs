@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use image::{DynamicImage, ImageDecoder, ImageReader};
 use ontosweep_results::SweepResults;
 use rayon::prelude::*;
 
@@ -11,6 +12,12 @@ use crate::{ReportError, io_error};
 /// Images shown per gallery; the page says how many more there are.
 pub const GALLERY_LIMIT: usize = 40;
 const THUMBNAIL_SIZE: u32 = 112;
+/// Decoding limits: a hostile or broken file must not take the report down with it.
+const LIMITS: DecodeLimits = DecodeLimits {
+    max_side: 65_535,
+    max_pixels: 100_000_000,
+    max_alloc: 1 << 30,
+};
 
 /// Image index → thumbnail path relative to the report.
 pub struct Thumbnails(BTreeMap<usize, String>);
@@ -87,7 +94,7 @@ pub fn write_all(results: &SweepResults, dir: &Path) -> Result<Thumbnails, Repor
         .into_par_iter()
         .filter_map(|i| {
             let name = format!("thumbs/{i}.jpg");
-            let image = image::open(&results.images[i].source).ok()?;
+            let image = decode(Path::new(&results.images[i].source), LIMITS)?;
             image
                 .thumbnail(THUMBNAIL_SIZE, THUMBNAIL_SIZE)
                 .into_rgb8()
@@ -97,4 +104,96 @@ pub fn write_all(results: &SweepResults, dir: &Path) -> Result<Thumbnails, Repor
         })
         .collect();
     Ok(Thumbnails(made.into_iter().collect()))
+}
+
+#[derive(Clone, Copy)]
+struct DecodeLimits {
+    max_side: u32,
+    max_pixels: u64,
+    max_alloc: u64,
+}
+
+/// Decodes one source image within `caps`; `None` skips it (no thumbnail).
+fn decode(path: &Path, caps: DecodeLimits) -> Option<DynamicImage> {
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(caps.max_side);
+    limits.max_image_height = Some(caps.max_side);
+    limits.max_alloc = Some(caps.max_alloc);
+    let mut reader = ImageReader::open(path).ok()?.with_guessed_format().ok()?;
+    reader.limits(limits);
+    let decoder = reader.into_decoder().ok()?;
+    let (width, height) = decoder.dimensions();
+    // Checked before any pixel buffer exists.
+    if u64::from(width) * u64::from(height) > caps.max_pixels
+        || decoder.total_bytes() > caps.max_alloc
+    {
+        return None;
+    }
+    DynamicImage::from_decoder(decoder).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: DecodeLimits = DecodeLimits {
+        max_side: 1000,
+        max_pixels: 1000,
+        max_alloc: 1 << 20,
+    };
+
+    fn png(dir: &Path, width: u32, height: u32) -> PathBuf {
+        let path = dir.join(format!("{width}x{height}.png"));
+        image::GrayImage::new(width, height).save(&path).unwrap();
+        path
+    }
+
+    #[test]
+    fn images_within_the_limits_decode() {
+        let dir = tempfile::tempdir().unwrap();
+        let image = decode(&png(dir.path(), 20, 30), SMALL).unwrap();
+        assert_eq!((image.width(), image.height()), (20, 30));
+    }
+
+    #[test]
+    fn images_over_the_limits_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(decode(&png(dir.path(), 40, 30), SMALL).is_none(), "pixels");
+        assert!(decode(&png(dir.path(), 1001, 1), SMALL).is_none(), "width");
+        let bytes = DecodeLimits {
+            max_alloc: 500,
+            ..SMALL
+        };
+        assert!(decode(&png(dir.path(), 30, 30), bytes).is_none(), "bytes");
+    }
+
+    #[test]
+    fn a_huge_header_is_refused_before_decoding() {
+        // A BMP header claiming 20000 × 20000 RGB (1.2 GB) with no pixel data behind it.
+        let side = 20_000i32;
+        let mut bmp = b"BM".to_vec();
+        for word in [54u32, 0, 54, 40] {
+            bmp.extend(word.to_le_bytes());
+        }
+        bmp.extend(side.to_le_bytes());
+        bmp.extend(side.to_le_bytes());
+        bmp.extend(1u16.to_le_bytes());
+        bmp.extend(24u16.to_le_bytes());
+        bmp.extend([0u8; 24]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.bmp");
+        std::fs::write(&path, bmp).unwrap();
+        let header = ImageReader::open(&path).unwrap().with_guessed_format();
+        assert_eq!(header.unwrap().into_dimensions().unwrap(), (20_000, 20_000));
+        let caps = DecodeLimits {
+            max_side: u32::MAX,
+            max_alloc: u64::MAX,
+            ..LIMITS
+        };
+        assert!(
+            decode(&path, caps).is_none(),
+            "refused by the pixel count alone"
+        );
+        assert!(decode(&path, LIMITS).is_none());
+    }
 }

@@ -3,7 +3,7 @@
 //! only whole entries behind; two sweeps writing the same entry write the same bytes.
 
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -32,9 +32,34 @@ pub fn content_key(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// Marks the cache folder as ontosweep's (and as a cache, for backup tools).
+const CACHE_TAG: &str = "CACHEDIR.TAG";
+const CACHE_TAG_TEXT: &str = "Signature: 8a477f597d28d172789f06886806bc55\n# This folder holds ontosweep's embedding cache; it can be deleted and is rebuilt on demand.\n";
+/// The largest entry read: a header, 65,536 values and a checksum. A longer file (or a
+/// link to a device) is not an entry.
+const MAX_ENTRY_BYTES: u64 = 8 + 4 * 65_536 + 32;
+
 impl EmbeddingCache {
+    /// Opens (creating) the cache in `dir`. A folder that holds anything else is refused:
+    /// the cache writes there, and must never mix its files with someone else's.
     pub fn open(dir: &Path) -> std::io::Result<Self> {
         fs::create_dir_all(dir)?;
+        let tag = dir.join(CACHE_TAG);
+        if !tag.is_file() {
+            let foreign: Vec<String> = fs::read_dir(dir)?
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !is_cache_entry_name(n))
+                .take(3)
+                .collect();
+            if !foreign.is_empty() {
+                return Err(std::io::Error::other(format!(
+                    "the folder holds files that are not an ontosweep cache ({}); use an empty or new folder",
+                    foreign.join(", ")
+                )));
+            }
+            write_atomically(&tag, CACHE_TAG_TEXT.as_bytes())?;
+        }
         Ok(Self {
             dir: dir.to_path_buf(),
         })
@@ -50,26 +75,26 @@ impl EmbeddingCache {
     /// The stored embedding, or `None` when absent or damaged (a damaged entry is a miss
     /// and gets rewritten).
     pub fn get(&self, namespace: &str, key: &str) -> Option<Vec<f32>> {
-        let bytes = fs::read(self.entry(namespace, key)).ok()?;
-        decode(&bytes)
+        let path = self.entry(namespace, key);
+        let meta = fs::symlink_metadata(&path).ok()?;
+        if !meta.is_file() || meta.len() > MAX_ENTRY_BYTES {
+            return None;
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        fs::File::open(&path)
+            .ok()?
+            .take(MAX_ENTRY_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .ok()?;
+        from_entry_bytes(&bytes)
     }
 
-    /// sha256 of `files`, remembered by their paths, sizes and modification times so that
-    /// large model files are read once, not on every sweep.
+    /// sha256 of `files`, remembered by their paths and [`file_identity`] so that large model
+    /// files are read once, not on every sweep.
     pub fn fingerprint(&self, files: &[PathBuf]) -> Result<String, ontosweep_clip::Error> {
         let mut identity = Sha256::new();
         for file in files {
-            let meta = fs::metadata(file).ok();
-            let modified = meta
-                .as_ref()
-                .and_then(|m| m.modified().ok())
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-            identity.update(format!(
-                "{}\0{:?}\0{:?}\0",
-                file.display(),
-                meta.map(|m| m.len()),
-                modified
-            ));
+            identity.update(format!("{}\0{}\0", file.display(), file_identity(file)));
         }
         let memo = self
             .dir
@@ -89,8 +114,36 @@ impl EmbeddingCache {
     pub fn put(&self, namespace: &str, key: &str, embedding: &[f32]) -> std::io::Result<()> {
         let path = self.entry(namespace, key);
         fs::create_dir_all(path.parent().expect("entries live in a folder"))?;
-        write_atomically(&path, &encode(embedding))
+        write_atomically(&path, &to_entry_bytes(embedding))
     }
+}
+
+/// What changes whenever a file's content may have: size, modification time, and the inode
+/// and its change time, which no user can set (`cp -p` or `touch -d` restore the mtime, not
+/// the ctime).
+fn file_identity(file: &Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    match fs::metadata(file) {
+        Ok(m) => format!(
+            "{}:{}:{}:{}.{}:{}.{}",
+            m.dev(),
+            m.ino(),
+            m.len(),
+            m.mtime(),
+            m.mtime_nsec(),
+            m.ctime(),
+            m.ctime_nsec()
+        ),
+        Err(e) => format!("unreadable: {e}"),
+    }
+}
+
+/// Namespaces are 32 hex digits; fingerprints have their own folder.
+fn is_cache_entry_name(name: &str) -> bool {
+    name == "fingerprints"
+        || name == CACHE_TAG
+        || name.starts_with('.')
+        || (name.len() == 32 && name.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Writes to a unique temporary name beside `path`, then renames: readers see the old
@@ -114,7 +167,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     })
 }
 
-fn encode(embedding: &[f32]) -> Vec<u8> {
+fn to_entry_bytes(embedding: &[f32]) -> Vec<u8> {
     let mut out = Vec::with_capacity(8 + embedding.len() * 4 + 32);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(embedding.len() as u32).to_le_bytes());
@@ -126,7 +179,7 @@ fn encode(embedding: &[f32]) -> Vec<u8> {
     out
 }
 
-fn decode(bytes: &[u8]) -> Option<Vec<f32>> {
+fn from_entry_bytes(bytes: &[u8]) -> Option<Vec<f32>> {
     if bytes.len() < 8 + 32 || &bytes[..4] != MAGIC {
         return None;
     }
@@ -197,6 +250,64 @@ mod tests {
         let second = cache.fingerprint(&files).unwrap();
         assert_ne!(second, first);
         assert_eq!(second, ontosweep_clip::fingerprint(&files).unwrap());
+    }
+
+    #[test]
+    fn a_same_size_copy_with_the_old_mtime_is_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = EmbeddingCache::open(&dir.path().join("cache")).unwrap();
+        let model = dir.path().join("model.onnx");
+        fs::write(&model, b"weights-a").unwrap();
+        let files = vec![model.clone()];
+        let first = cache.fingerprint(&files).unwrap();
+        let mtime = fs::metadata(&model).unwrap().modified().unwrap();
+        // The kernel's change time ticks coarsely; let it move on.
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        fs::write(&model, b"weights-b").unwrap(); // same size, as `cp -p` leaves it
+        fs::File::options()
+            .write(true)
+            .open(&model)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        assert_eq!(fs::metadata(&model).unwrap().modified().unwrap(), mtime);
+        let second = cache.fingerprint(&files).unwrap();
+        assert_ne!(second, first);
+        assert_eq!(second, ontosweep_clip::fingerprint(&files).unwrap());
+    }
+
+    #[test]
+    fn a_folder_of_other_files_is_not_taken_as_a_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("thesis.tex"), "mine").unwrap();
+        let err = EmbeddingCache::open(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("thesis.tex"), "{err}");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "nothing written"
+        );
+        // An existing cache from before the tag existed is still accepted, and tagged.
+        let old = dir.path().join("old");
+        fs::create_dir_all(old.join("fingerprints")).unwrap();
+        fs::create_dir_all(old.join(namespace(&["m"]))).unwrap();
+        EmbeddingCache::open(&old).unwrap();
+        assert!(old.join(CACHE_TAG).is_file());
+    }
+
+    #[test]
+    fn an_entry_that_is_a_link_or_oversized_is_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = EmbeddingCache::open(dir.path()).unwrap();
+        let ns = namespace(&["m"]);
+        cache.put(&ns, "abcd", &[1.0]).unwrap();
+        let path = cache.entry(&ns, "abcd");
+        fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+        assert_eq!(cache.get(&ns, "abcd"), None);
+        fs::remove_file(&path).unwrap();
+        fs::write(&path, vec![0u8; MAX_ENTRY_BYTES as usize + 1]).unwrap();
+        assert_eq!(cache.get(&ns, "abcd"), None);
     }
 
     #[test]

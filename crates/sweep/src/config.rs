@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::locate::{Position, locate};
+use crate::yaml_bounds::{MAX_YAML_BYTES, read_bounded};
 
 /// A problem in an experiment file, located.
 #[derive(Debug, Clone, PartialEq)]
@@ -154,7 +155,7 @@ enum OneOrMany {
 
 impl Experiment {
     pub fn load(file: &Path) -> Result<Self, ConfigErrors> {
-        let source = std::fs::read_to_string(file).map_err(|e| {
+        let source = read_bounded(file, MAX_YAML_BYTES).map_err(|e| {
             ConfigErrors(vec![Diagnostic {
                 file: file.to_path_buf(),
                 position: None,
@@ -170,6 +171,12 @@ impl Experiment {
             position,
             message,
         };
+        crate::yaml_bounds::check(source).map_err(|too| {
+            ConfigErrors(vec![diagnostic(
+                too.position,
+                format!("{}. Nothing was run", too.message),
+            )])
+        })?;
         let raw: RawExperiment = yaml_serde::from_str(source).map_err(|e| {
             let position = e.location().map(|l| Position {
                 line: l.line(),
@@ -189,10 +196,10 @@ impl Experiment {
         let mut errors = Vec::new();
         let folder = file.parent().unwrap_or(Path::new("."));
 
-        if raw.name.trim().is_empty() || raw.name.contains(['/', '\\']) {
+        if let Err(problem) = check_plain_name(&raw.name) {
             errors.push(diagnostic(
                 at(&["name"], None),
-                "`name` must be non-empty and contain no `/`: it names the report folder".into(),
+                format!("`name: {:?}` {problem}: it names the report folder (reports/<name>/), so it must be one plain folder name of letters, digits, `.`, `_` and `-`, not starting with `.`, at most {MAX_NAME_BYTES} bytes, e.g. `flowers-v2`", raw.name),
             ));
         }
         let dataset = DatasetSpec {
@@ -230,6 +237,16 @@ impl Experiment {
                 "`models` is empty: list at least one model id (models/<id>.yaml) or `path: DIR`"
                     .into(),
             ));
+        }
+        for model in &raw.models {
+            if let RawModel::Id(id) = model
+                && let Err(problem) = check_plain_name(id)
+            {
+                errors.push(diagnostic(
+                    at(&["models"], Some(id)),
+                    format!("model id {id:?} {problem}: an id names models/<id>.yaml, so it is one plain name of letters, digits, `.`, `_` and `-`; for a model folder elsewhere write `- path: DIR`"),
+                ));
+            }
         }
         let models: Vec<ModelRef> = raw
             .models
@@ -390,6 +407,30 @@ impl Experiment {
     }
 }
 
+/// Longest experiment name, in bytes: it becomes a folder name, and staging names add to it.
+pub const MAX_NAME_BYTES: usize = 100;
+
+/// One safe path component: an experiment name names `reports/<name>/` and a model id
+/// names `models/<id>.yaml`, and a name such as `..` must never point elsewhere.
+pub fn check_plain_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("is empty".into());
+    }
+    if name == "." || name == ".." || name.starts_with('.') {
+        return Err("starts with `.`".into());
+    }
+    if name.len() > MAX_NAME_BYTES {
+        return Err(format!("is {} bytes long", name.len()));
+    }
+    match name
+        .chars()
+        .find(|&c| !(c.is_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        Some(c) => Err(format!("contains {c:?}")),
+        None => Ok(()),
+    }
+}
+
 fn duplicates(items: &[String]) -> Vec<&str> {
     let mut seen = std::collections::BTreeSet::new();
     items
@@ -490,6 +531,67 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("no prompt for class `rose`"), "{err}");
+    }
+
+    #[test]
+    fn experiment_names_are_one_safe_folder_name() {
+        for bad in [
+            "..",
+            ".",
+            ".hidden",
+            "",
+            "a/b",
+            "..\\x",
+            "a b",
+            "x\0y",
+            "日本/..",
+            "a\nb",
+        ] {
+            let source = GOOD.replace("name: t", &format!("name: {bad:?}"));
+            let m = messages(&source);
+            assert!(
+                m[0].starts_with("exp.yaml:1:1") && m[0].contains("names the report folder"),
+                "{bad:?}: {m:?}"
+            );
+        }
+        let long = "x".repeat(MAX_NAME_BYTES + 1);
+        let m = messages(&GOOD.replace("name: t", &format!("name: {long}")));
+        assert!(m[0].contains("bytes long"), "{m:?}");
+        for good in ["flowers", "flowers-v2.1_b", "日本語", "a..b"] {
+            let e = parse(&GOOD.replace("name: t", &format!("name: {good:?}"))).unwrap();
+            assert_eq!(e.name, good);
+        }
+    }
+
+    #[test]
+    fn model_ids_are_plain_names() {
+        let m = messages(&GOOD.replace("models: [m]", "models: [ok, \"../../x\", /etc/y]"));
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert!(
+            m[0].starts_with("exp.yaml:4:") && m[0].contains("\"../../x\""),
+            "{m:?}"
+        );
+    }
+
+    #[test]
+    fn files_that_expand_or_nest_without_bound_are_refused_with_a_place() {
+        let items: Vec<String> = (0..5_000).map(|i| format!("p{i}")).collect();
+        let source = format!(
+            "{GOOD}x: &a [{}]\ny: [{}]\n",
+            items.join(", "),
+            vec!["*a"; 5_000].join(", ")
+        );
+        let m = messages(&source);
+        assert!(
+            m[0].contains("expands to more than") && m[0].starts_with("exp.yaml:"),
+            "{m:?}"
+        );
+        let deep = format!("{GOOD}x: {}\n", "[".repeat(50_000));
+        let m = messages(&deep);
+        assert!(
+            m[0].starts_with("exp.yaml:13:") && m[0].contains("nesting"),
+            "{m:?}"
+        );
     }
 
     #[test]

@@ -2,10 +2,12 @@
 //!
 //! Policy (documented in README): names starting with `.` are ignored; files whose extension
 //! is not an image format's are listed as skipped; sub-folders inside a class folder belong
-//! to that class; symbolic links are followed, each folder at most once (loops end there);
-//! everything is sorted by path so every run sees the same order.
+//! to that class; symbolic links are followed, each folder and file at most once (loops end
+//! there; a second path to the same file is listed as skipped), and a folder or file reached
+//! under two classes is an error naming both paths; everything is sorted by path so every
+//! run sees the same order.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use ontosweep_results::SkippedFile;
@@ -32,6 +34,17 @@ fn is_hidden(path: &Path) -> bool {
     path.file_name()
         .and_then(|n| n.to_str())
         .is_some_and(|n| n.starts_with('.'))
+}
+
+/// Relative, without `..`: joined to the manifest's folder, it stays inside.
+fn stays_inside(path: &Path) -> bool {
+    path.components().next().is_some()
+        && path.components().all(|c| {
+            matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        })
 }
 
 fn has_image_extension(path: &Path) -> bool {
@@ -86,20 +99,18 @@ pub fn scan_folder(root: &Path, wanted: Option<&[String]>) -> Result<Dataset, St
             root.display()
         ));
     }
-    let mut images = Vec::new();
-    let mut skipped = Vec::new();
+    let mut walk = Walk {
+        root,
+        label: 0,
+        seen: Seen::default(),
+        images: Vec::new(),
+        skipped: Vec::new(),
+    };
     for (label, class) in classes.iter().enumerate() {
-        let mut visited = BTreeSet::new();
-        let before = images.len();
-        walk(
-            root,
-            &root.join(class),
-            label,
-            &mut visited,
-            &mut images,
-            &mut skipped,
-        )?;
-        if images.len() == before {
+        walk.label = label;
+        let before = walk.images.len();
+        walk.folder(&root.join(class), &classes)?;
+        if walk.images.len() == before {
             return Err(format!(
                 "class folder {} holds no image files ({}); add images or leave the class out with `dataset.classes`",
                 root.join(class).display(),
@@ -107,6 +118,11 @@ pub fn scan_folder(root: &Path, wanted: Option<&[String]>) -> Result<Dataset, St
             ));
         }
     }
+    let Walk {
+        mut images,
+        mut skipped,
+        ..
+    } = walk;
     images.sort_by(|a: &DatasetImage, b| a.relative.cmp(&b.relative));
     skipped.sort_by(|a: &SkippedFile, b| a.path.cmp(&b.path));
     Ok(Dataset {
@@ -125,57 +141,135 @@ fn read_sorted(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(paths)
 }
 
-fn walk(
-    root: &Path,
-    dir: &Path,
-    label: usize,
-    visited: &mut BTreeSet<PathBuf>,
-    images: &mut Vec<DatasetImage>,
-    skipped: &mut Vec<SkippedFile>,
-) -> Result<(), String> {
-    let canonical = dir
-        .canonicalize()
-        .map_err(|e| format!("cannot resolve folder {}: {e}", dir.display()))?;
-    if !visited.insert(canonical) {
-        skipped.push(SkippedFile {
-            path: relative(root, dir),
-            reason: "folder already visited (symbolic link loop or repeat)".into(),
-        });
-        return Ok(());
-    }
-    for path in read_sorted(dir)? {
-        if is_hidden(&path) {
-            continue;
-        }
-        // `is_dir`/`is_file` follow symbolic links; a dangling link is neither.
-        if path.is_dir() {
-            walk(root, &path, label, visited, images, skipped)?;
-        } else if !path.is_file() {
-            skipped.push(SkippedFile {
-                path: relative(root, &path),
-                reason: "broken symbolic link or special file".into(),
-            });
-        } else if has_image_extension(&path) {
-            images.push(DatasetImage {
-                relative: relative(root, &path),
-                path,
-                label,
-            });
-        } else {
-            skipped.push(SkippedFile {
-                path: relative(root, &path),
-                reason: "not an image file (by extension)".into(),
-            });
-        }
-    }
-    Ok(())
+/// Where each folder and file was first reached (its label and relative path): through
+/// symbolic links one file can be reached twice, and under two classes it would be
+/// scored with both labels.
+#[derive(Default)]
+struct Seen {
+    folders: BTreeMap<PathBuf, (usize, String)>,
+    files: BTreeMap<PathBuf, (usize, String)>,
 }
 
-/// Reads a `path,label` CSV (with that header); paths are relative to the CSV's folder.
+impl Seen {
+    /// `Ok(None)` the first time, `Ok(Some(first path))` again under the same label, an
+    /// error naming both paths under another label.
+    fn visit(
+        map: &mut BTreeMap<PathBuf, (usize, String)>,
+        canonical: PathBuf,
+        label: usize,
+        relative: &str,
+        classes: &[String],
+    ) -> Result<Option<String>, String> {
+        match map.get(&canonical) {
+            None => {
+                map.insert(canonical, (label, relative.to_string()));
+                Ok(None)
+            }
+            Some((first_label, first)) if *first_label == label => Ok(Some(first.clone())),
+            Some((first_label, first)) => Err(format!(
+                "{relative} (class `{}`) and {first} (class `{}`) are the same {} ({}), reached through a symbolic link: its images would be scored under both labels. Remove the link or the copy in the wrong class",
+                classes[label],
+                classes[*first_label],
+                if canonical.is_dir() { "folder" } else { "file" },
+                canonical.display()
+            )),
+        }
+    }
+}
+
+/// One scan of a dataset folder, class by class.
+struct Walk<'a> {
+    root: &'a Path,
+    label: usize,
+    seen: Seen,
+    images: Vec<DatasetImage>,
+    skipped: Vec<SkippedFile>,
+}
+
+impl Walk<'_> {
+    fn skip(&mut self, path: &Path, reason: String) {
+        self.skipped.push(SkippedFile {
+            path: relative(self.root, path),
+            reason,
+        });
+    }
+
+    fn folder(&mut self, dir: &Path, classes: &[String]) -> Result<(), String> {
+        let canonical = dir
+            .canonicalize()
+            .map_err(|e| format!("cannot resolve folder {}: {e}", dir.display()))?;
+        let here = relative(self.root, dir);
+        if let Some(first) = Seen::visit(
+            &mut self.seen.folders,
+            canonical,
+            self.label,
+            &here,
+            classes,
+        )? {
+            self.skip(
+                dir,
+                format!("folder already visited as {first} (symbolic link loop or repeat)"),
+            );
+            return Ok(());
+        }
+        for path in read_sorted(dir)? {
+            if is_hidden(&path) {
+                continue;
+            }
+            // `is_dir`/`is_file` follow symbolic links; a dangling link is neither.
+            if path.is_dir() {
+                self.folder(&path, classes)?;
+            } else if !path.is_file() {
+                self.skip(&path, "broken symbolic link or special file".into());
+            } else if has_image_extension(&path) {
+                self.file(path, classes)?;
+            } else {
+                self.skip(&path, "not an image file (by extension)".into());
+            }
+        }
+        Ok(())
+    }
+
+    fn file(&mut self, path: PathBuf, classes: &[String]) -> Result<(), String> {
+        let relative = relative(self.root, &path);
+        let canonical = path
+            .canonicalize()
+            .map_err(|e| format!("cannot resolve {}: {e}", path.display()))?;
+        match Seen::visit(
+            &mut self.seen.files,
+            canonical,
+            self.label,
+            &relative,
+            classes,
+        )? {
+            Some(first) => self.skip(&path, format!("the same file as {first}, counted once")),
+            None => self.images.push(DatasetImage {
+                relative,
+                path,
+                label: self.label,
+            }),
+        }
+        Ok(())
+    }
+}
+
+/// Largest manifest read: about a million rows.
+pub const MAX_MANIFEST_BYTES: u64 = 64 << 20;
+
+/// Reads a `path,label` CSV (with that header); paths are relative to the CSV's folder and
+/// must stay inside it.
 pub fn read_manifest(manifest: &Path, wanted: Option<&[String]>) -> Result<Dataset, String> {
     let folder = manifest.parent().unwrap_or(Path::new("."));
-    let mut reader = csv::Reader::from_path(manifest)
-        .map_err(|e| format!("cannot read manifest {}: {e}", manifest.display()))?;
+    let cannot =
+        |e: &dyn std::fmt::Display| format!("cannot read manifest {}: {e}", manifest.display());
+    let file = std::fs::File::open(manifest).map_err(|e| cannot(&e))?;
+    let meta = file.metadata().map_err(|e| cannot(&e))?;
+    if !meta.is_file() || meta.len() > MAX_MANIFEST_BYTES {
+        return Err(cannot(&format!(
+            "it must be a regular file of at most {MAX_MANIFEST_BYTES} bytes"
+        )));
+    }
+    let mut reader = csv::Reader::from_reader(std::io::Read::take(file, MAX_MANIFEST_BYTES));
     let headers = reader
         .headers()
         .map_err(|e| format!("{}: {e}", manifest.display()))?
@@ -192,6 +286,14 @@ pub fn read_manifest(manifest: &Path, wanted: Option<&[String]>) -> Result<Datas
     let mut rows = Vec::new();
     for (line, record) in reader.records().enumerate() {
         let record = record.map_err(|e| format!("{}:{}: {e}", manifest.display(), line + 2))?;
+        let path = &record[path_column];
+        if !stays_inside(Path::new(path)) {
+            return Err(format!(
+                "{}:{}: path {path:?} leaves the manifest's folder; paths are relative to the manifest, without `..` or a leading `/` (move the manifest to a folder above its images)",
+                manifest.display(),
+                line + 2
+            ));
+        }
         rows.push((
             record[path_column].to_string(),
             record[label_column].to_string(),
@@ -209,6 +311,7 @@ pub fn read_manifest(manifest: &Path, wanted: Option<&[String]>) -> Result<Datas
     };
     let mut images = Vec::new();
     let mut skipped = Vec::new();
+    let mut seen = BTreeMap::new();
     for (path, label, line) in rows {
         let Some(index) = classes.iter().position(|c| *c == label) else {
             if wanted.is_none() {
@@ -220,7 +323,18 @@ pub fn read_manifest(manifest: &Path, wanted: Option<&[String]>) -> Result<Datas
             continue; // a class left out on purpose
         };
         let full = folder.join(&path);
-        if full.is_file() {
+        let canonical = full.canonicalize().ok().filter(|c| c.is_file());
+        if let Some(canonical) = canonical {
+            let here = format!("{path} (line {line})");
+            if let Some(first) = Seen::visit(&mut seen, canonical, index, &here, &classes)
+                .map_err(|e| format!("{}: {e}", manifest.display()))?
+            {
+                skipped.push(SkippedFile {
+                    path,
+                    reason: format!("the same file as {first}, counted once"),
+                });
+                continue;
+            }
             images.push(DatasetImage {
                 path: full,
                 relative: path,
@@ -286,6 +400,99 @@ mod tests {
         );
         let err = read_manifest(&manifest, Some(&["tulip".into()])).unwrap_err();
         assert!(err.contains("class `tulip` has no images"), "{err}");
+    }
+
+    #[test]
+    fn a_folder_or_file_linked_into_two_classes_is_an_error() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        for class in ["daisy", "dandelion"] {
+            std::fs::create_dir_all(dir.path().join(class)).unwrap();
+            std::fs::write(dir.path().join(class).join("own.png"), class).unwrap();
+        }
+        std::fs::create_dir_all(dir.path().join("daisy/more")).unwrap();
+        std::fs::write(dir.path().join("daisy/more/x.png"), b"x").unwrap();
+        symlink(
+            dir.path().join("daisy/more"),
+            dir.path().join("dandelion/more"),
+        )
+        .unwrap();
+        let err = scan_folder(dir.path(), None).unwrap_err();
+        assert!(
+            err.contains("dandelion/more (class `dandelion`)")
+                && err.contains("daisy/more (class `daisy`)")
+                && err.contains("same folder"),
+            "{err}"
+        );
+        std::fs::remove_file(dir.path().join("dandelion/more")).unwrap();
+        symlink(
+            dir.path().join("daisy/own.png"),
+            dir.path().join("dandelion/stolen.png"),
+        )
+        .unwrap();
+        let err = scan_folder(dir.path(), None).unwrap_err();
+        assert!(
+            err.contains("dandelion/stolen.png") && err.contains("daisy/own.png"),
+            "{err}"
+        );
+        // Within one class a second path to a file counts once and is listed.
+        std::fs::remove_file(dir.path().join("dandelion/stolen.png")).unwrap();
+        symlink(
+            dir.path().join("daisy/own.png"),
+            dir.path().join("daisy/again.png"),
+        )
+        .unwrap();
+        let found = scan_folder(dir.path(), None).unwrap();
+        assert_eq!(found.images.len(), 3, "{:?}", found.images);
+        assert!(
+            found
+                .skipped
+                .iter()
+                .any(|s| s.path == "daisy/own.png"
+                    && s.reason.contains("same file as daisy/again.png")),
+            "{:?}",
+            found.skipped
+        );
+    }
+
+    #[test]
+    fn manifest_paths_stay_inside_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("labels.csv");
+        for bad in ["/etc/passwd", "../x.jpg", "img/../../x.jpg"] {
+            std::fs::write(&manifest, format!("path,label\na.jpg,daisy\n{bad},rose\n")).unwrap();
+            let err = read_manifest(&manifest, None).unwrap_err();
+            assert!(
+                err.contains("labels.csv:3:") && err.contains("leaves"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_manifest_listing_one_file_under_two_labels_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.jpg"), b"x").unwrap();
+        std::fs::write(dir.path().join("b.jpg"), b"y").unwrap();
+        let manifest = dir.path().join("labels.csv");
+        std::fs::write(
+            &manifest,
+            "path,label\na.jpg,daisy\nb.jpg,rose\n./a.jpg,rose\n",
+        )
+        .unwrap();
+        let err = read_manifest(&manifest, None).unwrap_err();
+        assert!(
+            err.contains("./a.jpg (line 4)") && err.contains("a.jpg (line 2)"),
+            "{err}"
+        );
+        std::fs::write(
+            &manifest,
+            "path,label\na.jpg,daisy\nb.jpg,rose\na.jpg,daisy\n",
+        )
+        .unwrap();
+        let found = read_manifest(&manifest, None).unwrap();
+        assert_eq!(found.images.len(), 2);
+        assert_eq!(found.skipped.len(), 1);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 
 use crate::cache::{EmbeddingCache, content_key};
 use crate::progress::Progress;
+use crate::score;
 
 /// What became of one image.
 pub enum ImageOutcome {
@@ -75,7 +76,10 @@ pub fn look_up(keys: &[Result<String, String>], cache: Option<(&EmbeddingCache, 
     for (i, key) in keys.iter().enumerate() {
         match key {
             Err(reason) => outcomes[i] = Some(ImageOutcome::Failed(reason.clone())),
-            Ok(key) => match cache.and_then(|(c, ns)| c.get(ns, key)) {
+            Ok(key) => match cache
+                .and_then(|(c, ns)| c.get(ns, key))
+                .filter(|e| score::unusable(e).is_none())
+            {
                 Some(embedding) => {
                     outcomes[i] = Some(ImageOutcome::Embedded {
                         embedding,
@@ -145,6 +149,10 @@ pub fn encode_missing(
             if !indices.is_empty() {
                 let embeddings = encoder.encode_batch(pixels)?;
                 for (&i, embedding) in indices.iter().zip(embeddings) {
+                    if let Some(reason) = score::unusable(&embedding) {
+                        outcomes[i] = Some(ImageOutcome::Failed(reason.into()));
+                        continue;
+                    }
                     if let (Some((cache, ns)), Ok(key)) = (cache, &keys[i])
                         && let Err(e) = cache.put(ns, key, &embedding)
                     {

@@ -16,6 +16,7 @@ pub mod provision;
 mod run;
 pub mod score;
 pub mod stats;
+mod yaml_bounds;
 
 pub use cache::EmbeddingCache;
 pub use config::{ConfigErrors, Diagnostic, Experiment};

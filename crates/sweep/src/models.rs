@@ -4,9 +4,11 @@ use std::path::{Path, PathBuf};
 
 use ontosweep_clip::{ModelDir, ModelSpec};
 
-use crate::config::{Experiment, ModelRef};
+use crate::config::{Diagnostic, Experiment, ModelRef};
+use crate::locate::locate;
 use crate::progress::Progress;
 use crate::provision::download_model;
+use crate::yaml_bounds::{self, MAX_YAML_BYTES, read_bounded};
 
 /// A model ready to open.
 #[derive(Debug, Clone)]
@@ -37,6 +39,33 @@ pub fn resolve(
         .collect()
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(text: &str) -> Result<(), String> {
+        let spec: ModelSpec = yaml_serde::from_str(text).unwrap();
+        check_spec_paths(&spec, text, Path::new("models/m.yaml"))
+    }
+
+    #[test]
+    fn yaml_paths_must_stay_inside_their_folders() {
+        let good = "id: m\nlocal: m\nsource: {hf_repo: a/b}\nfiles:\n  - path: onnx/text_model.onnx\n  - path: tokenizer.json\n";
+        spec(good).unwrap();
+        let err = spec(&good.replace("tokenizer.json", "../../outside/pwned.txt")).unwrap_err();
+        assert!(
+            err.starts_with("models/m.yaml:6:") && err.contains("pwned"),
+            "{err}"
+        );
+        let err = spec(&good.replace("tokenizer.json", "/etc/passwd")).unwrap_err();
+        assert!(err.contains("/etc/passwd"), "{err}");
+        let err = spec(&good.replace("local: m", "local: ../elsewhere")).unwrap_err();
+        assert!(err.starts_with("models/m.yaml:2:"), "{err}");
+        assert!(spec(&good.replace("local: m", "local: /tmp/x")).is_err());
+        assert!(spec(&good.replace("tokenizer.json", "a/./../../b")).is_err());
+    }
+}
+
 fn from_dir(dir: &Path) -> Result<ResolvedModel, String> {
     let dir = ModelDir::open(dir).map_err(|e| e.to_string())?;
     let id = dir
@@ -55,6 +84,59 @@ fn from_dir(dir: &Path) -> Result<ResolvedModel, String> {
     Ok(ResolvedModel { id, dir, spec })
 }
 
+/// A model yaml may be shared: its paths must stay inside the models folder and the
+/// model's own folder, whatever they say, or a download could write any file the user can.
+fn check_spec_paths(spec: &ModelSpec, text: &str, yaml: &Path) -> Result<(), String> {
+    let mut problems = Vec::new();
+    let mut problem = |key: &[&str], needle: Option<&str>, message: String| {
+        problems.push(
+            Diagnostic {
+                file: yaml.to_path_buf(),
+                position: locate(text, key, needle),
+                message,
+            }
+            .to_string(),
+        )
+    };
+    if let Some(local) = &spec.local
+        && !is_contained_relative(local)
+    {
+        problem(
+            &["local"],
+            None,
+            format!(
+                "`local: {}` must be a relative folder inside the models folder (no `..`, no leading `/`)",
+                local.display()
+            ),
+        );
+    }
+    for file in &spec.files {
+        if !is_contained_relative(Path::new(&file.path)) || file.path.contains('\\') {
+            problem(
+                &["files"],
+                Some(&file.path),
+                format!(
+                    "file path {:?} must be relative and stay inside the model folder (no `..`, no leading `/`), as in the repository's layout, e.g. onnx/vision_model.onnx",
+                    file.path
+                ),
+            );
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// Relative, and made only of plain names: joined to a folder, it stays inside it.
+fn is_contained_relative(path: &Path) -> bool {
+    path.components().next().is_some()
+        && path
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+}
+
 fn from_spec(
     experiment: &Experiment,
     models_dir: &Path,
@@ -62,13 +144,22 @@ fn from_spec(
     progress: &dyn Progress,
 ) -> Result<ResolvedModel, String> {
     let yaml = models_dir.join(format!("{id}.yaml"));
-    let text = std::fs::read_to_string(&yaml).map_err(|e| {
+    let text = read_bounded(&yaml, MAX_YAML_BYTES).map_err(|e| {
         experiment
             .diagnostic_at(&["models"], id, format!("model `{id}`: cannot read {} ({e}); add that file, or write `- path: DIR` for a model directory", yaml.display()))
             .to_string()
     })?;
+    yaml_bounds::check(&text).map_err(|too| {
+        Diagnostic {
+            file: yaml.clone(),
+            position: too.position,
+            message: too.message,
+        }
+        .to_string()
+    })?;
     let spec: ModelSpec =
         yaml_serde::from_str(&text).map_err(|e| format!("{}: {e}", yaml.display()))?;
+    check_spec_paths(&spec, &text, &yaml)?;
     let local = spec.local.clone().unwrap_or_else(|| PathBuf::from(id));
     let dir = models_dir.join(local);
     if ModelDir::open(&dir).is_err() && spec.source.is_some() && !spec.files.is_empty() {

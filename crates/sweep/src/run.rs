@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use ontosweep_clip::{
-    ClipTokenizer, Ep, EpChoice, ImageEncoder, Preprocessing, Runtime, SessionOptions, TextEncoder,
-    Tokens,
+    ClipTokenizer, Ep, EpChoice, ImageEncoder, IoNames, Preprocessing, Runtime, SessionOptions,
+    TextEncoder, Tokens,
 };
 use ontosweep_results::{
     Comparison, ImageRecord, ModelAgreement, ModelResults, ModelRunInfo, OntologyResults,
@@ -50,6 +50,8 @@ pub enum SweepError {
     Dataset(String),
     #[error("{0}")]
     Model(String),
+    #[error("{0}")]
+    Cache(String),
     #[error(transparent)]
     Clip(#[from] ontosweep_clip::Error),
 }
@@ -109,7 +111,7 @@ pub fn run(
     .map_err(SweepError::Model)?;
     let cache = match &options.cache_dir {
         Some(dir) => Some(EmbeddingCache::open(dir).map_err(|e| {
-            SweepError::Dataset(format!(
+            SweepError::Cache(format!(
                 "cannot use the embedding cache at {}: {e}; pass --cache-dir DIR or --no-cache",
                 dir.display()
             ))
@@ -137,10 +139,7 @@ pub fn run(
     for model in &models {
         let preprocessing = Preprocessing::from_config_file(&model.dir.preprocessor_config())?;
         let vision_sha256 = fingerprint(cache.as_ref(), &model.dir.vision_files())?;
-        let image_ns = namespace(&[
-            &vision_sha256,
-            &serde_json::to_string(&preprocessing).unwrap_or_default(),
-        ]);
+        let image_ns = image_namespace(&vision_sha256, &preprocessing, &model.spec.io);
         let timer = Instant::now();
         let cache_slot = cache.as_ref().map(|c| (c, image_ns.as_str()));
         let mut lookup = look_up(&keys, cache_slot);
@@ -241,6 +240,7 @@ pub fn run(
             .iter()
             .map(|&i| embeddings[i].as_deref().expect("kept images are embedded"))
             .collect();
+        check_embedding_sizes(&model.id, &images, &prompt_embeddings)?;
         let mut ontologies = Vec::new();
         for ontology in &experiment.ontologies {
             let prompts: BTreeMap<String, Vec<String>> = dataset
@@ -363,6 +363,28 @@ pub fn run(
     Ok(SweepOutcome { results, warnings })
 }
 
+/// The cache namespace of image embeddings: everything but the image that decides them.
+fn image_namespace(vision_sha256: &str, preprocessing: &Preprocessing, io: &IoNames) -> String {
+    namespace(&[
+        vision_sha256,
+        &serde_json::to_string(preprocessing).unwrap_or_default(),
+        &io.pixel_values,
+        &io.image_embeds,
+        &ontosweep_clip::EMBEDDING_CODE_VERSION.to_string(),
+    ])
+}
+
+/// The cache namespace of prompt embeddings (the key is the token ids).
+fn text_namespace(text_sha256: &str, io: &IoNames) -> String {
+    namespace(&[
+        text_sha256,
+        &io.input_ids,
+        &io.attention_mask,
+        &io.text_embeds,
+        &ontosweep_clip::EMBEDDING_CODE_VERSION.to_string(),
+    ])
+}
+
 /// A model identity, remembered by the cache when there is one.
 fn fingerprint(
     cache: Option<&EmbeddingCache>,
@@ -395,7 +417,7 @@ fn encode_prompts(
     warnings: &mut Vec<String>,
 ) -> Result<HashMap<String, Vec<f32>>, SweepError> {
     let tokenizer = ClipTokenizer::from_file(&model.dir.tokenizer())?;
-    let text_ns = namespace(&[&info.text_sha256]);
+    let text_ns = text_namespace(&info.text_sha256, &model.spec.io);
     let mut distinct: Vec<(String, Tokens)> = Vec::new();
     for ontology in &experiment.ontologies {
         for class in classes {
@@ -446,7 +468,44 @@ fn encode_prompts(
     } else {
         info.text_ep = "cache".into();
     }
+    for (prompt, _) in &distinct {
+        if let Some(reason) = embeddings.get(prompt).and_then(|e| score::unusable(e)) {
+            return Err(SweepError::Model(format!(
+                "model `{}`: {reason} for the prompt {prompt:?}; no image can be scored against it. Check the model's text tower (e.g. an fp16 export that overflows) or reword the prompt",
+                model.id
+            )));
+        }
+    }
     Ok(embeddings)
+}
+
+/// Every prompt embedding must have the length of the image embeddings it is compared with.
+fn check_embedding_sizes(
+    model: &str,
+    images: &[&[f32]],
+    prompts: &HashMap<String, Vec<f32>>,
+) -> Result<(), SweepError> {
+    let Some(dim) = images.first().map(|e| e.len()) else {
+        return Ok(());
+    };
+    if let Some(other) = images.iter().find(|e| e.len() != dim) {
+        return Err(SweepError::Model(format!(
+            "model `{model}`: image embeddings of different lengths ({dim} and {}); clear the embedding cache (or pass --no-cache) and run again",
+            other.len()
+        )));
+    }
+    let mut mismatched: Vec<(&String, usize)> = prompts
+        .iter()
+        .filter(|(_, e)| e.len() != dim)
+        .map(|(p, e)| (p, e.len()))
+        .collect();
+    mismatched.sort();
+    if let Some((prompt, len)) = mismatched.first() {
+        return Err(SweepError::Model(format!(
+            "model `{model}`: its text embeddings have {len} values (prompt {prompt:?}) but its image embeddings have {dim}; the text and vision towers do not belong to the same CLIP model"
+        )));
+    }
+    Ok(())
 }
 
 /// `model` against `reference` on the same images; `None` when their embeddings cannot be
@@ -577,6 +636,51 @@ mod tests {
             ontologies: vec![ontology],
             vs_reference: None,
         }
+    }
+
+    #[test]
+    fn cache_namespaces_change_with_everything_that_changes_an_embedding() {
+        let (p, io) = (Preprocessing::default(), IoNames::default());
+        let base = image_namespace("sha", &p, &io);
+        let other_io = IoNames {
+            image_embeds: "pooler_output".into(),
+            ..IoNames::default()
+        };
+        let other_size = Preprocessing {
+            shortest_edge: 256,
+            ..Preprocessing::default()
+        };
+        let variants = [
+            image_namespace("sha2", &p, &io),
+            image_namespace("sha", &other_size, &io),
+            image_namespace("sha", &p, &other_io),
+        ];
+        assert!(variants.iter().all(|v| *v != base), "{variants:?}");
+        let text = text_namespace("sha", &io);
+        let no_mask = IoNames {
+            attention_mask: String::new(),
+            ..IoNames::default()
+        };
+        assert_ne!(text, text_namespace("sha", &no_mask));
+        assert_ne!(text, text_namespace("sha2", &io));
+    }
+
+    #[test]
+    fn text_and_image_embeddings_of_different_lengths_are_an_error() {
+        let images: Vec<&[f32]> = vec![&[1.0, 0.0], &[0.0, 1.0]];
+        let prompts = HashMap::from([("daisy".to_string(), vec![1.0, 0.0, 0.0])]);
+        let err = check_embedding_sizes("m", &images, &prompts)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("3 values") && err.contains("have 2") && err.contains("\"daisy\""),
+            "{err}"
+        );
+        let ragged: Vec<&[f32]> = vec![&[1.0, 0.0], &[1.0]];
+        let err = check_embedding_sizes("m", &ragged, &HashMap::new()).unwrap_err();
+        assert!(err.to_string().contains("(2 and 1)"), "{err}");
+        let prompts = HashMap::from([("daisy".to_string(), vec![1.0, 0.0])]);
+        check_embedding_sizes("m", &images, &prompts).unwrap();
     }
 
     #[test]

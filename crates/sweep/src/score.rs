@@ -2,6 +2,18 @@
 
 use ontosweep_clip::{Embedding, l2_normalise};
 
+/// Why an embedding cannot be scored, if it cannot: NaN or infinite values, or no direction
+/// at all. Such an image would otherwise be "predicted" as the first class.
+pub fn unusable(embedding: &[f32]) -> Option<&'static str> {
+    if embedding.iter().any(|v| !v.is_finite()) {
+        Some("the model gave a non-finite embedding (NaN or infinity)")
+    } else if embedding.iter().all(|&v| v == 0.0) {
+        Some("the model gave an all-zero embedding")
+    } else {
+        None
+    }
+}
+
 /// The mean of a class's L2-normalised prompt embeddings, renormalised (CLIP's prompt
 /// ensembling).
 pub fn class_embedding(prompts: &[Embedding]) -> Embedding {
@@ -44,6 +56,15 @@ mod tests {
         assert!(
             (e[0] - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-6 && (e[0] - e[1]).abs() < 1e-7
         );
+    }
+
+    #[test]
+    fn nan_infinite_and_zero_embeddings_are_unusable() {
+        assert!(unusable(&[0.6, 0.8]).is_none());
+        assert!(unusable(&[f32::NAN, 1.0]).unwrap().contains("non-finite"));
+        assert!(unusable(&[f32::INFINITY, 0.0]).is_some());
+        assert!(unusable(&[0.0, 0.0]).unwrap().contains("all-zero"));
+        assert!(unusable(&[]).is_some());
     }
 
     #[test]

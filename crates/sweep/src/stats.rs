@@ -80,7 +80,7 @@ pub fn paired_bootstrap_interval(
     let mut deltas: Vec<f64> = (0..resamples)
         .into_par_iter()
         .map(|r| {
-            let mut rng = SplitMix64::new(seed ^ (r as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut rng = SplitMix64::stream(seed, r as u64);
             let sum: i64 = (0..n).map(|_| i64::from(diffs[rng.below(n)])).sum();
             sum as f64 / n as f64
         })
@@ -100,17 +100,26 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 /// reproducible everywhere without a dependency.
 struct SplitMix64(u64);
 
+const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// SplitMix64's output function: a bijection that scatters nearby inputs far apart.
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 impl SplitMix64 {
-    fn new(seed: u64) -> Self {
-        Self(seed)
+    /// Stream `index` of `seed`. The starting state is hashed from both: a state of
+    /// `seed ^ index·γ` (γ being the step) made stream r the stream 0 shifted by r steps
+    /// for seed 0, and nearly so for other small seeds.
+    fn stream(seed: u64, index: u64) -> Self {
+        Self(mix64(mix64(seed) ^ mix64(index.wrapping_add(GOLDEN_GAMMA))))
     }
 
     fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0 = self.0.wrapping_add(GOLDEN_GAMMA);
+        mix64(self.0)
     }
 
     /// Uniform in `0..n` (Lemire's multiply-shift; bias below 2⁻⁵⁰ for our n).
@@ -166,6 +175,23 @@ mod tests {
         assert!(close(adjusted[2], 0.06, 1e-12));
         assert!(close(adjusted[1], 0.06, 1e-12));
         assert_eq!(holm(&[0.9, 0.8]), vec![1.0, 1.0]);
+    }
+
+    #[test]
+    fn resample_streams_are_not_shifted_copies_of_each_other() {
+        for seed in [0, 1, 7, BOOTSTRAP_SEED] {
+            let draws = |r: u64| -> Vec<u64> {
+                let mut rng = SplitMix64::stream(seed, r);
+                (0..64).map(|_| rng.next_u64()).collect()
+            };
+            let first = draws(0);
+            for r in 1..50u64 {
+                let other = draws(r);
+                // No stream may share a run of outputs with stream 0 at any offset.
+                let shared = other.iter().filter(|v| first.contains(v)).count();
+                assert_eq!(shared, 0, "seed {seed}: stream {r} overlaps stream 0");
+            }
+        }
     }
 
     #[test]
