@@ -2,6 +2,8 @@
 //! real work to cargo and the `ontosweep` binary. Deliberately thin and dependency-free so
 //! it builds in seconds; no product logic lives here.
 
+mod manifest;
+mod pins;
 mod provision;
 
 use std::env;
@@ -23,7 +25,10 @@ commands:
                        an int8 copy of a model (ONNX Runtime dynamic quantisation of the vision tower)
   bench [args]         provision, then run the criterion benchmarks
 
-ORT_DYLIB_PATH, when set, names the libonnxruntime.so to use instead of the provisioned one.";
+ORT_DYLIB_PATH, when set, names the libonnxruntime.so to use instead of the provisioned one
+(unchecked). A provisioned runtime comes only from a wheel pinned by sha256 in
+xtask/src/pins.rs, and its libraries are re-checked against target/onnxruntime/*/MANIFEST.json
+each time; the `ontosweep` binary gets ONTOSWEEP_ORT_SHA256 to check the library once more.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -33,11 +38,15 @@ fn main() -> ExitCode {
     };
     let result = match command.as_str() {
         "setup" => setup(rest),
+        // Doc examples are not among `--all-targets`: they run as a second step.
         "test" => cargo_with_runtime(
             &["test", "--workspace", "--all-targets"],
             rest,
             wants_gpu(rest),
-        ),
+        )
+        .and_then(|()| {
+            cargo_with_runtime(&["test", "--workspace", "--doc"], rest, wants_gpu(rest))
+        }),
         "bench" => cargo_with_runtime(&["bench", "--workspace"], rest, false),
         "sweep" | "tokenize" | "embed" | "throughput" => {
             run_ontosweep(command, rest, wants_gpu(rest))
@@ -66,8 +75,8 @@ fn wants_gpu(args: &[String]) -> bool {
 }
 
 fn setup(args: &[String]) -> Result<(), String> {
-    let library = provision::runtime(wants_gpu(args))?;
-    println!("{}", library.display());
+    let runtime = provision::runtime(wants_gpu(args))?;
+    println!("{}", runtime.library.display());
     Ok(())
 }
 
@@ -86,14 +95,22 @@ fn run_ontosweep(subcommand: &str, args: &[String], gpu: bool) -> Result<(), Str
 }
 
 fn cargo_with_runtime(cargo_args: &[&str], rest: &[String], gpu: bool) -> Result<(), String> {
-    let library = provision::runtime(gpu)?;
+    let runtime = provision::runtime(gpu)?;
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let rest: Vec<&String> = rest.iter().filter(|a| *a != "--gpu").collect();
-    let status = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    command
         .args(cargo_args)
         .args(rest)
-        .env("ORT_DYLIB_PATH", &library)
-        .env("ONTOSWEEP_HOME", provision::workspace_root())
+        .env("ORT_DYLIB_PATH", &runtime.library)
+        .env("ONTOSWEEP_HOME", provision::workspace_root());
+    if let Some(sha256) = &runtime.sha256 {
+        // `sha256sum`'s line: the binary re-checks this library against it before loading.
+        let mut pin = std::ffi::OsString::from(format!("{sha256}  "));
+        pin.push(&runtime.library);
+        command.env("ONTOSWEEP_ORT_SHA256", pin);
+    }
+    let status = command
         .status()
         .map_err(|e| format!("could not start cargo: {e}"))?;
     if status.success() {

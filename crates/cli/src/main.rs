@@ -2,6 +2,7 @@
 //! ONNX Runtime and calls this binary; it owns argument parsing and terminal output only.
 
 mod embed;
+mod hints;
 mod progress;
 mod sweep;
 mod table;
@@ -47,24 +48,52 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Sweep(args) => sweep::run(args),
+        Command::Sweep(args) => sweep::sweep_command(args),
         Command::Tokenize(args) => embed::tokenize(args),
         Command::Embed(args) => embed::embed(args),
-        Command::Throughput(args) => throughput::run(args),
+        Command::Throughput(args) => throughput::measure(args),
     };
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {:#}", hints::with_hints(error));
             ExitCode::FAILURE
         }
     }
 }
 
 /// The ONNX Runtime named by `ORT_DYLIB_PATH` (set by `cargo xtask`).
+///
+/// `cargo xtask` also sets `ONTOSWEEP_ORT_SHA256` to `sha256sum`'s line for the library it
+/// provisioned and checked (`HEX  PATH`): when `ORT_DYLIB_PATH` names that file, its sha256
+/// must still be HEX, or it is not loaded. A bare `HEX` pins whatever `ORT_DYLIB_PATH` names.
+/// A library the caller names elsewhere, without the variable, stays unchecked.
 pub fn runtime() -> anyhow::Result<&'static Runtime> {
     let path = std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from).with_context(|| {
         format!("ORT_DYLIB_PATH is not set: run through `cargo xtask ...`, which provisions ONNX Runtime, or point it at a libonnxruntime.so {EXPECTED_ORT}")
     })?;
-    Ok(Runtime::load(&path)?)
+    let mut pinned = None;
+    if let Some(value) = std::env::var_os("ONTOSWEEP_ORT_SHA256") {
+        let value = value.to_string_lossy().into_owned();
+        let (sha256, pinned_path) = match value.split_once("  ") {
+            Some((sha256, pinned_path)) => (sha256.trim(), Some(pinned_path)),
+            None => (value.trim(), None),
+        };
+        anyhow::ensure!(
+            sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit()),
+            "ONTOSWEEP_ORT_SHA256 must be a sha256 in hex, optionally followed by two spaces and the library's path (`sha256sum`'s line), not {value:?}"
+        );
+        let applies = pinned_path.is_none_or(|pinned_path| {
+            let pinned_path = PathBuf::from(pinned_path);
+            pinned_path.as_os_str().to_string_lossy() == path.as_os_str().to_string_lossy()
+                || matches!(
+                    (pinned_path.canonicalize(), path.canonicalize()),
+                    (Ok(a), Ok(b)) if a == b
+                )
+        });
+        if applies {
+            pinned = Some(sha256.to_ascii_lowercase());
+        }
+    }
+    Ok(Runtime::load_pinned(&path, pinned.as_deref())?)
 }

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use ontosweep_clip::EpChoice;
 use ontosweep_report::HeadlineCopy;
+use ontosweep_results::SweepResults;
 use ontosweep_sweep::{Experiment, SweepOptions};
 
 #[derive(Args)]
@@ -47,7 +48,8 @@ fn project_root() -> PathBuf {
     std::env::var_os("ONTOSWEEP_HOME").map_or_else(|| PathBuf::from("."), PathBuf::from)
 }
 
-pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
+/// Runs the experiment in `args.file` and writes its report.
+pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
     let experiment = Experiment::load(&args.file)?;
     let root = project_root();
     let out = args
@@ -55,9 +57,8 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| root.join("reports").join(&experiment.name));
     let options = SweepOptions {
-        data_root: args.data_root,
-        model_dir: args.model_dir,
-        models_dir: args.models_dir.unwrap_or_else(|| root.join("models")),
+        model_override: args.model_dir,
+        model_registry: args.models_dir.unwrap_or_else(|| root.join("models")),
         ep: args.ep,
         batch_size: args.batch.map(|b| b.max(1)),
         cache_dir: if args.no_cache {
@@ -75,15 +76,42 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("writing the report to {}", out.display()))?;
     // Validate the dataset against the ontologies before loading any model.
     let progress = crate::progress::Bars::default();
-    let dataset =
-        ontosweep_sweep::load_dataset(&experiment, options.data_root.as_deref(), &progress)?;
+    let dataset = ontosweep_sweep::load_dataset(&experiment, args.data_root.as_deref(), &progress)?;
     refuse_report_inside_dataset(&out, &dataset.root)?;
     let runtime = crate::runtime()?;
-    let outcome = ontosweep_sweep::run(&experiment, &dataset, runtime, &options, &progress)?;
+    let outcome = ontosweep_sweep::sweep(&experiment, &dataset, runtime, &options, &progress)?;
     for warning in &outcome.warnings {
         eprintln!("{warning}");
     }
     let results = &outcome.results;
+    print_summary(results);
+    let files = ontosweep_report::write_report(results, &out)
+        .with_context(|| format!("writing the report to {}", out.display()))?;
+    if args.out.is_none() {
+        let target = root
+            .join("reports")
+            .join(format!("{}.svg", experiment.name));
+        let copy = ontosweep_report::copy_headline_chart(&out, &target)
+            .with_context(|| format!("copying the headline chart to {}", target.display()))?;
+        if copy == HeadlineCopy::LeftAlone {
+            eprintln!(
+                "warning: {} was not written by ontosweep, so it was left as it is; the chart is in the report folder",
+                target.display()
+            );
+        }
+    }
+    println!("{}", crate::table::render(results));
+    println!(
+        "\nreport: {} ({} files)",
+        out.join("index.html").display(),
+        files.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What the run did, on stderr before the report is written: the providers each model ran
+/// on and how much came from the cache, agreement with a reference model, skipped files.
+fn print_summary(results: &SweepResults) {
     for model in &results.run.models {
         eprintln!(
             "{}: vision on {}, text on {}; {} images encoded, {} from cache",
@@ -114,28 +142,6 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
             results.skipped.len()
         );
     }
-    let files = ontosweep_report::write_report(results, &out)
-        .with_context(|| format!("writing the report to {}", out.display()))?;
-    if args.out.is_none() {
-        let target = root
-            .join("reports")
-            .join(format!("{}.svg", experiment.name));
-        let copy = ontosweep_report::copy_headline_chart(&out, &target)
-            .with_context(|| format!("copying the headline chart to {}", target.display()))?;
-        if copy == HeadlineCopy::LeftAlone {
-            eprintln!(
-                "warning: {} was not written by ontosweep, so it was left as it is; the chart is in the report folder",
-                target.display()
-            );
-        }
-    }
-    println!("{}", crate::table::render(results));
-    println!(
-        "\nreport: {} ({} files)",
-        out.join("index.html").display(),
-        files.len()
-    );
-    Ok(ExitCode::SUCCESS)
 }
 
 /// A report inside the dataset would be read as part of it on the next run.

@@ -8,8 +8,7 @@ use std::time::Instant;
 
 use clap::Args;
 use ontosweep_clip::{EpChoice, ImageEncoder, IoNames, ModelDir, SessionOptions};
-use ontosweep_sweep::encode::{content_keys, embed_images};
-use ontosweep_sweep::{Silent, dataset};
+use ontosweep_sweep::{Silent, dataset, embed_files};
 use serde_json::json;
 
 #[derive(Args)]
@@ -31,7 +30,7 @@ pub struct ThroughputArgs {
     threads: usize,
 }
 
-pub fn run(args: ThroughputArgs) -> anyhow::Result<ExitCode> {
+pub fn measure(args: ThroughputArgs) -> anyhow::Result<ExitCode> {
     let model = ModelDir::open(&args.model)?;
     let options = SessionOptions {
         ep: args.ep,
@@ -61,14 +60,7 @@ pub fn run(args: ThroughputArgs) -> anyhow::Result<ExitCode> {
     encoder.encode_batch(encoder.preprocessing().load(first)?.repeat(batch))?;
 
     let timer = Instant::now();
-    let outcomes = embed_images(
-        &mut encoder,
-        &paths,
-        &content_keys(&paths),
-        None,
-        batch,
-        &Silent,
-    )?;
+    let outcomes = embed_files(&mut encoder, &paths, batch, &Silent)?;
     let pipeline = timer.elapsed().as_secs_f64();
 
     let tensors = paths

@@ -586,3 +586,58 @@ fn experiment_errors_name_the_file_and_line() {
         ],
     );
 }
+
+/// The sweep split into stages gives what the single `run` function gave (see
+/// `tests/fixtures/mini-before-stages/README.md`): the same predicted classes and accuracy
+/// columns, and the same scores up to float rounding that differs between processors.
+#[test]
+fn stages_match_the_fixture() {
+    let temp = tempfile::tempdir().unwrap();
+    let out = temp.path().join("report");
+    let output = run(&mut ontosweep(&[
+        "sweep",
+        "experiments/flowers-mini.yaml",
+        "--no-cache",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let fixture = root().join("crates/cli/tests/fixtures/mini-before-stages");
+    let (header, rows) = read_csv(&out.join("predictions.csv"));
+    let (fixture_header, fixture_rows) = read_csv(&fixture.join("predictions.csv"));
+    assert_eq!(header, fixture_header);
+    assert_eq!(rows.len(), fixture_rows.len());
+    let mut largest = 0.0f64;
+    for (row, expected) in rows.iter().zip(&fixture_rows) {
+        assert_eq!(
+            row[..5],
+            expected[..5],
+            "model, ontology, path, truth, prediction"
+        );
+        for (value, wanted) in row[5..].iter().zip(&expected[5..]) {
+            let (value, wanted): (f64, f64) = (value.parse().unwrap(), wanted.parse().unwrap());
+            largest = largest.max((value - wanted).abs());
+        }
+    }
+    assert!(largest < 1e-5, "scores moved by {largest}");
+    let accuracy_columns = [
+        "model",
+        "ontology",
+        "n",
+        "correct",
+        "accuracy",
+        "balanced_accuracy",
+    ];
+    let (header, rows) = read_csv(&out.join("summary.csv"));
+    let (fixture_header, fixture_rows) = read_csv(&fixture.join("summary.csv"));
+    for column in accuracy_columns {
+        let at = header.iter().position(|h| h == column).unwrap();
+        let fixture_at = fixture_header.iter().position(|h| h == column).unwrap();
+        let values: Vec<&str> = rows.iter().map(|r| r[at].as_str()).collect();
+        let wanted: Vec<&str> = fixture_rows
+            .iter()
+            .map(|r| r[fixture_at].as_str())
+            .collect();
+        assert_eq!(values, wanted, "column {column}");
+    }
+}

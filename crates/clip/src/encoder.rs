@@ -57,13 +57,13 @@ fn require_names(session: &Session, path: &Path, input: &str, output: &str) -> R
             session.inputs(),
             "input",
             input,
-            "Set `io:` in the model's yaml to the names this export uses",
+            "Give the encoder the names this export uses (IoNames)",
         ),
         (
             session.outputs(),
             "output",
             output,
-            "Export the model with projection heads (CLIPTextModelWithProjection / CLIPVisionModelWithProjection), or set `io:` in the model's yaml",
+            "Export the model with projection heads (CLIPTextModelWithProjection / CLIPVisionModelWithProjection), or give the encoder the names this export uses (IoNames)",
         ),
     ];
     for (outlets, what, wanted, hint) in checks {

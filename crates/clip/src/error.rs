@@ -1,16 +1,29 @@
 use std::path::PathBuf;
 
 /// Everything that can go wrong turning inputs into embeddings. Each message names the
-/// file involved and says what to do.
+/// file involved and says what to do in terms of this crate (files, names, libraries); a
+/// program adds its own remedies (its commands, flags and settings) from the fields.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The library at `path` is not a usable ONNX Runtime `expected` (see
+    /// [`EXPECTED_ORT`](crate::EXPECTED_ORT)).
     #[error(
-        "ONNX Runtime could not be loaded from {path}: {reason}. Run `cargo xtask setup` (or set ORT_DYLIB_PATH to a libonnxruntime.so {expected})"
+        "ONNX Runtime could not be loaded from {path}: {reason} (expected ONNX Runtime {expected})"
     )]
     RuntimeLoad {
         path: PathBuf,
         reason: String,
         expected: &'static str,
+    },
+
+    /// The library's sha256 is not the one it was pinned to, so it was not loaded.
+    #[error(
+        "ONNX Runtime could not be loaded from {path}: its sha256 is {actual}, not the pinned {pinned}: the library was replaced or altered since, so it was not loaded"
+    )]
+    RuntimeChanged {
+        path: PathBuf,
+        actual: String,
+        pinned: String,
     },
 
     #[error(
@@ -28,6 +41,7 @@ pub enum Error {
     #[error("{path}: {reason}")]
     ModelFile { path: PathBuf, reason: String },
 
+    /// The model has no `input` or `output` (`what`) of the name the encoder was given.
     #[error("{path}: the model has no {what} named `{wanted}`; it offers {offered}. {hint}")]
     WrongName {
         path: PathBuf,
@@ -48,6 +62,10 @@ pub enum Error {
 
     #[error("{0}")]
     ExecutionProvider(String),
+
+    /// CUDA was asked for and cannot be used: `reason` says why. The CPU never stands in.
+    #[error("{reason}. {}", crate::runtime::CUDA_NEEDS)]
+    Cuda { reason: String },
 
     #[error("{path}: ONNX Runtime failed: {source}")]
     Inference { path: PathBuf, source: ort::Error },

@@ -156,18 +156,7 @@ impl Preprocessing {
 
     /// Decodes, resizes, crops and normalises an image file.
     pub fn load(&self, path: &Path) -> Result<Vec<f32>> {
-        let io_error = |e: std::io::Error| image_error(path, e.to_string());
-        let size = std::fs::metadata(path).map_err(io_error)?.len();
-        if size > MAX_FILE_BYTES {
-            return Err(image_error(
-                path,
-                format!(
-                    "the file has {size} bytes, over the limit of {MAX_FILE_BYTES} for an image"
-                ),
-            ));
-        }
-        let bytes = std::fs::read(path).map_err(io_error)?;
-        self.tensor_from_bytes(&bytes, path)
+        self.tensor_from_bytes(&read_image_file(path)?, path)
     }
 
     /// As [`Preprocessing::load`], from bytes already read; `path` names them in errors.
@@ -242,6 +231,32 @@ impl Preprocessing {
         }
         out
     }
+}
+
+/// The bytes of an image file, refusing one over [`MAX_FILE_BYTES`] before reading it (and
+/// never reading more, should it grow meanwhile or be a device).
+pub fn read_image_file(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let io_error = |e: std::io::Error| image_error(path, e.to_string());
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    let size = file.metadata().map_err(io_error)?.len();
+    let too_large = |size: u64| {
+        image_error(
+            path,
+            format!("the file has {size} bytes, over the limit of {MAX_FILE_BYTES} for an image"),
+        )
+    };
+    if size > MAX_FILE_BYTES {
+        return Err(too_large(size));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 fn image_error(path: &Path, reason: String) -> Error {

@@ -29,6 +29,14 @@ impl Runtime {
     /// Loads ONNX Runtime from `library` (a `libonnxruntime.so`), or returns the one already
     /// loaded from that same path.
     pub fn load(library: &Path) -> Result<&'static Runtime> {
+        Self::load_pinned(library, None)
+    }
+
+    /// [`Runtime::load`], refusing a `library` whose sha256 (lowercase hex) is not `sha256`,
+    /// e.g. one recorded when the library was downloaded and checked. The file is
+    /// hashed just before it is loaded, under the same lock; a runtime already loaded from
+    /// that path is returned as is.
+    pub fn load_pinned(library: &Path, sha256: Option<&str>) -> Result<&'static Runtime> {
         // ONNX Runtime allows one environment per process: loads must not race.
         let _one_at_a_time = LOADING
             .lock()
@@ -50,6 +58,17 @@ impl Runtime {
         };
         if !library.is_file() {
             return Err(load_error("no such file".into()));
+        }
+        if let Some(pinned) = sha256 {
+            let actual = sha256_file(library)
+                .map_err(|e| load_error(format!("could not read it to check its sha256: {e}")))?;
+            if !actual.eq_ignore_ascii_case(pinned) {
+                return Err(Error::RuntimeChanged {
+                    path: library.to_path_buf(),
+                    actual,
+                    pinned: pinned.to_string(),
+                });
+            }
         }
         let builder = ort::init_from(library).map_err(|e| load_error(e.to_string()))?;
         let environment = builder
@@ -78,6 +97,13 @@ impl Runtime {
     pub fn has_cuda(&self) -> bool {
         ep::CUDA::is_available().unwrap_or(false)
     }
+}
+
+fn sha256_file(path: &Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
+    Ok(hex::encode(hasher.finalize()))
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -160,7 +186,8 @@ pub struct SessionOptions {
     pub intra_threads: usize,
 }
 
-const CUDA_HINT: &str = "Run `cargo xtask setup --gpu` to provision the CUDA build of ONNX Runtime, and make the CUDA 13 and cuDNN 9 libraries findable (LD_LIBRARY_PATH: libcudart, libcublas, libcublasLt, libcurand, libcufft, libcudnn*). Or choose `--ep cpu`.";
+/// What the CUDA execution provider needs, said with every reason it cannot be used.
+pub(crate) const CUDA_NEEDS: &str = "CUDA needs the CUDA build of ONNX Runtime, and the CUDA 13 and cuDNN 9 libraries findable (LD_LIBRARY_PATH: libcudart, libcublas, libcublasLt, libcurand, libcufft, libcudnn*)";
 
 /// Creates a session for `model` on the provider `options.ep` resolves to.
 pub fn create_session(
@@ -171,7 +198,7 @@ pub fn create_session(
     match options.ep {
         EpChoice::Cpu => Ok((commit(cpu_builder(runtime, options)?, model)?, Ep::Cpu)),
         EpChoice::Cuda => {
-            let builder = cuda_builder(runtime, options).map_err(Error::ExecutionProvider)?;
+            let builder = cuda_builder(runtime, options)?;
             Ok((
                 commit(builder, model).map_err(|e| cuda_session_error(model, e))?,
                 Ep::Cuda,
@@ -199,10 +226,12 @@ pub fn create_session(
 }
 
 fn cuda_session_error(model: &Path, e: Error) -> Error {
-    Error::ExecutionProvider(format!(
-        "--ep cuda: could not create a CUDA session for {}: {e}. {CUDA_HINT}",
-        model.display()
-    ))
+    Error::Cuda {
+        reason: format!(
+            "could not create a CUDA session for {}: {e}",
+            model.display()
+        ),
+    }
 }
 
 fn base_builder(
@@ -224,29 +253,25 @@ fn cpu_builder(runtime: &Runtime, options: SessionOptions) -> Result<SessionBuil
 }
 
 /// A session builder with CUDA registered, or why that is impossible.
-fn cuda_builder(
-    runtime: &Runtime,
-    options: SessionOptions,
-) -> std::result::Result<SessionBuilder, String> {
+fn cuda_builder(runtime: &Runtime, options: SessionOptions) -> Result<SessionBuilder> {
+    let cuda = |reason| Error::Cuda { reason };
     if !runtime.has_cuda() {
-        return Err(format!(
-            "--ep cuda: the ONNX Runtime at {} has no CUDA execution provider (it is a CPU-only build). {CUDA_HINT}",
+        return Err(cuda(format!(
+            "the ONNX Runtime at {} has no CUDA execution provider (it is a CPU-only build)",
             runtime.library().display()
-        ));
+        )));
     }
     let missing = missing_cuda_libraries();
     if !missing.is_empty() {
-        return Err(format!(
-            "--ep cuda: these CUDA libraries cannot be loaded: {}. {CUDA_HINT}",
+        return Err(cuda(format!(
+            "these CUDA libraries cannot be loaded: {}",
             missing.join(", ")
-        ));
+        )));
     }
-    let builder = base_builder(runtime, options)?;
+    let builder = base_builder(runtime, options).map_err(Error::ExecutionProvider)?;
     builder
         .with_execution_providers([ep::CUDA::default().build().error_on_failure()])
-        .map_err(|e| {
-            format!("--ep cuda: the CUDA execution provider did not register: {e}. {CUDA_HINT}")
-        })
+        .map_err(|e| cuda(format!("the CUDA execution provider did not register: {e}")))
 }
 
 /// The libraries ONNX Runtime 1.31's CUDA provider loads (CUDA 13, cuDNN 9).
@@ -289,6 +314,31 @@ mod tests {
             return; // a GPU machine: nothing to assert about absence
         }
         assert_eq!(missing, CUDA_LIBRARIES);
+    }
+
+    #[test]
+    fn a_library_whose_sha256_is_not_the_pinned_one_is_not_loaded() {
+        let file = std::env::temp_dir().join(format!(
+            "ontosweep-pinned-runtime-{}.so",
+            std::process::id()
+        ));
+        std::fs::write(&file, "abc").unwrap();
+        let pin = "0".repeat(64);
+        let error = Runtime::load_pinned(&file, Some(&pin)).unwrap_err();
+        let _ = std::fs::remove_file(&file);
+        assert!(
+            matches!(&error, Error::RuntimeChanged { pinned, .. } if *pinned == pin),
+            "{error:?}"
+        );
+        let message = error.to_string();
+        for says in [
+            "its sha256 is ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            pin.as_str(),
+            "not loaded",
+        ] {
+            assert!(message.contains(says), "{message:?} lacks {says:?}");
+        }
+        assert!(RUNTIME.get().is_none(), "it was loaded");
     }
 
     #[test]

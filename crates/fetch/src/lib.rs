@@ -1,11 +1,17 @@
-//! Downloads that never lose work and never accept the wrong bytes: resumable (HTTP
-//! Range), retried with backoff, written to a `.part` file and renamed only once the size
-//! and sha256 match; and archive extraction that refuses paths escaping the target.
+//! Downloads that never lose work and never accept bytes they have not verified: resumed
+//! (HTTP Range) only when `Content-Range`, `If-Range` or a known sha256 can vouch for the
+//! bytes held, retried with backoff, bounded in size and in silence, written to a `.part`
+//! file (never through a symbolic link) and renamed only once the size and sha256 match;
+//! redirects followed only where the caller allows; and archive extraction that refuses
+//! paths escaping the target, links, special files and archives beyond their bounds.
 //!
 //! Knows nothing of experiments or models: it fetches URLs into files.
 
 mod archive;
 mod download;
+mod part;
+mod redirect;
 
-pub use archive::extract_tar_gz;
-pub use download::{Expected, FetchError, Fetcher, Progress, sha256_file};
+pub use archive::{ArchiveLimits, extract_tar_gz};
+pub use download::{Expected, FetchError, Fetched, Fetcher, Progress, Timeouts, sha256_file};
+pub use redirect::Redirects;

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ontosweep_fetch::{Expected, FetchError, Fetcher, extract_tar_gz, sha256_file};
+use ontosweep_fetch::{ArchiveLimits, Expected, FetchError, Fetcher, extract_tar_gz, sha256_file};
 
 fn payload() -> Vec<u8> {
     (0..200_000u32).map(|i| (i * 31 % 251) as u8).collect()
@@ -65,9 +65,18 @@ fn serve() -> (String, RequestLog) {
                 _ if from > 0 => ("206 Partial Content", &body[from..], body.len() - from),
                 _ => ("200 OK", &body[..], body.len()),
             };
+            let range = if status.starts_with("206") {
+                format!(
+                    "Content-Range: bytes {from}-{}/{}\r\n",
+                    body.len() - 1,
+                    body.len()
+                )
+            } else {
+                String::new()
+            };
             let _ = write!(
                 stream,
-                "HTTP/1.1 {status}\r\nContent-Length: {declared}\r\nConnection: close\r\n\r\n"
+                "HTTP/1.1 {status}\r\nContent-Length: {declared}\r\n{range}Connection: close\r\n\r\n"
             );
             let _ = stream.write_all(send);
             let _ = stream.flush();
@@ -93,10 +102,10 @@ fn a_dropped_connection_resumes_where_it_stopped() {
     let (base, log) = serve();
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("models/flaky.bin");
-    let digest = fetcher()
+    let fetched = fetcher()
         .fetch(&format!("{base}/flaky.bin"), &target, &expected(), &())
         .unwrap();
-    assert_eq!(digest, sha256(&payload()));
+    assert_eq!(fetched.sha256, sha256(&payload()));
     assert_eq!(std::fs::read(&target).unwrap(), payload());
     assert!(!dir.path().join("models/flaky.bin.part").exists());
     let requests = log.lock().unwrap().clone();
@@ -231,7 +240,7 @@ fn extraction_refuses_paths_that_escape() {
         ],
     );
     let out = dir.path().join("data");
-    let files = extract_tar_gz(&good, &out).unwrap();
+    let files = extract_tar_gz(&good, &out, &ArchiveLimits::default()).unwrap();
     assert_eq!(files.len(), 2);
     assert_eq!(
         std::fs::read(out.join("flower_photos/daisy/a.jpg")).unwrap(),
@@ -247,7 +256,9 @@ fn extraction_refuses_paths_that_escape() {
         ],
     );
     let out2 = dir.path().join("data2");
-    let err = extract_tar_gz(&evil, &out2).unwrap_err().to_string();
+    let err = extract_tar_gz(&evil, &out2, &ArchiveLimits::default())
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("refusing to extract `../escaped.txt`"),
         "{err}"

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use ontosweep_results::{OntologyResults, SweepResults};
+use plotters::coord::Shift;
+use plotters::element::{Drawable, PointCollection};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -174,13 +176,6 @@ fn per_class(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError>
     Ok(PathBuf::from("per_class.svg"))
 }
 
-fn chart_error(path: &Path) -> impl Fn(String) -> ReportError + '_ {
-    move |message| ReportError::Chart {
-        path: path.to_path_buf(),
-        message,
-    }
-}
-
 /// At most `max` characters of `text`, made XML-safe.
 fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -209,244 +204,331 @@ fn xml_text(text: &str) -> String {
         .collect()
 }
 
+fn font(size: i32) -> FontDesc<'static> {
+    ("sans-serif", size).into_font()
+}
+
+/// A white SVG drawing area whose failures are chart errors naming the file.
+struct Canvas<'a> {
+    area: DrawingArea<SVGBackend<'a>, Shift>,
+    path: &'a Path,
+}
+
+impl<'a> Canvas<'a> {
+    fn new(path: &'a Path, width: i32, height: i32) -> Result<Self, ReportError> {
+        let area = SVGBackend::new(path, (width as u32, height as u32)).into_drawing_area();
+        let canvas = Canvas { area, path };
+        canvas.area.fill(&WHITE).map_err(|e| canvas.error(&e))?;
+        Ok(canvas)
+    }
+
+    fn error(&self, e: &DrawingAreaErrorKind<std::io::Error>) -> ReportError {
+        ReportError::Chart {
+            path: self.path.to_path_buf(),
+            message: e.to_string(),
+        }
+    }
+
+    fn draw<'e, E>(&self, element: &'e E) -> Result<(), ReportError>
+    where
+        &'e E: PointCollection<'e, (i32, i32)>,
+        E: Drawable<SVGBackend<'a>>,
+    {
+        self.area.draw(element).map_err(|e| self.error(&e))
+    }
+
+    fn text(&self, text: String, at: (i32, i32), style: TextStyle<'_>) -> Result<(), ReportError> {
+        self.draw(&Text::new(text, at, style))
+    }
+
+    fn line(&self, points: Vec<(i32, i32)>, style: ShapeStyle) -> Result<(), ReportError> {
+        self.draw(&PathElement::new(points, style))
+    }
+
+    /// Writes the file.
+    fn present(&self) -> Result<(), ReportError> {
+        self.area.present().map_err(|e| self.error(&e))
+    }
+}
+
+/// Longest bar label drawn, in characters; the detail line may be 8 longer.
+const MAX_LABEL: usize = 64;
+
+/// Where a bar chart's parts go, in pixels: the labels to the left of `left`, the plot
+/// (0% at `left`, 100% at `left + PLOT_WIDTH`) from `top` down to `plot_bottom`.
+struct BarLayout {
+    left: i32,
+    top: i32,
+    width: i32,
+    height: i32,
+    plot_bottom: i32,
+}
+
+impl BarLayout {
+    fn new(groups: &[Group]) -> Self {
+        // Rough sans-serif advance widths: 7 px a character at 13 px, 6 px at 10 px.
+        let label_width = groups
+            .iter()
+            .flat_map(|g| &g.bars)
+            .map(|b| {
+                let label = (b.label.chars().count() + b.tag.len()).min(MAX_LABEL) as i32 * 7;
+                let detail = b.detail.chars().count().min(MAX_LABEL + 8) as i32 * 6;
+                label.max(detail)
+            })
+            .max()
+            .unwrap_or(70)
+            + 24;
+        let left = label_width.max(160);
+        let top = 64;
+        let bars: i32 = groups.iter().map(|g| g.bars.len() as i32).sum();
+        let height = top + bars * ROW_HEIGHT + groups.len() as i32 * (ROW_HEIGHT + GROUP_GAP) + 50;
+        BarLayout {
+            left,
+            top,
+            width: left + PLOT_WIDTH + 170,
+            height,
+            plot_bottom: height - 40,
+        }
+    }
+
+    /// The x of a share in [0, 1] (clamped).
+    fn x_of(&self, v: f64) -> i32 {
+        self.left + (v.clamp(0.0, 1.0) * f64::from(PLOT_WIDTH)) as i32
+    }
+}
+
+/// Horizontal bars in titled groups over a 0–100% grid, with an optional chance line.
 fn bar_chart(
     path: &Path,
     title: &str,
     groups: &[Group],
     chance: Option<f64>,
 ) -> Result<(), ReportError> {
-    const MAX_LABEL: usize = 64;
-    // Rough sans-serif advance widths: 7 px a character at 13 px, 6 px at 10 px.
-    let label_width = groups
-        .iter()
-        .flat_map(|g| &g.bars)
-        .map(|b| {
-            let label = (b.label.chars().count() + b.tag.len()).min(MAX_LABEL) as i32 * 7;
-            let detail = b.detail.chars().count().min(MAX_LABEL + 8) as i32 * 6;
-            label.max(detail)
-        })
-        .max()
-        .unwrap_or(70)
-        + 24;
-    let label_width = label_width.max(160);
-    let left = label_width;
-    let top = 64;
-    let bars: i32 = groups.iter().map(|g| g.bars.len() as i32).sum();
-    let height = top + bars * ROW_HEIGHT + groups.len() as i32 * (ROW_HEIGHT + GROUP_GAP) + 50;
-    let width = left + PLOT_WIDTH + 170;
-    let err = chart_error(path);
-    let root = SVGBackend::new(path, (width as u32, height as u32)).into_drawing_area();
-    let e = |x: DrawingAreaErrorKind<std::io::Error>| err(x.to_string());
-    root.fill(&WHITE).map_err(e)?;
-    let font = |size: i32| ("sans-serif", size).into_font();
-    let x_of = |v: f64| left + (v.clamp(0.0, 1.0) * f64::from(PLOT_WIDTH)) as i32;
-    root.draw(&Text::new(
-        xml_text(title),
-        (12, 24),
-        font(17).color(&BLACK),
-    ))
-    .map_err(e)?;
-    let plot_bottom = height - 40;
-    for tick in 0..=10 {
-        let x = x_of(f64::from(tick) / 10.0);
-        root.draw(&PathElement::new(
-            vec![(x, top - 6), (x, plot_bottom)],
-            GRID.stroke_width(1),
-        ))
-        .map_err(e)?;
-        let style = font(11)
-            .color(&BLACK)
-            .pos(Pos::new(HPos::Center, VPos::Top));
-        root.draw(&Text::new(
-            format!("{}%", tick * 10),
-            (x, plot_bottom + 6),
-            style,
-        ))
-        .map_err(e)?;
-    }
-    let mut y = top;
+    let layout = BarLayout::new(groups);
+    let canvas = Canvas::new(path, layout.width, layout.height)?;
+    canvas.text(xml_text(title), (12, 24), font(17).color(&BLACK))?;
+    draw_grid(&canvas, &layout)?;
+    let mut y = layout.top;
     for group in groups {
         let style = font(13)
             .color(&BLACK)
             .pos(Pos::new(HPos::Left, VPos::Center));
-        root.draw(&Text::new(
-            xml_text(&group.title),
-            (12, y + ROW_HEIGHT / 2),
-            style,
-        ))
-        .map_err(e)?;
+        canvas.text(xml_text(&group.title), (12, y + ROW_HEIGHT / 2), style)?;
         y += ROW_HEIGHT;
         for bar in &group.bars {
-            let (y0, y1) = (y + 4, y + ROW_HEIGHT - 4);
-            let label = format!(
-                "{}{}",
-                truncate(&bar.label, MAX_LABEL - bar.tag.len()),
-                bar.tag
-            );
-            let label_style = font(13).color(&BLACK).pos(Pos::new(
-                HPos::Right,
-                if bar.detail.is_empty() {
-                    VPos::Center
-                } else {
-                    VPos::Bottom
-                },
-            ));
-            root.draw(&Text::new(
-                label,
-                (
-                    left - 8,
-                    if bar.detail.is_empty() {
-                        y + ROW_HEIGHT / 2
-                    } else {
-                        y + ROW_HEIGHT / 2 + 1
-                    },
-                ),
-                label_style,
-            ))
-            .map_err(e)?;
-            if !bar.detail.is_empty() {
-                let detail_style = font(10)
-                    .color(&RGBColor(0x66, 0x66, 0x66))
-                    .pos(Pos::new(HPos::Right, VPos::Top));
-                root.draw(&Text::new(
-                    truncate(&bar.detail, MAX_LABEL + 8),
-                    (left - 8, y + ROW_HEIGHT / 2 + 2),
-                    detail_style,
-                ))
-                .map_err(e)?;
-            }
-            root.draw(&Rectangle::new(
-                [(left, y0), (x_of(bar.value).max(left + 1), y1)],
-                bar.colour.filled(),
-            ))
-            .map_err(e)?;
-            let mut value_text = format!("{:.1}%", 100.0 * bar.value);
-            let mut text_x = x_of(bar.value);
-            if let Some((low, high)) = bar.interval {
-                let (xl, xh, ym) = (x_of(low), x_of(high), (y0 + y1) / 2);
-                let whisker = BLACK.stroke_width(1);
-                root.draw(&PathElement::new(vec![(xl, ym), (xh, ym)], whisker))
-                    .map_err(e)?;
-                root.draw(&PathElement::new(vec![(xl, y0 + 4), (xl, y1 - 4)], whisker))
-                    .map_err(e)?;
-                root.draw(&PathElement::new(vec![(xh, y0 + 4), (xh, y1 - 4)], whisker))
-                    .map_err(e)?;
-                value_text = format!("{value_text} [{:.1}–{:.1}]", 100.0 * low, 100.0 * high);
-                text_x = xh;
-            }
-            let style = font(12)
-                .color(&BLACK)
-                .pos(Pos::new(HPos::Left, VPos::Center));
-            root.draw(&Text::new(value_text, (text_x + 6, (y0 + y1) / 2), style))
-                .map_err(e)?;
+            draw_bar(&canvas, &layout, bar, y)?;
             y += ROW_HEIGHT;
         }
         y += GROUP_GAP;
     }
     if let Some(chance) = chance {
-        let x = x_of(chance);
-        let red = RGBColor(0xd6, 0x27, 0x28);
-        for segment in (top..plot_bottom).step_by(8) {
-            root.draw(&PathElement::new(
-                vec![(x, segment), (x, (segment + 4).min(plot_bottom))],
-                red.stroke_width(2),
-            ))
-            .map_err(e)?;
-        }
-        let style = font(11)
-            .color(&red)
-            .pos(Pos::new(HPos::Center, VPos::Bottom));
-        root.draw(&Text::new(
-            format!("chance {:.1}%", 100.0 * chance),
-            (x, top - 8),
-            style,
-        ))
-        .map_err(e)?;
+        draw_chance(&canvas, &layout, chance)?;
     }
-    root.present().map_err(e)?;
+    canvas.present()
+}
+
+/// Vertical lines every 10%, labelled under the plot.
+fn draw_grid(canvas: &Canvas, layout: &BarLayout) -> Result<(), ReportError> {
+    for tick in 0..=10 {
+        let x = layout.x_of(f64::from(tick) / 10.0);
+        canvas.line(
+            vec![(x, layout.top - 6), (x, layout.plot_bottom)],
+            GRID.stroke_width(1),
+        )?;
+        let style = font(11)
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Center, VPos::Top));
+        canvas.text(
+            format!("{}%", tick * 10),
+            (x, layout.plot_bottom + 6),
+            style,
+        )?;
+    }
     Ok(())
 }
 
+/// One bar in the row starting at `y`: its label (and detail line), the bar, its interval
+/// whiskers and its value.
+fn draw_bar(canvas: &Canvas, layout: &BarLayout, bar: &Bar, y: i32) -> Result<(), ReportError> {
+    draw_bar_label(canvas, layout, bar, y)?;
+    let (y0, y1) = (y + 4, y + ROW_HEIGHT - 4);
+    let left = layout.left;
+    canvas.draw(&Rectangle::new(
+        [(left, y0), (layout.x_of(bar.value).max(left + 1), y1)],
+        bar.colour.filled(),
+    ))?;
+    let mut value_text = format!("{:.1}%", 100.0 * bar.value);
+    let mut text_x = layout.x_of(bar.value);
+    if let Some((low, high)) = bar.interval {
+        let (xl, xh, ym) = (layout.x_of(low), layout.x_of(high), (y0 + y1) / 2);
+        let whisker = BLACK.stroke_width(1);
+        canvas.line(vec![(xl, ym), (xh, ym)], whisker)?;
+        canvas.line(vec![(xl, y0 + 4), (xl, y1 - 4)], whisker)?;
+        canvas.line(vec![(xh, y0 + 4), (xh, y1 - 4)], whisker)?;
+        value_text = format!("{value_text} [{:.1}–{:.1}]", 100.0 * low, 100.0 * high);
+        text_x = xh;
+    }
+    let style = font(12)
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    canvas.text(value_text, (text_x + 6, (y0 + y1) / 2), style)
+}
+
+/// The label right-aligned before the plot; with a detail line, the label sits just above
+/// the row's middle and the detail just below.
+fn draw_bar_label(
+    canvas: &Canvas,
+    layout: &BarLayout,
+    bar: &Bar,
+    y: i32,
+) -> Result<(), ReportError> {
+    let label = format!(
+        "{}{}",
+        truncate(&bar.label, MAX_LABEL - bar.tag.len()),
+        bar.tag
+    );
+    let middle = y + ROW_HEIGHT / 2;
+    let (v_pos, label_y) = if bar.detail.is_empty() {
+        (VPos::Center, middle)
+    } else {
+        (VPos::Bottom, middle + 1)
+    };
+    let style = font(13).color(&BLACK).pos(Pos::new(HPos::Right, v_pos));
+    canvas.text(label, (layout.left - 8, label_y), style)?;
+    if !bar.detail.is_empty() {
+        let style = font(10)
+            .color(&RGBColor(0x66, 0x66, 0x66))
+            .pos(Pos::new(HPos::Right, VPos::Top));
+        canvas.text(
+            truncate(&bar.detail, MAX_LABEL + 8),
+            (layout.left - 8, middle + 2),
+            style,
+        )?;
+    }
+    Ok(())
+}
+
+/// A dashed red line at the chance level, labelled above the plot.
+fn draw_chance(canvas: &Canvas, layout: &BarLayout, chance: f64) -> Result<(), ReportError> {
+    let x = layout.x_of(chance);
+    let red = RGBColor(0xd6, 0x27, 0x28);
+    for segment in (layout.top..layout.plot_bottom).step_by(8) {
+        canvas.line(
+            vec![(x, segment), (x, (segment + 4).min(layout.plot_bottom))],
+            red.stroke_width(2),
+        )?;
+    }
+    let style = font(11)
+        .color(&red)
+        .pos(Pos::new(HPos::Center, VPos::Bottom));
+    canvas.text(
+        format!("chance {:.1}%", 100.0 * chance),
+        (x, layout.top - 8),
+        style,
+    )
+}
+
+/// Side of a confusion matrix cell, in pixels.
+const CELL: i32 = 72;
+
+/// Where a confusion matrix's parts go: class names left of `left`, column headers above
+/// `top`, one `CELL`-sized square per (true, predicted) pair.
+struct ConfusionLayout {
+    left: i32,
+    top: i32,
+    width: i32,
+    height: i32,
+}
+
+impl ConfusionLayout {
+    fn new(title: &str, classes: &[String]) -> Self {
+        let longest = classes.iter().map(|c| c.chars().count()).max().unwrap_or(4) as i32;
+        let left = longest * 8 + 24;
+        let top = 84;
+        let k = classes.len() as i32;
+        ConfusionLayout {
+            left,
+            top,
+            width: (left + k * CELL + 24).max(title.chars().count() as i32 * 8 + 24),
+            height: top + k * CELL + 40,
+        }
+    }
+
+    /// The top-left corner of the cell in row `i`, column `j`.
+    fn cell(&self, i: usize, j: usize) -> (i32, i32) {
+        (self.left + j as i32 * CELL, self.top + i as i32 * CELL)
+    }
+}
+
+/// A cell's fill (blue, deeper as the share of its row grows) and the ink that reads on it.
+fn cell_colours(count: usize, row_total: usize) -> (RGBColor, RGBColor) {
+    let share = if row_total == 0 {
+        0.0
+    } else {
+        count as f64 / row_total as f64
+    };
+    let shade = (255.0 - share * 200.0) as u8;
+    let ink = if share > 0.6 { WHITE } else { BLACK };
+    (RGBColor(shade, shade, 255), ink)
+}
+
+/// A confusion matrix, rows the true class, with counts written in the cells.
 fn confusion(
     path: &Path,
     title: &str,
     classes: &[String],
     matrix: &[Vec<usize>],
 ) -> Result<(), ReportError> {
-    const CELL: i32 = 72;
-    let longest = classes.iter().map(|c| c.chars().count()).max().unwrap_or(4) as i32;
-    let left = longest * 8 + 24;
-    let top = 84;
-    let k = classes.len() as i32;
-    let width = (left + k * CELL + 24).max(title.chars().count() as i32 * 8 + 24);
-    let height = top + k * CELL + 40;
-    let err = chart_error(path);
-    let root = SVGBackend::new(path, (width as u32, height as u32)).into_drawing_area();
-    let e = |x: DrawingAreaErrorKind<std::io::Error>| err(x.to_string());
-    root.fill(&WHITE).map_err(e)?;
-    let font = |size: i32| ("sans-serif", size).into_font();
-    root.draw(&Text::new(
-        xml_text(title),
-        (12, 24),
-        font(15).color(&BLACK),
-    ))
-    .map_err(e)?;
+    let layout = ConfusionLayout::new(title, classes);
+    let canvas = Canvas::new(path, layout.width, layout.height)?;
+    canvas.text(xml_text(title), (12, 24), font(15).color(&BLACK))?;
     let centre = Pos::new(HPos::Center, VPos::Center);
-    root.draw(&Text::new(
+    let k = classes.len() as i32;
+    canvas.text(
         "predicted →".to_string(),
-        (left + k * CELL / 2, 48),
+        (layout.left + k * CELL / 2, 48),
         font(12).color(&BLACK).pos(centre),
-    ))
-    .map_err(e)?;
+    )?;
     for (j, class) in classes.iter().enumerate() {
-        let x = left + j as i32 * CELL + CELL / 2;
-        root.draw(&Text::new(
+        let (x, _) = layout.cell(0, j);
+        canvas.text(
             truncate(class, 11),
-            (x, top - 12),
+            (x + CELL / 2, layout.top - 12),
             font(11).color(&BLACK).pos(centre),
-        ))
-        .map_err(e)?;
+        )?;
     }
     for (i, row) in matrix.iter().enumerate() {
-        let y = top + i as i32 * CELL;
-        let style = font(12)
-            .color(&BLACK)
-            .pos(Pos::new(HPos::Right, VPos::Center));
-        root.draw(&Text::new(
-            xml_text(&classes[i]),
-            (left - 8, y + CELL / 2),
-            style,
-        ))
-        .map_err(e)?;
-        let total: usize = row.iter().sum();
-        for (j, &count) in row.iter().enumerate() {
-            let share = if total == 0 {
-                0.0
-            } else {
-                count as f64 / total as f64
-            };
-            let shade = (255.0 - share * 200.0) as u8;
-            let fill = RGBColor(shade, shade, 255);
-            let x = left + j as i32 * CELL;
-            root.draw(&Rectangle::new(
-                [(x, y), (x + CELL, y + CELL)],
-                fill.filled(),
-            ))
-            .map_err(e)?;
-            root.draw(&Rectangle::new(
-                [(x, y), (x + CELL, y + CELL)],
-                WHITE.stroke_width(1),
-            ))
-            .map_err(e)?;
-            let ink = if share > 0.6 { WHITE } else { BLACK };
-            root.draw(&Text::new(
-                count.to_string(),
-                (x + CELL / 2, y + CELL / 2),
-                font(14).color(&ink).pos(centre),
-            ))
-            .map_err(e)?;
-        }
+        draw_confusion_row(&canvas, &layout, &classes[i], i, row)?;
     }
-    root.present().map_err(e)?;
+    canvas.present()
+}
+
+/// Row `i`: the true class's name, then one shaded cell per predicted class.
+fn draw_confusion_row(
+    canvas: &Canvas,
+    layout: &ConfusionLayout,
+    class: &str,
+    i: usize,
+    row: &[usize],
+) -> Result<(), ReportError> {
+    let (_, y) = layout.cell(i, 0);
+    let style = font(12)
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Right, VPos::Center));
+    canvas.text(xml_text(class), (layout.left - 8, y + CELL / 2), style)?;
+    let total: usize = row.iter().sum();
+    for (j, &count) in row.iter().enumerate() {
+        let (x, y) = layout.cell(i, j);
+        let (fill, ink) = cell_colours(count, total);
+        let square = [(x, y), (x + CELL, y + CELL)];
+        canvas.draw(&Rectangle::new(square, fill.filled()))?;
+        canvas.draw(&Rectangle::new(square, WHITE.stroke_width(1)))?;
+        let centre = Pos::new(HPos::Center, VPos::Center);
+        canvas.text(
+            count.to_string(),
+            (x + CELL / 2, y + CELL / 2),
+            font(14).color(&ink).pos(centre),
+        )?;
+    }
     Ok(())
 }

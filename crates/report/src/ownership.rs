@@ -45,7 +45,11 @@ impl Marker {
     /// Every folder the marker accounts for: those listed and those holding listed files.
     fn all_folders(&self) -> BTreeSet<String> {
         let holding = self.files.keys().flat_map(|f| ancestors(f));
-        let listed = self.folders.iter().filter(|f| is_plain_relative(f)).cloned();
+        let listed = self
+            .folders
+            .iter()
+            .filter(|f| is_plain_relative(f))
+            .cloned();
         holding.chain(listed).collect()
     }
 

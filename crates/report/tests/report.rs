@@ -238,7 +238,10 @@ fn a_rerun_replaces_the_report_whole() {
     std::fs::write(out.join("stale.csv"), "old").unwrap();
     let err = write_report(&results(), &out).unwrap_err().to_string();
     assert!(err.contains("stale.csv"), "{err}");
-    assert_eq!(std::fs::read_to_string(out.join("stale.csv")).unwrap(), "old");
+    assert_eq!(
+        std::fs::read_to_string(out.join("stale.csv")).unwrap(),
+        "old"
+    );
     std::fs::remove_file(out.join("stale.csv")).unwrap();
     write_report(&results(), &out).unwrap();
     assert!(out.join("index.html").is_file());

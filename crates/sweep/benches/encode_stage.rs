@@ -11,8 +11,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ontosweep_clip::{ImageEncoder, IoNames, ModelDir, Runtime, SessionOptions};
-use ontosweep_sweep::encode::{content_keys, embed_images};
-use ontosweep_sweep::{Silent, dataset};
+use ontosweep_sweep::{Silent, dataset, embed_files};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -68,10 +67,7 @@ fn encode_stage(c: &mut Criterion) {
         })
     });
     group.bench_function(format!("sweep_pipeline_batch{batch}"), |b| {
-        b.iter(|| {
-            let keys = content_keys(&paths);
-            embed_images(&mut encoder, &paths, &keys, None, batch, &Silent).unwrap()
-        })
+        b.iter(|| embed_files(&mut encoder, &paths, batch, &Silent).unwrap())
     });
     group.finish();
 }

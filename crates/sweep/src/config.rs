@@ -153,6 +153,15 @@ enum OneOrMany {
     Many(Vec<String>),
 }
 
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
 impl Experiment {
     pub fn load(file: &Path) -> Result<Self, ConfigErrors> {
         let source = read_bounded(file, MAX_YAML_BYTES).map_err(|e| {
@@ -165,183 +174,23 @@ impl Experiment {
         Self::parse(file, &source)
     }
 
+    /// Parses and checks an experiment file's text; `file` locates diagnostics and anchors
+    /// relative paths. Every problem is reported, in file order within each section.
     pub fn parse(file: &Path, source: &str) -> Result<Self, ConfigErrors> {
-        let diagnostic = |position, message: String| Diagnostic {
-            file: file.to_path_buf(),
-            position,
-            message,
-        };
-        crate::yaml_bounds::check(source).map_err(|too| {
-            ConfigErrors(vec![diagnostic(
-                too.position,
-                format!("{}. Nothing was run", too.message),
-            )])
-        })?;
-        let raw: RawExperiment = yaml_serde::from_str(source).map_err(|e| {
-            let position = e.location().map(|l| Position {
-                line: l.line(),
-                column: l.column(),
-            });
-            let mut message = e.to_string();
-            // The location is printed by Diagnostic; drop the parser's own copy of it.
-            if let Some(at) = message.find(" at line ") {
-                message.truncate(at);
-            }
-            ConfigErrors(vec![diagnostic(
-                position,
-                format!("{message}. See README.md, \"Experiment files\", for the fields"),
-            )])
-        })?;
-        let at = |path: &[&str], needle: Option<&str>| locate(source, path, needle);
-        let mut errors = Vec::new();
+        let raw = parse_document(file, source)?;
         let folder = file.parent().unwrap_or(Path::new("."));
-
-        if let Err(problem) = check_plain_name(&raw.name) {
-            errors.push(diagnostic(
-                at(&["name"], None),
-                format!("`name: {:?}` {problem}: it names the report folder (reports/<name>/), so it must be one plain folder name of letters, digits, `.`, `_` and `-`, not starting with `.`, at most {MAX_NAME_BYTES} bytes, e.g. `flowers-v2`", raw.name),
-            ));
-        }
-        let dataset = DatasetSpec {
-            root: raw.dataset.root.map(|p| folder.join(p)),
-            manifest: raw.dataset.manifest.map(|p| folder.join(p)),
-            classes: raw.dataset.classes,
-            download: raw.dataset.download,
+        let mut checks = Checks {
+            file,
+            source,
+            errors: Vec::new(),
         };
-        if dataset.root.is_some() == dataset.manifest.is_some() {
-            errors.push(diagnostic(at(&["dataset"], None), "give exactly one of `dataset.root` (a folder per class) or `dataset.manifest` (a CSV of path,label)".into()));
-        }
-        let known: Vec<&str> = crate::provision::KNOWN_ARCHIVES
-            .iter()
-            .map(|a| a.name)
-            .collect();
-        if let Some(download) = &dataset.download
-            && !known.contains(&download.as_str())
-        {
-            errors.push(diagnostic(
-                at(&["dataset", "download"], None),
-                format!("unknown download `{download}`; known: {}", known.join(", ")),
-            ));
-        }
-        if let Some(classes) = &dataset.classes {
-            for duplicate in duplicates(classes) {
-                errors.push(diagnostic(
-                    at(&["dataset", "classes"], Some(duplicate)),
-                    format!("class `{duplicate}` is listed twice"),
-                ));
-            }
-        }
-        if raw.models.is_empty() {
-            errors.push(diagnostic(
-                at(&["models"], None),
-                "`models` is empty: list at least one model id (models/<id>.yaml) or `path: DIR`"
-                    .into(),
-            ));
-        }
-        for model in &raw.models {
-            if let RawModel::Id(id) = model
-                && let Err(problem) = check_plain_name(id)
-            {
-                errors.push(diagnostic(
-                    at(&["models"], Some(id)),
-                    format!("model id {id:?} {problem}: an id names models/<id>.yaml, so it is one plain name of letters, digits, `.`, `_` and `-`; for a model folder elsewhere write `- path: DIR`"),
-                ));
-            }
-        }
-        let models: Vec<ModelRef> = raw
-            .models
-            .into_iter()
-            .map(|m| match m {
-                RawModel::Id(id) => ModelRef::Id(id),
-                RawModel::Path { path } => ModelRef::Path(folder.join(path)),
-            })
-            .collect();
-
-        let mut ontologies = Vec::new();
-        for (key, value) in raw.ontologies {
-            let Some(name) = key.as_str().map(str::to_string) else {
-                errors.push(diagnostic(
-                    at(&["ontologies"], None),
-                    format!("ontology names must be strings, found {key:?}"),
-                ));
-                continue;
-            };
-            let here = |needle: Option<&str>| at(&["ontologies", &name], needle);
-            let parsed: RawOntology = match yaml_serde::from_value(value) {
-                Ok(parsed) => parsed,
-                Err(e) => {
-                    errors.push(diagnostic(here(None), format!("ontology `{name}`: {e}. An ontology has `templates:` (a list with `{{}}` for the class) and/or `prompts:` (class: prompt or list of prompts)")));
-                    continue;
-                }
-            };
-            for template in &parsed.templates {
-                if !template.contains("{}") {
-                    errors.push(diagnostic(
-                        at(&["ontologies", &name, "templates"], Some(template)),
-                        format!("template {template:?} has no `{{}}`: write where the class name goes, e.g. \"a photo of a {{}}.\", or move it to `prompts:`"),
-                    ));
-                }
-            }
-            let prompts: BTreeMap<String, Vec<String>> = parsed
-                .prompts
-                .into_iter()
-                .map(|(class, p)| {
-                    (
-                        class,
-                        match p {
-                            OneOrMany::One(s) => vec![s],
-                            OneOrMany::Many(v) => v,
-                        },
-                    )
-                })
-                .collect();
-            for (class, list) in &prompts {
-                if list.iter().all(|p| p.trim().is_empty()) && parsed.templates.is_empty() {
-                    errors.push(diagnostic(
-                        at(&["ontologies", &name, "prompts", class], None),
-                        format!("ontology `{name}`: class `{class}` has no prompt text"),
-                    ));
-                }
-            }
-            if parsed.templates.is_empty() && prompts.is_empty() {
-                errors.push(diagnostic(
-                    here(None),
-                    format!("ontology `{name}` has neither `templates` nor `prompts`"),
-                ));
-            }
-            ontologies.push(Ontology {
-                name,
-                templates: parsed.templates,
-                prompts,
-                names: parsed.names,
-            });
-        }
-        if ontologies.is_empty() && errors.is_empty() {
-            errors.push(diagnostic(
-                at(&["ontologies"], None),
-                "`ontologies` is empty: define at least one".into(),
-            ));
-        }
-        let baseline = match raw.baseline {
-            Some(b) if ontologies.iter().any(|o| o.name == b) => b,
-            Some(b) => {
-                let known: Vec<&str> = ontologies.iter().map(|o| o.name.as_str()).collect();
-                errors.push(diagnostic(
-                    at(&["baseline"], None),
-                    format!(
-                        "baseline `{b}` is not an ontology here; choose one of: {}",
-                        known.join(", ")
-                    ),
-                ));
-                b
-            }
-            None => ontologies
-                .first()
-                .map(|o| o.name.clone())
-                .unwrap_or_default(),
-        };
-        if !errors.is_empty() {
-            return Err(ConfigErrors(errors));
+        checks.name(&raw.name);
+        let dataset = checks.dataset(raw.dataset, folder);
+        let models = checks.models(raw.models, folder);
+        let ontologies = checks.ontologies(raw.ontologies);
+        let baseline = checks.baseline(raw.baseline, &ontologies);
+        if !checks.errors.is_empty() {
+            return Err(ConfigErrors(checks.errors));
         }
         Ok(Experiment {
             file: file.to_path_buf(),
@@ -403,6 +252,231 @@ impl Experiment {
             file: self.file.clone(),
             position: locate(&self.source, path, Some(needle)),
             message,
+        }
+    }
+}
+
+/// The document's shape: bounded, then parsed into the raw fields. A problem here stops
+/// parsing, so it is the only diagnostic.
+fn parse_document(file: &Path, source: &str) -> Result<RawExperiment, ConfigErrors> {
+    let only = |position, message| {
+        ConfigErrors(vec![Diagnostic {
+            file: file.to_path_buf(),
+            position,
+            message,
+        }])
+    };
+    crate::yaml_bounds::check(source)
+        .map_err(|too| only(too.position, format!("{}. Nothing was run", too.message)))?;
+    yaml_serde::from_str(source).map_err(|e| {
+        let position = e.location().map(|l| Position {
+            line: l.line(),
+            column: l.column(),
+        });
+        let mut message = e.to_string();
+        // The location is printed by Diagnostic; drop the parser's own copy of it.
+        if let Some(at) = message.find(" at line ") {
+            message.truncate(at);
+        }
+        only(
+            position,
+            format!("{message}. See README.md, \"Experiment files\", for the fields"),
+        )
+    })
+}
+
+/// The checks that follow a successful parse, each section in turn; every problem found is
+/// kept, located at its key path in the source.
+struct Checks<'a> {
+    file: &'a Path,
+    source: &'a str,
+    errors: Vec<Diagnostic>,
+}
+
+impl Checks<'_> {
+    /// Records a problem at `path` (at the line inside it that contains `needle`, if given).
+    fn report(&mut self, path: &[&str], needle: Option<&str>, message: String) {
+        self.errors.push(Diagnostic {
+            file: self.file.to_path_buf(),
+            position: locate(self.source, path, needle),
+            message,
+        });
+    }
+
+    fn name(&mut self, name: &str) {
+        if let Err(problem) = check_plain_name(name) {
+            self.report(
+                &["name"],
+                None,
+                format!("`name: {name:?}` {problem}: it names the report folder (reports/<name>/), so it must be one plain folder name of letters, digits, `.`, `_` and `-`, not starting with `.`, at most {MAX_NAME_BYTES} bytes, e.g. `flowers-v2`"),
+            );
+        }
+    }
+
+    /// The dataset section, its paths resolved against `folder`.
+    fn dataset(&mut self, raw: RawDataset, folder: &Path) -> DatasetSpec {
+        let dataset = DatasetSpec {
+            root: raw.root.map(|p| folder.join(p)),
+            manifest: raw.manifest.map(|p| folder.join(p)),
+            classes: raw.classes,
+            download: raw.download,
+        };
+        if dataset.root.is_some() == dataset.manifest.is_some() {
+            self.report(&["dataset"], None, "give exactly one of `dataset.root` (a folder per class) or `dataset.manifest` (a CSV of path,label)".into());
+        }
+        let known: Vec<&str> = crate::provision::KNOWN_ARCHIVES
+            .iter()
+            .map(|a| a.name)
+            .collect();
+        if let Some(download) = &dataset.download
+            && !known.contains(&download.as_str())
+        {
+            self.report(
+                &["dataset", "download"],
+                None,
+                format!("unknown download `{download}`; known: {}", known.join(", ")),
+            );
+        }
+        for duplicate in duplicates(dataset.classes.as_deref().unwrap_or_default()) {
+            self.report(
+                &["dataset", "classes"],
+                Some(duplicate),
+                format!("class `{duplicate}` is listed twice"),
+            );
+        }
+        dataset
+    }
+
+    /// The model list: ids must be plain names; paths are resolved against `folder`.
+    fn models(&mut self, raw: Vec<RawModel>, folder: &Path) -> Vec<ModelRef> {
+        if raw.is_empty() {
+            self.report(
+                &["models"],
+                None,
+                "`models` is empty: list at least one model id (models/<id>.yaml) or `path: DIR`"
+                    .into(),
+            );
+        }
+        for model in &raw {
+            if let RawModel::Id(id) = model
+                && let Err(problem) = check_plain_name(id)
+            {
+                self.report(
+                    &["models"],
+                    Some(id),
+                    format!("model id {id:?} {problem}: an id names models/<id>.yaml, so it is one plain name of letters, digits, `.`, `_` and `-`; for a model folder elsewhere write `- path: DIR`"),
+                );
+            }
+        }
+        raw.into_iter()
+            .map(|m| match m {
+                RawModel::Id(id) => ModelRef::Id(id),
+                RawModel::Path { path } => ModelRef::Path(folder.join(path)),
+            })
+            .collect()
+    }
+
+    /// Every ontology that parses, in file order. "None defined" is said only when nothing
+    /// else is wrong, since a broken ontology is not an absent one.
+    fn ontologies(&mut self, raw: yaml_serde::Mapping) -> Vec<Ontology> {
+        let ontologies: Vec<Ontology> = raw
+            .into_iter()
+            .filter_map(|(key, value)| self.ontology(key, value))
+            .collect();
+        if ontologies.is_empty() && self.errors.is_empty() {
+            self.report(
+                &["ontologies"],
+                None,
+                "`ontologies` is empty: define at least one".into(),
+            );
+        }
+        ontologies
+    }
+
+    /// One ontology: `None` when its name or shape is wrong (it is then not checked
+    /// further); otherwise it is returned even with problems in its prompts.
+    fn ontology(&mut self, key: yaml_serde::Value, value: yaml_serde::Value) -> Option<Ontology> {
+        let Some(name) = key.as_str().map(str::to_string) else {
+            self.report(
+                &["ontologies"],
+                None,
+                format!("ontology names must be strings, found {key:?}"),
+            );
+            return None;
+        };
+        let parsed: RawOntology = match yaml_serde::from_value(value) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                self.report(&["ontologies", &name], None, format!("ontology `{name}`: {e}. An ontology has `templates:` (a list with `{{}}` for the class) and/or `prompts:` (class: prompt or list of prompts)"));
+                return None;
+            }
+        };
+        for template in &parsed.templates {
+            if !template.contains("{}") {
+                self.report(
+                    &["ontologies", &name, "templates"],
+                    Some(template),
+                    format!("template {template:?} has no `{{}}`: write where the class name goes, e.g. \"a photo of a {{}}.\", or move it to `prompts:`"),
+                );
+            }
+        }
+        let prompts: BTreeMap<String, Vec<String>> = parsed
+            .prompts
+            .into_iter()
+            .map(|(class, p)| (class, p.into_vec()))
+            .collect();
+        if parsed.templates.is_empty() {
+            self.prompt_texts(&name, &prompts);
+        }
+        Some(Ontology {
+            name,
+            templates: parsed.templates,
+            prompts,
+            names: parsed.names,
+        })
+    }
+
+    /// An ontology without templates: every class it lists needs some prompt text, and it
+    /// needs at least one class.
+    fn prompt_texts(&mut self, name: &str, prompts: &BTreeMap<String, Vec<String>>) {
+        for (class, list) in prompts {
+            if list.iter().all(|p| p.trim().is_empty()) {
+                self.report(
+                    &["ontologies", name, "prompts", class],
+                    None,
+                    format!("ontology `{name}`: class `{class}` has no prompt text"),
+                );
+            }
+        }
+        if prompts.is_empty() {
+            self.report(
+                &["ontologies", name],
+                None,
+                format!("ontology `{name}` has neither `templates` nor `prompts`"),
+            );
+        }
+    }
+
+    /// The baseline ontology: the one named, or the first.
+    fn baseline(&mut self, baseline: Option<String>, ontologies: &[Ontology]) -> String {
+        match baseline {
+            Some(b) if ontologies.iter().any(|o| o.name == b) => b,
+            Some(b) => {
+                let known: Vec<&str> = ontologies.iter().map(|o| o.name.as_str()).collect();
+                self.report(
+                    &["baseline"],
+                    None,
+                    format!(
+                        "baseline `{b}` is not an ontology here; choose one of: {}",
+                        known.join(", ")
+                    ),
+                );
+                b
+            }
+            None => ontologies
+                .first()
+                .map(|o| o.name.clone())
+                .unwrap_or_default(),
         }
     }
 }

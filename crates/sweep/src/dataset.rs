@@ -260,6 +260,59 @@ pub const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 /// must stay inside it.
 pub fn read_manifest(manifest: &Path, wanted: Option<&[String]>) -> Result<Dataset, String> {
     let folder = manifest.parent().unwrap_or(Path::new("."));
+    let rows = read_manifest_rows(manifest)?;
+    let classes: Vec<String> = match wanted {
+        Some(w) => w.to_vec(),
+        None => rows
+            .iter()
+            .map(|row| row.label.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+    };
+    let mut listed = Listed {
+        manifest,
+        folder,
+        classes: &classes,
+        seen: BTreeMap::new(),
+        images: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for row in rows {
+        listed.row(row, wanted.is_some())?;
+    }
+    let Listed {
+        mut images,
+        skipped,
+        ..
+    } = listed;
+    for (index, class) in classes.iter().enumerate() {
+        if !images.iter().any(|i| i.label == index) {
+            return Err(format!(
+                "{}: class `{class}` has no images",
+                manifest.display()
+            ));
+        }
+    }
+    images.sort_by(|a, b| a.relative.cmp(&b.relative));
+    Ok(Dataset {
+        root: folder.to_path_buf(),
+        classes,
+        images,
+        skipped,
+    })
+}
+
+/// One data row of a manifest, with its line number in the file (the header is line 1).
+struct ManifestRow {
+    path: String,
+    label: String,
+    line: usize,
+}
+
+/// The manifest's rows, read whole (bounded by [`MAX_MANIFEST_BYTES`]) before any file
+/// they name is looked at; a path that would leave the manifest's folder is an error.
+fn read_manifest_rows(manifest: &Path) -> Result<Vec<ManifestRow>, String> {
     let cannot =
         |e: &dyn std::fmt::Display| format!("cannot read manifest {}: {e}", manifest.display());
     let file = std::fs::File::open(manifest).map_err(|e| cannot(&e))?;
@@ -284,84 +337,77 @@ pub fn read_manifest(manifest: &Path, wanted: Option<&[String]>) -> Result<Datas
     };
     let (path_column, label_column) = (column("path")?, column("label")?);
     let mut rows = Vec::new();
-    for (line, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| format!("{}:{}: {e}", manifest.display(), line + 2))?;
+    for (index, record) in reader.records().enumerate() {
+        let line = index + 2;
+        let record = record.map_err(|e| format!("{}:{line}: {e}", manifest.display()))?;
         let path = &record[path_column];
         if !stays_inside(Path::new(path)) {
             return Err(format!(
-                "{}:{}: path {path:?} leaves the manifest's folder; paths are relative to the manifest, without `..` or a leading `/` (move the manifest to a folder above its images)",
+                "{}:{line}: path {path:?} leaves the manifest's folder; paths are relative to the manifest, without `..` or a leading `/` (move the manifest to a folder above its images)",
                 manifest.display(),
-                line + 2
             ));
         }
-        rows.push((
-            record[path_column].to_string(),
-            record[label_column].to_string(),
-            line + 2,
-        ));
+        rows.push(ManifestRow {
+            path: path.to_string(),
+            label: record[label_column].to_string(),
+            line,
+        });
     }
-    let classes: Vec<String> = match wanted {
-        Some(w) => w.to_vec(),
-        None => rows
-            .iter()
-            .map(|(_, l, _)| l.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect(),
-    };
-    let mut images = Vec::new();
-    let mut skipped = Vec::new();
-    let mut seen = BTreeMap::new();
-    for (path, label, line) in rows {
-        let Some(index) = classes.iter().position(|c| *c == label) else {
-            if wanted.is_none() {
+    Ok(rows)
+}
+
+/// The manifest's rows turned into images, one row at a time.
+struct Listed<'a> {
+    manifest: &'a Path,
+    folder: &'a Path,
+    classes: &'a [String],
+    /// Each file's first row, as for [`Seen`]: a file listed twice counts once, and under
+    /// two labels it is an error.
+    seen: BTreeMap<PathBuf, (usize, String)>,
+    images: Vec<DatasetImage>,
+    skipped: Vec<SkippedFile>,
+}
+
+impl Listed<'_> {
+    /// Adds `row`'s image, or lists it as skipped when its file is missing or already
+    /// listed. A label outside `classes` is left out when classes were chosen (`subset`),
+    /// an error otherwise.
+    fn row(&mut self, row: ManifestRow, subset: bool) -> Result<(), String> {
+        let ManifestRow { path, label, line } = row;
+        let Some(index) = self.classes.iter().position(|c| *c == label) else {
+            if !subset {
                 return Err(format!(
                     "{}:{line}: label `{label}` is unknown",
-                    manifest.display()
+                    self.manifest.display()
                 ));
             }
-            continue; // a class left out on purpose
+            return Ok(()); // a class left out on purpose
         };
-        let full = folder.join(&path);
-        let canonical = full.canonicalize().ok().filter(|c| c.is_file());
-        if let Some(canonical) = canonical {
-            let here = format!("{path} (line {line})");
-            if let Some(first) = Seen::visit(&mut seen, canonical, index, &here, &classes)
-                .map_err(|e| format!("{}: {e}", manifest.display()))?
-            {
-                skipped.push(SkippedFile {
-                    path,
-                    reason: format!("the same file as {first}, counted once"),
-                });
-                continue;
-            }
-            images.push(DatasetImage {
-                path: full,
-                relative: path,
-                label: index,
-            });
-        } else {
-            skipped.push(SkippedFile {
+        let full = self.folder.join(&path);
+        let Some(canonical) = full.canonicalize().ok().filter(|c| c.is_file()) else {
+            self.skipped.push(SkippedFile {
                 path,
                 reason: format!("listed on line {line} of the manifest but not found"),
             });
+            return Ok(());
+        };
+        let here = format!("{path} (line {line})");
+        if let Some(first) = Seen::visit(&mut self.seen, canonical, index, &here, self.classes)
+            .map_err(|e| format!("{}: {e}", self.manifest.display()))?
+        {
+            self.skipped.push(SkippedFile {
+                path,
+                reason: format!("the same file as {first}, counted once"),
+            });
+            return Ok(());
         }
+        self.images.push(DatasetImage {
+            path: full,
+            relative: path,
+            label: index,
+        });
+        Ok(())
     }
-    for (index, class) in classes.iter().enumerate() {
-        if !images.iter().any(|i| i.label == index) {
-            return Err(format!(
-                "{}: class `{class}` has no images",
-                manifest.display()
-            ));
-        }
-    }
-    images.sort_by(|a, b| a.relative.cmp(&b.relative));
-    Ok(Dataset {
-        root: folder.to_path_buf(),
-        classes,
-        images,
-        skipped,
-    })
 }
 
 #[cfg(test)]

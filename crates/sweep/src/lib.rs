@@ -1,26 +1,29 @@
-//! Experiments: the YAML file, the dataset it names, the embedding cache, zero-shot
-//! scoring and the statistics that make two wordings comparable.
+//! Experiments: the YAML file, the dataset it names, and the sweep over them as a pipeline
+//! of stages — [`plan`] (what to compute), [`embed`] (images and prompts through the
+//! embedding cache), [`score`] (pure: zero-shot scores, metrics, comparisons) and
+//! `assemble` (results and run metadata) — composed by [`sweep()`].
 //!
 //! Produces [`ontosweep_results::SweepResults`] and nothing else: no terminal output (progress
 //! goes through [`Progress`]), no report files.
 
-mod cache;
+mod assemble;
 pub mod config;
 pub mod dataset;
-pub mod encode;
+pub mod embed;
 mod locate;
 pub mod metrics;
 mod models;
+pub mod plan;
 mod progress;
 pub mod provision;
-mod run;
 pub mod score;
 pub mod stats;
+mod sweep;
 mod yaml_bounds;
 
-pub use cache::EmbeddingCache;
 pub use config::{ConfigErrors, Diagnostic, Experiment};
+pub use embed::{EmbeddingCache, ImageOutcome, embed_files};
 pub use locate::Position;
 pub use models::{ResolvedModel, resolve};
 pub use progress::{Progress, Silent};
-pub use run::{SweepError, SweepOptions, SweepOutcome, default_batch_size, load_dataset, run};
+pub use sweep::{SweepError, SweepOptions, SweepOutcome, default_batch_size, load_dataset, sweep};

@@ -18,6 +18,11 @@ pub fn argmax(scores: &[f32]) -> usize {
     best
 }
 
+/// The predicted class of each image.
+pub fn predictions(probabilities: &[Vec<f32>]) -> Vec<usize> {
+    probabilities.iter().map(|p| argmax(p)).collect()
+}
+
 /// 0-based rank of `class` under the same tie rule as [`argmax`].
 fn rank_of(scores: &[f32], class: usize) -> usize {
     let own = scores[class];
@@ -28,12 +33,16 @@ fn rank_of(scores: &[f32], class: usize) -> usize {
         .count()
 }
 
-pub fn compute(classes: &[String], labels: &[usize], probabilities: &[Vec<f32>]) -> Metrics {
+pub fn compute(
+    classes: &[String],
+    labels: &[usize],
+    probabilities: &[Vec<f32>],
+    predictions: &[usize],
+) -> Metrics {
     let k = classes.len();
     let n = labels.len();
-    let predictions: Vec<usize> = probabilities.iter().map(|p| argmax(p)).collect();
     let mut confusion = vec![vec![0usize; k]; k];
-    for (&truth, &predicted) in labels.iter().zip(&predictions) {
+    for (&truth, &predicted) in labels.iter().zip(predictions) {
         confusion[truth][predicted] += 1;
     }
     let correct = (0..k).map(|c| confusion[c][c]).sum::<usize>();
@@ -80,7 +89,7 @@ pub fn compute(classes: &[String], labels: &[usize], probabilities: &[Vec<f32>])
         ci_high,
         balanced_accuracy,
         macro_f1,
-        ece: expected_calibration_error(labels, probabilities, &predictions),
+        ece: expected_calibration_error(labels, probabilities, predictions),
         top_k,
         per_class,
         confusion,
@@ -139,7 +148,7 @@ mod tests {
         let labels = [0, 0, 0, 1, 1];
         let p = |d: f32| vec![d, 1.0 - d];
         let probs = vec![p(0.9), p(0.8), p(0.3), p(0.2), p(0.6)];
-        let m = compute(&classes(), &labels, &probs);
+        let m = compute(&classes(), &labels, &probs, &predictions(&probs));
         assert_eq!(m.confusion, vec![vec![2, 1], vec![1, 1]]);
         assert_eq!((m.n, m.correct), (5, 3));
         assert!((m.accuracy - 0.6).abs() < 1e-12);
@@ -158,10 +167,12 @@ mod tests {
     fn ties_go_to_the_lowest_index_in_argmax_and_top_k() {
         assert_eq!(argmax(&[0.5, 0.5]), 0);
         assert_eq!(rank_of(&[0.5, 0.5], 1), 1);
+        let probs = [vec![0.2, 0.4, 0.4]];
         let m = compute(
             &["a".into(), "b".into(), "c".into()],
             &[2],
-            &[vec![0.2, 0.4, 0.4]],
+            &probs,
+            &predictions(&probs),
         );
         assert_eq!(m.correct, 0);
         assert_eq!(m.top_k, vec![0.0, 1.0]);

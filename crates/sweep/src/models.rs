@@ -7,7 +7,7 @@ use ontosweep_clip::{ModelDir, ModelSpec};
 use crate::config::{Diagnostic, Experiment, ModelRef};
 use crate::locate::locate;
 use crate::progress::Progress;
-use crate::provision::download_model;
+use crate::provision::{check_model_files, download_model};
 use crate::yaml_bounds::{self, MAX_YAML_BYTES, read_bounded};
 
 /// A model ready to open.
@@ -37,33 +37,6 @@ pub fn resolve(
             ModelRef::Id(id) => from_spec(experiment, models_dir, id, progress),
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn spec(text: &str) -> Result<(), String> {
-        let spec: ModelSpec = yaml_serde::from_str(text).unwrap();
-        check_spec_paths(&spec, text, Path::new("models/m.yaml"))
-    }
-
-    #[test]
-    fn yaml_paths_must_stay_inside_their_folders() {
-        let good = "id: m\nlocal: m\nsource: {hf_repo: a/b}\nfiles:\n  - path: onnx/text_model.onnx\n  - path: tokenizer.json\n";
-        spec(good).unwrap();
-        let err = spec(&good.replace("tokenizer.json", "../../outside/pwned.txt")).unwrap_err();
-        assert!(
-            err.starts_with("models/m.yaml:6:") && err.contains("pwned"),
-            "{err}"
-        );
-        let err = spec(&good.replace("tokenizer.json", "/etc/passwd")).unwrap_err();
-        assert!(err.contains("/etc/passwd"), "{err}");
-        let err = spec(&good.replace("local: m", "local: ../elsewhere")).unwrap_err();
-        assert!(err.starts_with("models/m.yaml:2:"), "{err}");
-        assert!(spec(&good.replace("local: m", "local: /tmp/x")).is_err());
-        assert!(spec(&good.replace("tokenizer.json", "a/./../../b")).is_err());
-    }
 }
 
 fn from_dir(dir: &Path) -> Result<ResolvedModel, String> {
@@ -162,9 +135,12 @@ fn from_spec(
     check_spec_paths(&spec, &text, &yaml)?;
     let local = spec.local.clone().unwrap_or_else(|| PathBuf::from(id));
     let dir = models_dir.join(local);
+    let in_yaml = |e: String| format!("model `{id}` ({}): {e}", yaml.display());
     if ModelDir::open(&dir).is_err() && spec.source.is_some() && !spec.files.is_empty() {
-        download_model(&spec, &yaml, &dir, progress)
-            .map_err(|e| format!("model `{id}` ({}): {e}", yaml.display()))?;
+        download_model(&spec, &yaml, &dir, progress).map_err(in_yaml)?;
+    } else {
+        // Files placed by hand (or changed since) must still be the pinned or locked ones.
+        check_model_files(&spec, &yaml, &dir, progress).map_err(in_yaml)?;
     }
     let dir = ModelDir::open(&dir).map_err(|e| {
         let fetch = match &spec.source {
@@ -183,4 +159,31 @@ fn from_spec(
         dir,
         spec,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(text: &str) -> Result<(), String> {
+        let spec: ModelSpec = yaml_serde::from_str(text).unwrap();
+        check_spec_paths(&spec, text, Path::new("models/m.yaml"))
+    }
+
+    #[test]
+    fn yaml_paths_must_stay_inside_their_folders() {
+        let good = "id: m\nlocal: m\nsource: {hf_repo: a/b}\nfiles:\n  - path: onnx/text_model.onnx\n  - path: tokenizer.json\n";
+        spec(good).unwrap();
+        let err = spec(&good.replace("tokenizer.json", "../../outside/pwned.txt")).unwrap_err();
+        assert!(
+            err.starts_with("models/m.yaml:6:") && err.contains("pwned"),
+            "{err}"
+        );
+        let err = spec(&good.replace("tokenizer.json", "/etc/passwd")).unwrap_err();
+        assert!(err.contains("/etc/passwd"), "{err}");
+        let err = spec(&good.replace("local: m", "local: ../elsewhere")).unwrap_err();
+        assert!(err.starts_with("models/m.yaml:2:"), "{err}");
+        assert!(spec(&good.replace("local: m", "local: /tmp/x")).is_err());
+        assert!(spec(&good.replace("tokenizer.json", "a/./../../b")).is_err());
+    }
 }

@@ -1,22 +1,66 @@
 //! Getting what an experiment names but the disk lacks: model files from Hugging Face and
-//! known dataset archives, verified by size and sha256.
+//! known dataset archives, verified by size and sha256. Files already in a model folder are
+//! held to the same pins; nothing is recorded in a lock file that was not downloaded and
+//! hashed in full.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ontosweep_clip::ModelSpec;
-use ontosweep_fetch::{Expected, Fetcher, extract_tar_gz};
+use ontosweep_clip::{ModelFile, ModelSpec};
+use ontosweep_fetch::{
+    ArchiveLimits, Expected, FetchError, Fetcher, Redirects, extract_tar_gz, sha256_file,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::progress::Progress;
 
-/// Where Hugging Face files come from; `HF_ENDPOINT` points elsewhere (a mirror, a test server).
-fn hf_endpoint() -> String {
-    std::env::var("HF_ENDPOINT").unwrap_or_else(|_| "https://huggingface.co".into())
+/// Where Hugging Face files come from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    base: String,
+    /// A server the user named: redirects from it may go to any host.
+    mirror: bool,
+}
+
+/// Hugging Face serves large files from its CDN hosts (`cdn-lfs.huggingface.co`,
+/// `cas-bridge.xethub.hf.co`, …): redirects may go to these domains and their subdomains.
+const HF_DOMAINS: [&str; 2] = ["huggingface.co", "hf.co"];
+
+impl Endpoint {
+    /// Hugging Face, or the mirror `HF_ENDPOINT` names.
+    pub fn from_env() -> Self {
+        match std::env::var("HF_ENDPOINT") {
+            Ok(base) => Self::mirror(base),
+            Err(_) => Self {
+                base: "https://huggingface.co".into(),
+                mirror: false,
+            },
+        }
+    }
+
+    pub fn mirror(base: impl Into<String>) -> Self {
+        Self {
+            base: base.into().trim_end_matches('/').into(),
+            mirror: true,
+        }
+    }
+
+    fn redirects(&self) -> Redirects {
+        if self.mirror {
+            Redirects::AnyHost
+        } else {
+            Redirects::Domains(HF_DOMAINS.iter().map(|d| d.to_string()).collect())
+        }
+    }
+
+    fn url(&self, repo: &str, revision: &str, path: &str) -> String {
+        format!("{}/{repo}/resolve/{revision}/{path}", self.base)
+    }
 }
 
 /// Sizes and sha256 of model files first downloaded without a pinned checksum: later
-/// downloads must match them. Lives next to the model's yaml as `<id>.lock.json`.
+/// downloads, and files already in place, must match them. Lives next to the model's yaml
+/// as `<id>.lock.json`.
 #[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct ModelLock {
     pub files: BTreeMap<String, LockedFile>,
@@ -26,10 +70,66 @@ pub struct ModelLock {
 pub struct LockedFile {
     pub size: u64,
     pub sha256: String,
+    /// The repository and the revision the yaml asked for (`main` when it named none).
+    /// Entries written before these were recorded have neither, and apply to any source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// The commit the server resolved `revision` to (its `X-Repo-Commit`), else `revision`;
+    /// later downloads of this model ask for it, so all files come from one commit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_revision: Option<String>,
+}
+
+impl LockedFile {
+    /// Whether this entry speaks for `repo` at `revision` (`None`: no source to compare).
+    fn applies(&self, source: Option<(&str, &str)>) -> bool {
+        let Some((repo, revision)) = source else {
+            return true;
+        };
+        self.repository.as_deref().is_none_or(|r| r == repo)
+            && self.revision.as_deref().is_none_or(|r| r == revision)
+    }
+
+    fn origin(&self) -> String {
+        match (
+            &self.repository,
+            &self.resolved_revision.as_ref().or(self.revision.as_ref()),
+        ) {
+            (Some(repo), Some(revision)) => format!("{repo} at {revision}"),
+            (Some(repo), None) => repo.clone(),
+            _ => "an unrecorded repository".into(),
+        }
+    }
 }
 
 pub fn lock_path(yaml: &Path) -> PathBuf {
     yaml.with_extension("lock.json")
+}
+
+fn read_lock(lock_file: &Path) -> Result<ModelLock, String> {
+    match std::fs::read_to_string(lock_file) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "{}: {e}; delete it to record the files afresh",
+                lock_file.display()
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ModelLock::default()),
+        Err(e) => Err(format!("{}: {e}", lock_file.display())),
+    }
+}
+
+/// A revision as it may appear in a URL: no empty, `.` or `..` segment, nothing but
+/// letters, digits and `._-/`. Values from a server or a lock file must pass this.
+fn plain_revision(revision: &str) -> bool {
+    revision
+        .split('/')
+        .all(|s| !s.is_empty() && s != "." && s != "..")
+        && revision
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-/".contains(&b))
 }
 
 struct Adapter<'a>(&'a dyn Progress, String);
@@ -49,8 +149,183 @@ impl ontosweep_fetch::Progress for Adapter<'_> {
     }
 }
 
-/// Downloads the files a model's yaml lists into `dir`.
+/// What one model's files are held to: the yaml's pins and the lock file's entries.
+struct Pins<'a> {
+    yaml: &'a Path,
+    lock_file: &'a Path,
+    lock: ModelLock,
+    /// Repository and revision asked for; `None` for a model without a source.
+    source: Option<(&'a str, &'a str)>,
+}
+
+impl<'a> Pins<'a> {
+    fn load(spec: &'a ModelSpec, yaml: &'a Path, lock_file: &'a Path) -> Result<Self, String> {
+        let source = spec.source.as_ref().map(|s| {
+            let revision = s.revision.as_deref().unwrap_or("main");
+            (s.hf_repo.as_str(), revision)
+        });
+        Ok(Self {
+            yaml,
+            lock_file,
+            lock: read_lock(lock_file)?,
+            source,
+        })
+    }
+
+    /// The lock entry for `path` when it was recorded for this repository and revision;
+    /// one recorded for another is reported and ignored.
+    fn locked(&self, path: &str, progress: &dyn Progress) -> Option<LockedFile> {
+        let entry = self.lock.files.get(path)?;
+        if entry.applies(self.source) {
+            return Some(entry.clone());
+        }
+        let (repo, revision) = self.source.unwrap_or_default();
+        progress.warn(&format!(
+            "{}: the entry for `{path}` was recorded for {}, not {repo} at {revision}, so it does not apply here",
+            self.lock_file.display(),
+            entry.origin()
+        ));
+        None
+    }
+
+    fn expected(file: &ModelFile, locked: Option<&LockedFile>) -> Expected {
+        Expected {
+            size: file.size.or(locked.map(|l| l.size)),
+            sha256: file.sha256.clone().or(locked.map(|l| l.sha256.clone())),
+        }
+    }
+
+    /// Who set what a file is compared with.
+    fn recorded_by(&self, file: &ModelFile, locked: Option<&LockedFile>) -> String {
+        let yaml = (file.size.is_some() || file.sha256.is_some())
+            .then(|| format!("{} pins", self.yaml.display()));
+        let lock = locked.map(|l| {
+            let (lock, origin) = (self.lock_file.display(), l.origin());
+            format!("{lock} recorded for {origin}")
+        });
+        [yaml, lock]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" and ")
+    }
+
+    /// What to delete or change to get past a mismatch, for each source of the pins.
+    fn remedy(&self, file: &ModelFile, locked: Option<&LockedFile>, target: &Path) -> String {
+        let path = &file.path;
+        let present = target.exists();
+        let lock = locked.map(|_| {
+            format!(
+                "remove the `\"{path}\"` entry from {} (or delete that lock file) and run again: it is recorded afresh",
+                self.lock_file.display()
+            )
+        });
+        let yaml = (file.size.is_some() || file.sha256.is_some()).then(|| {
+            format!(
+                "correct `size`/`sha256` of `{path}` in {}",
+                self.yaml.display()
+            )
+        });
+        let actions: Vec<String> = [lock, yaml].into_iter().flatten().collect();
+        let trusting = if present {
+            "If this file is the one you want"
+        } else {
+            "If the file really changed upstream and you trust the new one"
+        };
+        let mut fix = format!("{trusting}, {}.", actions.join(", and "));
+        if present && self.source.is_some() {
+            fix += &format!(
+                " Otherwise delete {}: it is downloaded again.",
+                target.display()
+            );
+        } else if present {
+            fix += &format!(" Otherwise put the right file at {}.", target.display());
+        }
+        fix
+    }
+
+    /// A file already in the model folder must match what the yaml pins and the lock
+    /// recorded; it is never replaced.
+    fn check_present(
+        &self,
+        target: &Path,
+        file: &ModelFile,
+        progress: &dyn Progress,
+    ) -> Result<(), String> {
+        let locked = self.locked(&file.path, progress);
+        let expected = Self::expected(file, locked.as_ref());
+        let size = std::fs::metadata(target)
+            .map_err(|e| format!("{}: {e}", target.display()))?
+            .len();
+        let what = match (expected.size, &expected.sha256) {
+            (Some(wanted), _) if wanted != size => format!("it has {size} bytes, not {wanted}"),
+            (_, Some(wanted)) => {
+                let digest = sha256_file(target).map_err(|e| e.to_string())?;
+                if digest.eq_ignore_ascii_case(wanted) {
+                    return Ok(());
+                }
+                format!("its sha256 is {digest}, not {wanted}")
+            }
+            _ => return Ok(()),
+        };
+        Err(format!(
+            "{} differs from what {}: {what}. {}",
+            target.display(),
+            self.recorded_by(file, locked.as_ref()),
+            self.remedy(file, locked.as_ref(), target)
+        ))
+    }
+
+    /// A download refused for not matching: says against what, and what to delete.
+    fn explain(&self, error: FetchError, file: &ModelFile, locked: Option<&LockedFile>) -> String {
+        let FetchError::Mismatch { url, target, what } = &error else {
+            return error.to_string();
+        };
+        if locked.is_none() && file.size.is_none() && file.sha256.is_none() {
+            return error.to_string(); // nothing of the yaml's or the lock's was involved
+        }
+        format!(
+            "{}: downloaded from {url}, but {what} (what {}); nothing was kept. {}",
+            target.display(),
+            self.recorded_by(file, locked),
+            self.remedy(file, locked, target)
+        )
+    }
+}
+
+/// Checks the files `spec` lists that are already in `dir` (placed by hand, or downloaded
+/// earlier) against the yaml's pins and the lock file, when there is one.
+pub fn check_model_files(
+    spec: &ModelSpec,
+    yaml: &Path,
+    dir: &Path,
+    progress: &dyn Progress,
+) -> Result<(), String> {
+    let lock_file = lock_path(yaml);
+    let pins = Pins::load(spec, yaml, &lock_file)?;
+    for file in &spec.files {
+        let target = dir.join(&file.path);
+        if std::fs::symlink_metadata(&target).is_ok() {
+            pins.check_present(&target, file, progress)?;
+        }
+    }
+    Ok(())
+}
+
+/// Downloads the files a model's yaml lists into `dir` from Hugging Face, or the mirror
+/// `HF_ENDPOINT` names.
 pub fn download_model(
+    spec: &ModelSpec,
+    yaml: &Path,
+    dir: &Path,
+    progress: &dyn Progress,
+) -> Result<(), String> {
+    download_model_from(&Endpoint::from_env(), spec, yaml, dir, progress)
+}
+
+/// Downloads the files missing from `dir`; those already there are checked, never replaced.
+pub fn download_model_from(
+    endpoint: &Endpoint,
     spec: &ModelSpec,
     yaml: &Path,
     dir: &Path,
@@ -67,45 +342,48 @@ pub fn download_model(
         ));
     }
     let lock_file = lock_path(yaml);
-    let mut lock: ModelLock = match std::fs::read_to_string(&lock_file) {
-        Ok(text) => serde_json::from_str(&text).map_err(|e| {
-            format!(
-                "{}: {e}; delete it to record the files afresh",
-                lock_file.display()
-            )
-        })?,
-        Err(_) => ModelLock::default(),
-    };
-    let revision = source.revision.as_deref().unwrap_or("main");
-    let fetcher = Fetcher::default();
+    let mut pins = Pins::load(spec, yaml, &lock_file)?;
+    let wanted = source.revision.as_deref().unwrap_or("main");
+    // The commit this model's lock was recorded at, else the first one a server names.
+    let mut commit = pins
+        .lock
+        .files
+        .values()
+        .filter(|l| l.applies(pins.source))
+        .find_map(|l| l.resolved_revision.clone())
+        .filter(|r| plain_revision(r));
+    let fetcher = Fetcher::default().redirects(endpoint.redirects());
     for file in &spec.files {
-        let locked = lock.files.get(&file.path);
-        let expected = Expected {
-            size: file.size.or(locked.map(|l| l.size)),
-            sha256: file.sha256.clone().or(locked.map(|l| l.sha256.clone())),
-        };
-        let url = format!(
-            "{}/{}/resolve/{revision}/{}",
-            hf_endpoint(),
-            source.hf_repo,
-            file.path
-        );
         let target = dir.join(&file.path);
+        if std::fs::symlink_metadata(&target).is_ok() {
+            pins.check_present(&target, file, progress)?;
+            continue;
+        }
+        let locked = pins.locked(&file.path, progress);
+        let revision = commit.clone().unwrap_or_else(|| wanted.to_string());
+        let url = endpoint.url(&source.hf_repo, &revision, &file.path);
+        let expected = Pins::expected(file, locked.as_ref());
         let adapter = Adapter(progress, format!("downloading {}", file.path));
-        let digest = fetcher
+        let fetched = fetcher
             .fetch(&url, &target, &expected, &adapter)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| pins.explain(e, file, locked.as_ref()))?;
         progress.finish();
-        if file.sha256.is_none() && locked.is_none() {
-            let size = std::fs::metadata(&target).map_err(|e| e.to_string())?.len();
-            lock.files.insert(
-                file.path.clone(),
-                LockedFile {
-                    size,
-                    sha256: digest,
-                },
-            );
-            let text = serde_json::to_string_pretty(&lock).expect("lock serialises") + "\n";
+        let resolved = fetched
+            .header("x-repo-commit")
+            .filter(|c| plain_revision(c))
+            .map_or(revision, str::to_string);
+        commit.get_or_insert_with(|| resolved.clone());
+        // Pinned files need no entry; a legacy entry is upgraded with where it came from.
+        if file.sha256.is_none() && locked.as_ref().is_none_or(|l| l.repository.is_none()) {
+            let entry = LockedFile {
+                size: fetched.size,
+                sha256: fetched.sha256,
+                repository: Some(source.hf_repo.clone()),
+                revision: Some(wanted.to_string()),
+                resolved_revision: Some(resolved),
+            };
+            pins.lock.files.insert(file.path.clone(), entry);
+            let text = serde_json::to_string_pretty(&pins.lock).expect("lock serialises") + "\n";
             write_atomically(&lock_file, text.as_bytes())
                 .map_err(|e| format!("{}: {e}", lock_file.display()))?;
         }
@@ -130,6 +408,8 @@ pub struct KnownArchive {
     pub sha256: &'static str,
     /// The folder inside the archive that becomes the dataset root.
     pub top_folder: &'static str,
+    /// What it may unpack to: a little above what the real archive holds.
+    pub limits: ArchiveLimits,
 }
 
 pub const KNOWN_ARCHIVES: &[KnownArchive] = &[KnownArchive {
@@ -139,6 +419,11 @@ pub const KNOWN_ARCHIVES: &[KnownArchive] = &[KnownArchive {
     size: 228_813_984,
     sha256: "4c54ace7911aaffe13a365c34f650e71dd5bf1be0a58b464e5a7183e3e595d9c",
     top_folder: "flower_photos",
+    // 3,670 photos and a licence in 6 folders, about 230 MB.
+    limits: ArchiveLimits {
+        max_entries: 10_000,
+        max_bytes: 1 << 30,
+    },
 }];
 
 /// Downloads `archive` (resumably, next to `root` in `.downloads/`) and unpacks its top
@@ -151,28 +436,35 @@ pub fn fetch_archive(
     let parent = root.parent().unwrap_or(Path::new("."));
     let file_name = archive.url.rsplit('/').next().unwrap_or("archive.tgz");
     let download = parent.join(".downloads").join(file_name);
-    let url = std::env::var(archive.url_variable).unwrap_or_else(|_| archive.url.to_string());
+    // A mirror the user named may redirect anywhere (but never from https to http).
+    let (url, redirects) = match std::env::var(archive.url_variable) {
+        Ok(url) => (url, Redirects::AnyHost),
+        Err(_) => (archive.url.to_string(), Redirects::SameHost),
+    };
     let expected = Expected {
         size: Some(archive.size),
         sha256: Some(archive.sha256.to_string()),
     };
     let adapter = Adapter(progress, format!("downloading {}", archive.name));
     Fetcher::default()
+        .redirects(redirects)
         .fetch(&url, &download, &expected, &adapter)
         .map_err(|e| e.to_string())?;
     progress.finish();
-    let unpacked = parent.join(format!(".{}.unpacked", archive.name));
-    extract_tar_gz(&download, &unpacked).map_err(|e| e.to_string())?;
+    // A folder of this process's own: extraction refuses one that is already there.
+    let unpacked = parent.join(format!(".{}.unpacked-{}", archive.name, std::process::id()));
+    extract_tar_gz(&download, &unpacked, &archive.limits).map_err(|e| e.to_string())?;
     let top = unpacked.join(archive.top_folder);
-    if !top.is_dir() {
-        return Err(format!(
+    let moved = if top.is_dir() {
+        std::fs::rename(&top, root)
+            .map_err(|e| format!("moving {} to {}: {e}", top.display(), root.display()))
+    } else {
+        Err(format!(
             "{}: the archive has no `{}` folder",
             download.display(),
             archive.top_folder
-        ));
-    }
-    std::fs::rename(&top, root)
-        .map_err(|e| format!("moving {} to {}: {e}", top.display(), root.display()))?;
-    let _ = std::fs::remove_dir_all(&unpacked);
-    Ok(())
+        ))
+    };
+    let _ = std::fs::remove_dir_all(&unpacked); // made by `extract_tar_gz` just above
+    moved
 }

@@ -1,4 +1,5 @@
-//! Zero-shot scoring: class embeddings from prompts, scaled cosine logits, softmax.
+//! Zero-shot scoring: class embeddings from prompts, scaled cosine logits, softmax; and
+//! which embeddings can be scored at all.
 
 use ontosweep_clip::{Embedding, l2_normalise};
 

@@ -1,0 +1,100 @@
+//! The assemble stage: results and run metadata (what ran, where, how long) into the one
+//! `SweepResults` the report reads.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ontosweep_clip::{Ep, Runtime};
+use ontosweep_results::{
+    ImageRecord, RunMetadata, RuntimeInfo, SkippedFile, SweepResults, Timings,
+};
+
+use crate::embed::Embedded;
+use crate::plan::Plan;
+use crate::score::Scored;
+use crate::stats::{BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED};
+use crate::sweep::{SweepOptions, default_batch_size};
+
+/// Seconds each stage took, measured by the caller.
+pub struct StageTimes {
+    pub started_at_unix: u64,
+    pub total: f64,
+    /// From the start to the first image read: model resolution and planning.
+    pub before_images: f64,
+    pub scoring: f64,
+}
+
+/// Wall-clock seconds since 1970, for `run.json`.
+pub fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+pub fn assemble(
+    plan: Plan,
+    embedded: Embedded,
+    scored: Scored,
+    runtime: &Runtime,
+    options: &SweepOptions,
+    times: StageTimes,
+) -> SweepResults {
+    let dataset = plan.dataset;
+    let mut skipped = dataset.skipped.clone();
+    skipped.extend(embedded.failures.iter().map(|(&i, reason)| SkippedFile {
+        path: dataset.images[i].relative.clone(),
+        reason: reason.clone(),
+    }));
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    let images: Vec<ImageRecord> = scored
+        .kept
+        .iter()
+        .map(|&i| ImageRecord {
+            path: dataset.images[i].relative.clone(),
+            source: dataset.images[i].path.display().to_string(),
+            label: dataset.images[i].label,
+        })
+        .collect();
+    let models: Vec<_> = embedded.models.into_iter().map(|m| m.info).collect();
+    let run = RunMetadata {
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        started_at_unix: times.started_at_unix,
+        experiment_file: plan.experiment.file.display().to_string(),
+        dataset_root: dataset.root.display().to_string(),
+        onnxruntime: RuntimeInfo {
+            version: runtime.version().into(),
+            library: runtime.library().display().to_string(),
+            intra_op_threads: if options.intra_threads == 0 {
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            } else {
+                options.intra_threads
+            },
+        },
+        batch_size: embedded
+            .batch_size
+            .or(options.batch_size)
+            .unwrap_or(default_batch_size(Ep::Cpu)),
+        bootstrap_resamples: BOOTSTRAP_RESAMPLES,
+        bootstrap_seed: BOOTSTRAP_SEED,
+        images_found: dataset.images.len(),
+        images_scored: images.len(),
+        images_skipped: skipped.len(),
+        timings: Timings {
+            total_seconds: times.total,
+            scan_seconds: times.before_images,
+            image_encode_seconds: embedded.image_seconds,
+            images_encoded: models.iter().map(|m| m.images_encoded).sum(),
+            text_encode_seconds: embedded.text_seconds,
+            scoring_seconds: times.scoring,
+        },
+        models,
+    };
+    SweepResults {
+        experiment: plan.experiment.name.clone(),
+        classes: dataset.classes.clone(),
+        baseline: plan.experiment.baseline.clone(),
+        images,
+        skipped,
+        models: scored.models,
+        run,
+    }
+}

@@ -1,0 +1,334 @@
+//! Image embeddings with the cache in front. Each file is read once per pass: the same bytes
+//! are hashed (the cache key) and, when the cache misses, decoded. Reading and decoding run
+//! in parallel on one group of files while the encoder works on the previous batch.
+
+use std::path::PathBuf;
+
+use crossbeam_channel::bounded;
+use ontosweep_clip::preprocess::read_image_file;
+use ontosweep_clip::{Embedding, ImageEncoder, Preprocessing};
+use rayon::prelude::*;
+
+use super::cache::{EmbeddingCache, content_key};
+use crate::progress::Progress;
+use crate::score::zero_shot::unusable;
+
+/// What became of one image.
+pub enum ImageOutcome {
+    Embedded {
+        embedding: Embedding,
+        from_cache: bool,
+    },
+    Failed(String),
+}
+
+/// The content key of each file (its sha256), or why it could not be read; `None` until
+/// the file is first read. Shared by every model of a sweep.
+pub type ContentKeys = Vec<Option<KeyOrError>>;
+
+/// A file's content key, or why it could not be read.
+pub type KeyOrError = Result<String, String>;
+
+/// A cache and the namespace of one model's image embeddings in it.
+pub type CacheSlot<'a> = Option<(&'a EmbeddingCache, &'a str)>;
+
+/// Files read and decoded together: enough to keep the cores busy, few enough to keep
+/// memory flat.
+const GROUP: usize = 32;
+
+/// The image encoder: open already, or opened at the first cache miss (a warm sweep never
+/// loads the vision tower).
+pub enum Encoder<'e> {
+    Open {
+        encoder: &'e mut ImageEncoder,
+        batch: usize,
+    },
+    Lazy(Box<dyn FnOnce() -> Result<(ImageEncoder, usize), ontosweep_clip::Error> + 'e>),
+}
+
+/// One image as it leaves the reading stage.
+enum Prepared {
+    Done(ImageOutcome),
+    Pixels(Vec<f32>),
+}
+
+struct Group {
+    /// (image, its content key when known, what to do with it).
+    items: Vec<(usize, Option<String>, Prepared)>,
+    /// Keys learned in this group: (image, key or read error).
+    keys: Vec<(usize, Result<String, String>)>,
+}
+
+/// Embeds every file in `paths`, filling `keys` as files are read and writing new
+/// embeddings to `cache`. Returns one outcome per file, and the opened encoder if any.
+pub fn embed_images(
+    paths: &[PathBuf],
+    keys: &mut ContentKeys,
+    cache: CacheSlot,
+    preprocessing: &Preprocessing,
+    encoder: Encoder,
+    warnings: &mut Vec<String>,
+    progress: &dyn Progress,
+) -> Result<(Vec<ImageOutcome>, Option<OpenedEncoder>), ontosweep_clip::Error> {
+    progress.start("reading and encoding images", paths.len());
+    let known: &ContentKeys = keys;
+    let mut sink = Sink::new(paths.len(), encoder, cache, warnings);
+    let learned = std::thread::scope(|scope| -> Result<_, ontosweep_clip::Error> {
+        // One group in flight while the encoder works on the previous one.
+        let (sender, receiver) = bounded::<Group>(1);
+        scope.spawn(move || {
+            let indices: Vec<usize> = (0..paths.len()).collect();
+            for chunk in indices.chunks(GROUP) {
+                let group = read_group(chunk, paths, known, cache, preprocessing);
+                if sender.send(group).is_err() {
+                    return; // the encoder stopped on an error
+                }
+            }
+        });
+        let mut learned = Vec::new();
+        for group in receiver {
+            learned.extend(group.keys);
+            sink.take(group.items, progress)?;
+        }
+        sink.flush(progress)?;
+        Ok(learned)
+    })?;
+    for (i, key) in learned {
+        keys[i] = Some(key);
+    }
+    progress.finish();
+    Ok(sink.finish())
+}
+
+/// The sweep's image pipeline (read, hash, decode, encode) on `paths` with an open
+/// encoder and no cache: what `throughput` and the benchmarks time.
+pub fn embed_files(
+    encoder: &mut ImageEncoder,
+    paths: &[PathBuf],
+    batch: usize,
+    progress: &dyn Progress,
+) -> Result<Vec<ImageOutcome>, ontosweep_clip::Error> {
+    let preprocessing = encoder.preprocessing().clone();
+    let mut keys: ContentKeys = vec![None; paths.len()];
+    let mut warnings = Vec::new();
+    let encoder = Encoder::Open { encoder, batch };
+    let (outcomes, _) = embed_images(
+        paths,
+        &mut keys,
+        None,
+        &preprocessing,
+        encoder,
+        &mut warnings,
+        progress,
+    )?;
+    Ok(outcomes)
+}
+
+/// Reads, hashes, looks up and decodes one group of files in parallel.
+fn read_group(
+    chunk: &[usize],
+    paths: &[PathBuf],
+    known: &ContentKeys,
+    cache: CacheSlot,
+    preprocessing: &Preprocessing,
+) -> Group {
+    let results: Vec<(usize, Option<KeyOrError>, Prepared)> = chunk
+        .par_iter()
+        .map(|&i| {
+            let (learned, prepared) = prepare(&paths[i], known[i].as_ref(), cache, preprocessing);
+            (i, learned, prepared)
+        })
+        .collect();
+    let mut group = Group {
+        items: Vec::with_capacity(results.len()),
+        keys: Vec::new(),
+    };
+    for (i, learned, prepared) in results {
+        let key = learned
+            .as_ref()
+            .or(known[i].as_ref())
+            .and_then(|k| k.as_ref().ok())
+            .cloned();
+        if let Some(learned) = learned {
+            group.keys.push((i, learned));
+        }
+        group.items.push((i, key, prepared));
+    }
+    group
+}
+
+/// One file: its key (when learned now) and what to do with it.
+fn prepare(
+    path: &std::path::Path,
+    known: Option<&Result<String, String>>,
+    cache: CacheSlot,
+    preprocessing: &Preprocessing,
+) -> (Option<Result<String, String>>, Prepared) {
+    let failed = |reason: String| Prepared::Done(ImageOutcome::Failed(reason));
+    let cached = |key: &str| {
+        cache
+            .and_then(|(c, ns)| c.get(ns, key))
+            .filter(|e| unusable(e).is_none())
+            .map(|embedding| {
+                Prepared::Done(ImageOutcome::Embedded {
+                    embedding,
+                    from_cache: true,
+                })
+            })
+    };
+    let decode = |bytes: &[u8]| match preprocessing.tensor_from_bytes(bytes, path) {
+        Ok(pixels) => Prepared::Pixels(pixels),
+        Err(e) => failed(image_reason(&e)),
+    };
+    match known {
+        Some(Err(reason)) => (None, failed(reason.clone())),
+        Some(Ok(key)) => match cached(key) {
+            Some(hit) => (None, hit),
+            None => match read_image_file(path) {
+                Ok(bytes) => (None, decode(&bytes)),
+                Err(e) => (None, failed(image_reason(&e))),
+            },
+        },
+        None => match read_image_file(path) {
+            Err(e) => {
+                let reason = image_reason(&e);
+                (Some(Err(reason.clone())), failed(reason))
+            }
+            Ok(bytes) => {
+                let key = content_key(&bytes);
+                let prepared = cached(&key).unwrap_or_else(|| decode(&bytes));
+                (Some(Ok(key)), prepared)
+            }
+        },
+    }
+}
+
+/// The reason alone: the path is listed next to it in `skipped.csv`.
+fn image_reason(error: &ontosweep_clip::Error) -> String {
+    match error {
+        ontosweep_clip::Error::Image { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// An encoder this pass opened, returned so the caller can report its provider and batch.
+pub struct OpenedEncoder {
+    pub encoder: ImageEncoder,
+    pub batch: usize,
+}
+
+/// The encoding end: collects decoded images into batches of the encoder's size, in
+/// order, so batches do not depend on thread counts; writes each batch to the cache.
+struct Sink<'e, 'c, 'w> {
+    outcomes: Vec<Option<ImageOutcome>>,
+    pending: Vec<(usize, Option<String>)>,
+    pixels: Vec<f32>,
+    ready: Option<(&'e mut ImageEncoder, usize)>,
+    lazy: Option<OpenEncoder<'e>>,
+    opened: Option<OpenedEncoder>,
+    cache: CacheSlot<'c>,
+    warnings: &'w mut Vec<String>,
+}
+
+type OpenEncoder<'e> =
+    Box<dyn FnOnce() -> Result<(ImageEncoder, usize), ontosweep_clip::Error> + 'e>;
+
+impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
+    fn new(
+        n: usize,
+        encoder: Encoder<'e>,
+        cache: CacheSlot<'c>,
+        warnings: &'w mut Vec<String>,
+    ) -> Self {
+        let (ready, lazy) = match encoder {
+            Encoder::Open { encoder, batch } => (Some((encoder, batch.max(1))), None),
+            Encoder::Lazy(open) => (None, Some(open)),
+        };
+        Self {
+            outcomes: (0..n).map(|_| None).collect(),
+            pending: Vec::new(),
+            pixels: Vec::new(),
+            ready,
+            lazy,
+            opened: None,
+            cache,
+            warnings,
+        }
+    }
+
+    fn take(
+        &mut self,
+        items: Vec<(usize, Option<String>, Prepared)>,
+        progress: &dyn Progress,
+    ) -> Result<(), ontosweep_clip::Error> {
+        for (i, key, prepared) in items {
+            match prepared {
+                Prepared::Done(outcome) => {
+                    self.outcomes[i] = Some(outcome);
+                    progress.advance(1);
+                }
+                Prepared::Pixels(pixels) => {
+                    self.pending.push((i, key));
+                    self.pixels.extend(pixels);
+                    if self.pending.len() >= self.encoder()?.1 {
+                        self.flush(progress)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The encoder and its batch size, opening it at the first use.
+    fn encoder(&mut self) -> Result<(&mut ImageEncoder, usize), ontosweep_clip::Error> {
+        if let Some(open) = self.lazy.take() {
+            let (encoder, batch) = open()?;
+            self.opened = Some(OpenedEncoder {
+                encoder,
+                batch: batch.max(1),
+            });
+        }
+        match (&mut self.ready, &mut self.opened) {
+            (Some((encoder, batch)), _) => Ok((&mut **encoder, *batch)),
+            (None, Some(opened)) => Ok((&mut opened.encoder, opened.batch)),
+            (None, None) => unreachable!("an encoder is given or opened"),
+        }
+    }
+
+    fn flush(&mut self, progress: &dyn Progress) -> Result<(), ontosweep_clip::Error> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pixels = std::mem::take(&mut self.pixels);
+        let pending = std::mem::take(&mut self.pending);
+        let embeddings = self.encoder()?.0.encode_batch(pixels)?;
+        for ((i, key), embedding) in pending.iter().zip(embeddings) {
+            if let Some(reason) = unusable(&embedding) {
+                self.outcomes[*i] = Some(ImageOutcome::Failed(reason.into()));
+                continue;
+            }
+            // Written at once, so an interrupted sweep keeps every finished batch.
+            if let (Some((cache, ns)), Some(key)) = (self.cache, key)
+                && let Err(e) = cache.put(ns, key, &embedding)
+            {
+                self.warnings
+                    .push(format!("warning: could not write the embedding cache: {e}"));
+            }
+            self.outcomes[*i] = Some(ImageOutcome::Embedded {
+                embedding,
+                from_cache: false,
+            });
+        }
+        progress.advance(pending.len());
+        Ok(())
+    }
+
+    fn finish(self) -> (Vec<ImageOutcome>, Option<OpenedEncoder>) {
+        let outcomes = self
+            .outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| ImageOutcome::Failed("not encoded".into())))
+            .collect();
+        (outcomes, self.opened)
+    }
+}

@@ -1,0 +1,206 @@
+//! The embed stage: every image and every distinct prompt, once per model, through one
+//! embedding cache. An image that fails for any model is left out of all, so every
+//! comparison is on the same images.
+
+mod cache;
+mod images;
+mod namespaces;
+mod prompts;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use ontosweep_clip::{Embedding, ImageEncoder, Runtime, SessionOptions};
+use ontosweep_results::ModelRunInfo;
+
+pub use cache::EmbeddingCache;
+pub use images::{ContentKeys, ImageOutcome, embed_files};
+
+use crate::plan::{ModelPlan, Plan};
+use crate::progress::Progress;
+use crate::sweep::{SweepError, default_batch_size};
+
+/// How to embed: the runtime, its session settings, the batch size and the cache.
+pub struct EmbedSettings<'a> {
+    pub runtime: &'a Runtime,
+    pub session: SessionOptions,
+    /// Images per encoder call; `None`: the provider's default.
+    pub batch_size: Option<usize>,
+    pub cache: Option<&'a EmbeddingCache>,
+}
+
+/// Everything the score stage needs, and what the run metadata reports.
+pub struct Embedded {
+    /// In the plan's model order.
+    pub models: Vec<ModelEmbeddings>,
+    /// Images left out of every model, with the reason.
+    pub failures: BTreeMap<usize, String>,
+    pub warnings: Vec<String>,
+    /// The batch size the first opened image encoder used.
+    pub batch_size: Option<usize>,
+    pub image_seconds: f64,
+    pub text_seconds: f64,
+}
+
+pub struct ModelEmbeddings {
+    /// Per dataset image; `None` where it failed (for this model or another).
+    pub images: Vec<Option<Embedding>>,
+    pub prompts: HashMap<String, Embedding>,
+    pub info: ModelRunInfo,
+}
+
+/// Embeds every image for every model, checks that each class kept an image, then
+/// embeds every model's prompts.
+pub fn embed(
+    plan: &Plan,
+    settings: &EmbedSettings,
+    progress: &dyn Progress,
+) -> Result<Embedded, SweepError> {
+    let paths: Vec<PathBuf> = plan.dataset.images.iter().map(|i| i.path.clone()).collect();
+    let mut keys: ContentKeys = vec![None; paths.len()];
+    let mut embedded = Embedded {
+        models: Vec::new(),
+        failures: BTreeMap::new(),
+        warnings: Vec::new(),
+        batch_size: None,
+        image_seconds: 0.0,
+        text_seconds: 0.0,
+    };
+    let timer = Instant::now();
+    for model in &plan.models {
+        let images =
+            embed_model_images(model, &paths, &mut keys, settings, &mut embedded, progress)?;
+        embedded.models.push(images);
+    }
+    embedded.image_seconds = timer.elapsed().as_secs_f64();
+    for images in &mut embedded.models {
+        for (i, image) in images.images.iter_mut().enumerate() {
+            if embedded.failures.contains_key(&i) {
+                *image = None;
+            }
+        }
+    }
+    check_every_class_kept(plan, &embedded.failures)?;
+    let timer = Instant::now();
+    for (model, embeddings) in plan.models.iter().zip(&mut embedded.models) {
+        embeddings.prompts = prompts::embed_prompts(
+            model,
+            settings,
+            &mut embeddings.info,
+            &mut embedded.warnings,
+        )?;
+    }
+    embedded.text_seconds = timer.elapsed().as_secs_f64();
+    Ok(embedded)
+}
+
+fn embed_model_images(
+    plan: &ModelPlan,
+    paths: &[PathBuf],
+    keys: &mut ContentKeys,
+    settings: &EmbedSettings,
+    embedded: &mut Embedded,
+    progress: &dyn Progress,
+) -> Result<ModelEmbeddings, SweepError> {
+    let model = &plan.model;
+    let vision_sha256 = fingerprint(settings.cache, &model.dir.vision_files())?;
+    let namespace = namespaces::images(&vision_sha256, &plan.preprocessing, &model.spec.io);
+    let slot = settings.cache.map(|c| (c, namespace.as_str()));
+    let open = || -> Result<(ImageEncoder, usize), ontosweep_clip::Error> {
+        let encoder = ImageEncoder::new(
+            settings.runtime,
+            &model.dir,
+            &model.spec.io,
+            settings.session,
+        )?;
+        let batch = settings
+            .batch_size
+            .unwrap_or(default_batch_size(encoder.ep()));
+        Ok((encoder, batch))
+    };
+    let (outcomes, opened) = images::embed_images(
+        paths,
+        keys,
+        slot,
+        &plan.preprocessing,
+        images::Encoder::Lazy(Box::new(open)),
+        &mut embedded.warnings,
+        progress,
+    )?;
+    let vision_ep = match &opened {
+        Some(o) => {
+            embedded.batch_size.get_or_insert(o.batch);
+            o.encoder.ep().to_string()
+        }
+        None => "cache".to_string(), // the vision tower was never loaded
+    };
+    let mut info = ModelRunInfo {
+        id: model.id.clone(),
+        directory: model.dir.root().display().to_string(),
+        vision_sha256,
+        text_sha256: fingerprint(settings.cache, &model.dir.text_files())?,
+        vision_ep,
+        ..Default::default()
+    };
+    let mut images = Vec::with_capacity(outcomes.len());
+    for (i, outcome) in outcomes.into_iter().enumerate() {
+        match outcome {
+            ImageOutcome::Embedded {
+                embedding,
+                from_cache,
+            } => {
+                if from_cache {
+                    info.images_from_cache += 1;
+                } else {
+                    info.images_encoded += 1;
+                }
+                images.push(Some(embedding));
+            }
+            ImageOutcome::Failed(reason) => {
+                embedded.failures.entry(i).or_insert(reason);
+                images.push(None);
+            }
+        }
+    }
+    Ok(ModelEmbeddings {
+        images,
+        prompts: HashMap::new(),
+        info,
+    })
+}
+
+/// A class whose every image failed cannot be scored: say which files and why.
+fn check_every_class_kept(
+    plan: &Plan,
+    failures: &BTreeMap<usize, String>,
+) -> Result<(), SweepError> {
+    let images = &plan.dataset.images;
+    for (label, class) in plan.dataset.classes.iter().enumerate() {
+        let kept =
+            (0..images.len()).any(|i| images[i].label == label && !failures.contains_key(&i));
+        if !kept {
+            let reasons: Vec<String> = failures
+                .iter()
+                .filter(|(i, _)| images[**i].label == label)
+                .map(|(i, r)| format!("  {}: {r}", images[*i].relative))
+                .collect();
+            return Err(SweepError::Dataset(format!(
+                "class `{class}` has no image that could be read; every file failed:\n{}",
+                reasons.join("\n")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A model identity, remembered by the cache when there is one.
+fn fingerprint(
+    cache: Option<&EmbeddingCache>,
+    files: &[PathBuf],
+) -> Result<String, ontosweep_clip::Error> {
+    match cache {
+        Some(cache) => cache.fingerprint(files),
+        None => ontosweep_clip::fingerprint(files),
+    }
+}

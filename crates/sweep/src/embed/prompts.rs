@@ -1,0 +1,80 @@
+//! Prompt embeddings: each distinct prompt of the plan once per model, cached by its
+//! token ids.
+
+use std::collections::HashMap;
+
+use ontosweep_clip::{Embedding, TextEncoder, Tokens};
+use ontosweep_results::ModelRunInfo;
+
+use super::EmbedSettings;
+use super::cache::content_key;
+use super::namespaces;
+use crate::plan::ModelPlan;
+use crate::score::zero_shot::unusable;
+use crate::sweep::SweepError;
+
+/// Prompts per text-encoder call.
+const TEXT_BATCH: usize = 64;
+
+/// Embeddings of `plan`'s prompts, from the cache where it has them; the text tower is
+/// loaded only when some are missing.
+pub fn embed_prompts(
+    plan: &ModelPlan,
+    settings: &EmbedSettings,
+    info: &mut ModelRunInfo,
+    warnings: &mut Vec<String>,
+) -> Result<HashMap<String, Embedding>, SweepError> {
+    let model = &plan.model;
+    let namespace = namespaces::prompts(&info.text_sha256, &model.spec.io);
+    let key = |t: &Tokens| content_key(format!("{:?}", t.ids).as_bytes());
+    let mut embeddings = HashMap::new();
+    let mut missing = Vec::new();
+    for (prompt, tokens) in &plan.prompts {
+        match settings.cache.and_then(|c| c.get(&namespace, &key(tokens))) {
+            Some(e) => {
+                embeddings.insert(prompt.clone(), e);
+                info.prompts_from_cache += 1;
+            }
+            None => missing.push((prompt, tokens)),
+        }
+    }
+    info.text_ep = "cache".into();
+    if !missing.is_empty() {
+        let mut encoder = TextEncoder::new(
+            settings.runtime,
+            &model.dir,
+            &model.spec.io,
+            settings.session,
+        )?;
+        info.text_ep = encoder.ep().to_string();
+        let tokens: Vec<Tokens> = missing.iter().map(|(_, t)| (*t).clone()).collect();
+        let encoded = encoder.encode(&tokens, TEXT_BATCH)?;
+        for ((prompt, tokens), embedding) in missing.into_iter().zip(encoded) {
+            if let Some(cache) = settings.cache
+                && let Err(e) = cache.put(&namespace, &key(tokens), &embedding)
+            {
+                warnings.push(format!("warning: could not write the embedding cache: {e}"));
+            }
+            embeddings.insert(prompt.clone(), embedding);
+            info.prompts_encoded += 1;
+        }
+    }
+    check_usable(&model.id, &plan.prompts, &embeddings)?;
+    Ok(embeddings)
+}
+
+/// A prompt with a NaN, infinite or zero embedding would score every image as class 0.
+fn check_usable(
+    model: &str,
+    prompts: &[(String, Tokens)],
+    embeddings: &HashMap<String, Embedding>,
+) -> Result<(), SweepError> {
+    for (prompt, _) in prompts {
+        if let Some(reason) = embeddings.get(prompt).and_then(|e| unusable(e)) {
+            return Err(SweepError::Model(format!(
+                "model `{model}`: {reason} for the prompt {prompt:?}; no image can be scored against it. Check the model's text tower (e.g. an fp16 export that overflows) or reword the prompt"
+            )));
+        }
+    }
+    Ok(())
+}

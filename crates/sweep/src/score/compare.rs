@@ -1,0 +1,163 @@
+//! Comparisons: each ontology against the baseline (paired, on the same images), and each
+//! model against the first (embedding cosine and shared predictions, e.g. int8 vs fp32).
+
+use ontosweep_results::{Comparison, ModelAgreement, ModelResults, OntologyResults};
+
+use crate::stats::{
+    BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, holm, mcnemar_exact, paired_bootstrap_interval,
+};
+
+/// `model` against `reference` on the same images; `None` when their embeddings cannot be
+/// compared (different sizes).
+pub fn agreement(
+    reference: &ModelResults,
+    reference_images: &[&[f32]],
+    model: &ModelResults,
+    images: &[&[f32]],
+) -> Option<ModelAgreement> {
+    if images.is_empty()
+        || images
+            .iter()
+            .zip(reference_images)
+            .any(|(a, b)| a.len() != b.len())
+    {
+        return None;
+    }
+    let cosines: Vec<f64> = images
+        .iter()
+        .zip(reference_images)
+        .map(|(a, b)| {
+            a.iter()
+                .zip(*b)
+                .map(|(x, y)| f64::from(*x) * f64::from(*y))
+                .sum::<f64>()
+        })
+        .collect();
+    let prediction_agreement = model
+        .ontologies
+        .iter()
+        .zip(&reference.ontologies)
+        .map(|(o, r)| {
+            o.predictions
+                .iter()
+                .zip(&r.predictions)
+                .filter(|(a, b)| a == b)
+                .count() as f64
+                / o.predictions.len() as f64
+        })
+        .collect();
+    Some(ModelAgreement {
+        reference: reference.model.clone(),
+        image_cosine_mean: cosines.iter().sum::<f64>() / cosines.len() as f64,
+        image_cosine_min: cosines.iter().cloned().fold(f64::INFINITY, f64::min),
+        prediction_agreement,
+    })
+}
+
+/// Fills `vs_baseline` for every ontology but the baseline, Holm-correcting the McNemar
+/// p-values over this model's comparisons.
+pub fn with_baseline(ontologies: &mut [OntologyResults], baseline: &str, labels: &[usize]) {
+    let Some(base) = ontologies.iter().find(|o| o.ontology == baseline) else {
+        return;
+    };
+    let base_right: Vec<bool> = base
+        .predictions
+        .iter()
+        .zip(labels)
+        .map(|(p, l)| p == l)
+        .collect();
+    let base_accuracy = base.metrics.accuracy;
+    let mut compared = Vec::new();
+    for (index, ontology) in ontologies.iter().enumerate() {
+        if ontology.ontology == baseline {
+            continue;
+        }
+        let right: Vec<bool> = ontology
+            .predictions
+            .iter()
+            .zip(labels)
+            .map(|(p, l)| p == l)
+            .collect();
+        let gained = right
+            .iter()
+            .zip(&base_right)
+            .filter(|&(&r, &b)| r && !b)
+            .count();
+        let lost = right
+            .iter()
+            .zip(&base_right)
+            .filter(|&(&r, &b)| !r && b)
+            .count();
+        let (delta_ci_low, delta_ci_high) =
+            paired_bootstrap_interval(&right, &base_right, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED);
+        let mcnemar_p = mcnemar_exact(gained, lost);
+        compared.push((
+            index,
+            Comparison {
+                delta: ontology.metrics.accuracy - base_accuracy,
+                delta_ci_low,
+                delta_ci_high,
+                gained,
+                lost,
+                mcnemar_p,
+                mcnemar_p_holm: mcnemar_p,
+            },
+        ));
+    }
+    let raw: Vec<f64> = compared.iter().map(|(_, c)| c.mcnemar_p).collect();
+    for ((index, mut comparison), adjusted) in compared.into_iter().zip(holm(&raw)) {
+        comparison.mcnemar_p_holm = adjusted;
+        ontologies[index].vs_baseline = Some(comparison);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::metrics;
+
+    fn model(name: &str, predictions: Vec<usize>) -> ModelResults {
+        let probabilities = vec![vec![1.0, 0.0]; 4];
+        let metrics = metrics::compute(
+            &["a".into(), "b".into()],
+            &[0, 1, 0, 1],
+            &probabilities,
+            &metrics::predictions(&probabilities),
+        );
+        let ontology = OntologyResults {
+            ontology: "o".into(),
+            prompts: BTreeMap::new(),
+            predictions,
+            probabilities: vec![],
+            metrics,
+            vs_baseline: None,
+        };
+        ModelResults {
+            model: name.into(),
+            logit_scale: 100.0,
+            ontologies: vec![ontology],
+            vs_reference: None,
+        }
+    }
+
+    #[test]
+    fn agreement_compares_embeddings_and_predictions_image_by_image() {
+        let (a, b) = (
+            model("fp32", vec![0, 1, 0, 1]),
+            model("int8", vec![0, 1, 1, 1]),
+        );
+        let s = std::f32::consts::FRAC_1_SQRT_2;
+        let reference: Vec<&[f32]> = vec![&[1.0, 0.0], &[0.0, 1.0], &[1.0, 0.0], &[0.0, 1.0]];
+        let diagonal = [s, s];
+        let images: Vec<&[f32]> = vec![&[1.0, 0.0], &[0.0, 1.0], &diagonal, &[0.0, 1.0]];
+        let result = agreement(&a, &reference, &b, &images).unwrap();
+        assert_eq!(result.reference, "fp32");
+        assert_eq!(result.prediction_agreement, vec![0.75]);
+        assert!((result.image_cosine_min - f64::from(s)).abs() < 1e-6);
+        assert!((result.image_cosine_mean - (3.0 + f64::from(s)) / 4.0).abs() < 1e-6);
+        let other_size: Vec<&[f32]> = vec![&[1.0]; 4];
+        assert_eq!(agreement(&a, &reference, &b, &other_size), None);
+    }
+}

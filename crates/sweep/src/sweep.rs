@@ -1,0 +1,147 @@
+//! One sweep, start to finish, as a composition of stages, each with a typed hand-off:
+//! plan (what to compute) → embed (images and prompts, through the cache) → score (pure)
+//! → assemble (results and run metadata).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use ontosweep_clip::{Ep, EpChoice, Runtime, SessionOptions};
+use ontosweep_results::SweepResults;
+
+use crate::assemble::{StageTimes, assemble, now_unix};
+use crate::config::{ConfigErrors, Experiment};
+use crate::dataset::{self, Dataset};
+use crate::embed::{EmbedSettings, EmbeddingCache, embed};
+use crate::models::resolve;
+use crate::plan::Plan;
+use crate::progress::Progress;
+use crate::provision::{KNOWN_ARCHIVES, fetch_archive};
+use crate::score::score;
+
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    /// The folder of `<id>.yaml` model descriptions.
+    pub model_registry: PathBuf,
+    /// A model folder used in place of every model the experiment names.
+    pub model_override: Option<PathBuf>,
+    pub ep: EpChoice,
+    /// Images per encoder call; `None`: [`default_batch_size`] for the provider in use.
+    pub batch_size: Option<usize>,
+    /// `None` turns the embedding cache off.
+    pub cache_dir: Option<PathBuf>,
+    /// ONNX Runtime intra-op threads (0: one per core).
+    pub intra_threads: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error("{0}")]
+    Config(#[from] ConfigErrors),
+    #[error("{0}")]
+    Dataset(String),
+    #[error("{0}")]
+    Model(String),
+    #[error("{0}")]
+    Cache(String),
+    #[error(transparent)]
+    Clip(#[from] ontosweep_clip::Error),
+}
+
+/// The results, and warnings the user should read (truncated prompts, cache trouble).
+pub struct SweepOutcome {
+    pub results: SweepResults,
+    pub warnings: Vec<String>,
+}
+
+/// Images per encoder call when the user does not say: a GPU wants large batches.
+pub fn default_batch_size(ep: Ep) -> usize {
+    match ep {
+        Ep::Cpu => 32,
+        Ep::Cuda => 256,
+    }
+}
+
+pub fn load_dataset(
+    experiment: &Experiment,
+    data_root: Option<&Path>,
+    progress: &dyn Progress,
+) -> Result<Dataset, SweepError> {
+    let spec = &experiment.dataset;
+    let in_file = |e: String| SweepError::Dataset(format!("{}: {e}", experiment.file.display()));
+    let root = data_root.or(spec.root.as_deref());
+    if let (Some(root), Some(name)) = (root, &spec.download)
+        && !root.exists()
+    {
+        let archive = KNOWN_ARCHIVES
+            .iter()
+            .find(|a| a.name == name)
+            .expect("validated: a known download");
+        fetch_archive(archive, root, progress).map_err(in_file)?;
+    }
+    let dataset = match (root, &spec.manifest) {
+        (Some(root), _) => dataset::scan_folder(root, spec.classes.as_deref()),
+        (None, Some(manifest)) => dataset::read_manifest(manifest, spec.classes.as_deref()),
+        (None, None) => unreachable!("validated: a dataset has a root or a manifest"),
+    }
+    .map_err(in_file)?;
+    experiment.check_classes(&dataset.classes)?;
+    Ok(dataset)
+}
+
+/// Runs the sweep over `dataset`, which [`load_dataset`] made from this experiment (checked
+/// before any model is loaded).
+pub fn sweep(
+    experiment: &Experiment,
+    dataset: &Dataset,
+    runtime: &Runtime,
+    options: &SweepOptions,
+    progress: &dyn Progress,
+) -> Result<SweepOutcome, SweepError> {
+    let started = Instant::now();
+    let started_at_unix = now_unix();
+    let cache = open_cache(options.cache_dir.as_deref())?;
+    let models = resolve(
+        experiment,
+        &options.model_registry,
+        options.model_override.as_deref(),
+        progress,
+    )
+    .map_err(SweepError::Model)?;
+    let plan = Plan::new(experiment, dataset, models)?;
+    let before_images = started.elapsed().as_secs_f64();
+    let settings = EmbedSettings {
+        runtime,
+        session: SessionOptions {
+            ep: options.ep,
+            intra_threads: options.intra_threads,
+        },
+        batch_size: options.batch_size,
+        cache: cache.as_ref(),
+    };
+    let embedded = embed(&plan, &settings, progress)?;
+    let scoring = Instant::now();
+    let scored = score(&plan, &embedded)?;
+    let scoring = scoring.elapsed().as_secs_f64();
+    let mut warnings = plan.warnings.clone();
+    warnings.extend(embedded.warnings.iter().cloned());
+    let times = StageTimes {
+        started_at_unix,
+        total: started.elapsed().as_secs_f64(),
+        before_images,
+        scoring,
+    };
+    let results = assemble(plan, embedded, scored, runtime, options, times);
+    Ok(SweepOutcome { results, warnings })
+}
+
+fn open_cache(dir: Option<&Path>) -> Result<Option<EmbeddingCache>, SweepError> {
+    let Some(dir) = dir else {
+        return Ok(None);
+    };
+    EmbeddingCache::open(dir).map(Some).map_err(|e| {
+        SweepError::Cache(format!(
+            "cannot use the embedding cache at {}: {e}; pass --cache-dir DIR or --no-cache",
+            dir.display()
+        ))
+    })
+}
