@@ -70,9 +70,7 @@ mod tokenizer;
 
 pub use encoder::{Embedding, ImageEncoder, TextEncoder, l2_normalise};
 pub use error::{Error, Result};
-pub use model::{
-    IoNames, ModelDir, ModelFile, ModelSource, ModelSpec, default_logit_scale, fingerprint,
-};
+pub use model::{IoNames, ModelDir, fingerprint};
 pub use preprocess::Preprocessing;
 pub use runtime::{EXPECTED_ORT, Ep, EpChoice, Runtime, SessionOptions};
 pub use text_cleanup::clean as clean_text;

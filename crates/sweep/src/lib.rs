@@ -7,6 +7,7 @@
 //! goes through [`Progress`]), no report files.
 
 mod assemble;
+mod atomic;
 pub mod config;
 pub mod dataset;
 pub mod embed;
@@ -16,6 +17,7 @@ mod models;
 pub mod plan;
 mod progress;
 pub mod provision;
+pub mod registry;
 pub mod score;
 pub mod stats;
 mod sweep;
@@ -26,4 +28,5 @@ pub use embed::{EmbeddingCache, ImageOutcome, embed_files};
 pub use locate::Position;
 pub use models::{ResolvedModel, resolve};
 pub use progress::{Progress, Silent};
+pub use registry::{ModelFile, ModelSource, ModelSpec};
 pub use sweep::{SweepError, SweepOptions, SweepOutcome, default_batch_size, load_dataset, sweep};

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use ontosweep_clip::{ModelDir, ModelSpec};
+use ontosweep_clip::ModelDir;
+
+use crate::registry::{ModelSpec, default_logit_scale};
 
 use crate::config::{Diagnostic, Experiment, ModelRef};
 use crate::locate::locate;
@@ -51,7 +53,7 @@ fn from_dir(dir: &Path) -> Result<ResolvedModel, String> {
         local: Some(dir.root().to_path_buf()),
         source: None,
         files: Vec::new(),
-        logit_scale: ontosweep_clip::default_logit_scale(),
+        logit_scale: default_logit_scale(),
         io: Default::default(),
     };
     Ok(ResolvedModel { id, dir, spec })

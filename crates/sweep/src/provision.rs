@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ontosweep_clip::{ModelFile, ModelSpec};
+use crate::atomic::write_atomically;
+use crate::registry::{ModelFile, ModelSpec};
 use ontosweep_fetch::{
     ArchiveLimits, Expected, FetchError, Fetcher, Redirects, extract_tar_gz, sha256_file,
 };
@@ -389,12 +390,6 @@ pub fn download_model_from(
         }
     }
     Ok(())
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let temp = path.with_extension("tmp");
-    std::fs::write(&temp, bytes)?;
-    std::fs::rename(&temp, path)
 }
 
 /// A dataset archive the experiment file can name in `dataset.download`.

@@ -6,8 +6,8 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use ontosweep_clip::ModelSpec;
 use ontosweep_fetch::ArchiveLimits;
+use ontosweep_sweep::ModelSpec;
 use ontosweep_sweep::provision::{
     Endpoint, KnownArchive, LockedFile, ModelLock, check_model_files, download_model_from,
     fetch_archive, lock_path,

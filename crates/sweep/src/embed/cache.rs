@@ -3,11 +3,12 @@
 //! only whole entries behind; two sweeps writing the same entry write the same bytes.
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
+
+use crate::atomic::write_atomically;
 
 const MAGIC: &[u8; 4] = b"OSE1";
 
@@ -15,8 +16,6 @@ const MAGIC: &[u8; 4] = b"OSE1";
 pub struct EmbeddingCache {
     dir: PathBuf,
 }
-
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A cache namespace: everything that makes embeddings comparable (model, preprocessing).
 pub fn namespace(parts: &[&str]) -> String {
@@ -144,27 +143,6 @@ fn is_cache_entry_name(name: &str) -> bool {
         || name == CACHE_TAG
         || name.starts_with('.')
         || (name.len() == 32 && name.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
-/// Writes to a unique temporary name beside `path`, then renames: readers see the old
-/// file or the whole new one, never a part.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let folder = path.parent().expect("a file lives in a folder");
-    let name = path
-        .file_name()
-        .map_or_else(|| "entry".into(), |n| n.to_string_lossy().into_owned());
-    let temp = folder.join(format!(
-        ".{name}.{}.{}.tmp",
-        std::process::id(),
-        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let mut file = fs::File::create(&temp)?;
-    file.write_all(bytes)?;
-    file.sync_data()?;
-    drop(file);
-    fs::rename(&temp, path).inspect_err(|_| {
-        let _ = fs::remove_file(&temp);
-    })
 }
 
 fn to_entry_bytes(embedding: &[f32]) -> Vec<u8> {
