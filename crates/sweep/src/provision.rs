@@ -133,6 +133,8 @@ fn plain_revision(revision: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"._-/".contains(&b))
 }
 
+/// Shows a download's events (bytes, retries of one URL) through the sweep's progress: the
+/// fetch crate stays free of the sweep's stages, the sweep of HTTP details.
 struct Adapter<'a>(&'a dyn Progress, String);
 
 impl ontosweep_fetch::Progress for Adapter<'_> {
