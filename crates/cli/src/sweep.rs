@@ -146,8 +146,11 @@ fn print_summary(results: &SweepResults) {
 
 /// A report inside the dataset would be read as part of it on the next run.
 fn refuse_report_inside_dataset(out: &Path, dataset_root: &Path) -> anyhow::Result<()> {
-    let (Some(out), Ok(data)) = (existing_ancestor(out), dataset_root.canonicalize()) else {
-        return Ok(());
+    let (Some(out), Ok(data)) = (resolved(out), dataset_root.canonicalize()) else {
+        anyhow::bail!(
+            "cannot tell where the report folder {} would be; name it with a plain path",
+            out.display()
+        );
     };
     if out.starts_with(&data) {
         anyhow::bail!(
@@ -159,16 +162,23 @@ fn refuse_report_inside_dataset(out: &Path, dataset_root: &Path) -> anyhow::Resu
     Ok(())
 }
 
-/// `path` with its longest existing ancestor resolved (links followed) and the rest kept.
-fn existing_ancestor(path: &Path) -> Option<PathBuf> {
-    let absolute = std::path::absolute(path).ok()?;
-    let mut tail = Vec::new();
-    let mut current = absolute.as_path();
-    loop {
-        if let Ok(resolved) = current.canonicalize() {
-            return Some(tail.iter().rev().fold(resolved, |p, part| p.join(part)));
+/// Where `path` leads, as the kernel would walk it: links followed where they exist, `..`
+/// taken after them, the missing rest kept as written.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    let mut walked = PathBuf::new();
+    for part in std::path::absolute(path).ok()?.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                walked.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => {
+                walked.push(other);
+                if let Ok(real) = walked.canonicalize() {
+                    walked = real;
+                }
+            }
         }
-        tail.push(current.file_name()?.to_os_string());
-        current = current.parent()?;
     }
+    Some(walked)
 }

@@ -141,6 +141,18 @@ fn out_naming_something_ontosweep_did_not_write_is_refused_before_any_work() {
         stderr(&output)
     );
     assert!(!home.join("data/daisy/report").exists());
+    let sneaky = home.join("data/daisy/new/../report");
+    let output = sweep(
+        &home,
+        &file,
+        &["--out", sneaky.to_str().unwrap(), "--no-cache"],
+    );
+    assert!(
+        !output.status.success() && stderr(&output).contains("inside the dataset folder"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!home.join("data/daisy/new").exists() && !home.join("data/daisy/report").exists());
 }
 
 #[test]

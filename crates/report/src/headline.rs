@@ -29,7 +29,14 @@ pub fn copy_headline_chart(report: &Path, target: &Path) -> Result<HeadlineCopy,
     let chart = report.join(HEADLINE_CHART);
     let svg = std::fs::read_to_string(&chart).map_err(io_error(&chart))?;
     let temp = target.with_extension(format!("svg.{}.tmp", std::process::id()));
-    std::fs::write(&temp, format!("{SIGNATURE}\n{svg}"))
+    // `create_new` never follows (or replaces) anything already at the temporary name.
+    let mut file = std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(&temp)
+        .map_err(io_error(&temp))?;
+    use std::io::Write;
+    file.write_all(format!("{SIGNATURE}\n{svg}").as_bytes())
         .and_then(|_| std::fs::rename(&temp, target))
         .inspect_err(|_| {
             let _ = std::fs::remove_file(&temp);

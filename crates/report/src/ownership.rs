@@ -101,7 +101,9 @@ fn split(dir: &Path) -> Result<(PathBuf, String), ReportError> {
 /// Ok when ontosweep may put a report at `dir`: nothing there, an empty folder, or a
 /// report folder it wrote and nobody changed since. Reads only; call it before long work.
 pub fn check_replaceable(dir: &Path) -> Result<(), ReportError> {
-    split(dir)?;
+    let (parent, name) = split(dir)?;
+    // Rebuilt from its parts: `link/` with a trailing slash would follow the link.
+    let dir = &parent.join(name);
     match std::fs::symlink_metadata(dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(io_error(dir)(e)),
@@ -138,8 +140,13 @@ fn owned_files(dir: &Path) -> Result<Marker, ReportError> {
     let foreign: Vec<&str> = entries
         .iter()
         .filter(|(path, kind)| match kind {
+            // A file that cannot be read cannot be shown to be ours.
             EntryKind::File => {
-                path != MARKER && marker.files.get(path) != sha256_file(&dir.join(path)).as_ref()
+                path != MARKER
+                    && match sha256_file(&dir.join(path)) {
+                        Some(hash) => marker.files.get(path) != Some(&hash),
+                        None => true,
+                    }
             }
             EntryKind::Folder => !listed_folders.contains(path),
             EntryKind::Other => true,
@@ -260,6 +267,7 @@ pub fn replace_whole(
     write: impl FnOnce(&Path) -> Result<Vec<PathBuf>, ReportError>,
 ) -> Result<Vec<PathBuf>, ReportError> {
     let (parent, name) = split(dir)?;
+    let dir = &parent.join(&name);
     std::fs::create_dir_all(&parent).map_err(io_error(&parent))?;
     finish_interrupted(&parent, &name)?;
     check_replaceable(dir)?;
@@ -275,7 +283,11 @@ pub fn replace_whole(
             let marker = owned_files(dir).inspect_err(|_| {
                 let _ = std::fs::remove_dir_all(&staging);
             })?;
-            std::fs::rename(dir, &aside).map_err(io_error(dir))?;
+            std::fs::rename(dir, &aside)
+                .inspect_err(|_| {
+                    let _ = std::fs::remove_dir_all(&staging);
+                })
+                .map_err(io_error(dir))?;
             Some(marker)
         }
         Err(_) => None,
@@ -341,13 +353,24 @@ fn remove_listed(dir: &Path, marker: &Marker) {
     for file in marker.files.keys().filter(|f| is_plain_relative(f)) {
         let _ = std::fs::remove_file(dir.join(file));
     }
-    let folders = marker.all_folders();
-    let _ = std::fs::remove_file(dir.join(MARKER));
-    // Deepest first; `remove_dir` refuses a folder that is not empty.
-    for folder in folders.iter().rev() {
+    // Deepest first; `remove_dir` refuses a folder that is not empty. The marker goes last,
+    // so a run killed meanwhile leaves a folder the next run still recognises.
+    for folder in marker.all_folders().iter().rev() {
         let _ = std::fs::remove_dir(dir.join(folder));
     }
+    let _ = std::fs::remove_file(dir.join(MARKER));
     let _ = std::fs::remove_dir(dir);
+}
+
+/// `<pid>-<n>` of a process that is no longer running: a live one is still using it.
+fn left_by_a_finished_run(suffix: &str) -> bool {
+    let Some((pid, n)) = suffix.split_once('-') else {
+        return false;
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(pid)
+        && digits(n)
+        && (pid == std::process::id().to_string() || !Path::new("/proc").join(pid).exists())
 }
 
 /// Finishes what a killed run left beside `parent/name`: restores the old report when the
@@ -364,7 +387,8 @@ fn finish_interrupted(parent: &Path, name: &str) -> Result<(), ReportError> {
             let what = file_name.strip_prefix(&prefix)?;
             let kind = [STAGING, ASIDE].into_iter().find(|k| {
                 what.strip_prefix(k)
-                    .is_some_and(|rest| rest.starts_with('-'))
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(left_by_a_finished_run)
             })?;
             e.file_type()
                 .ok()?
@@ -383,7 +407,8 @@ fn finish_interrupted(parent: &Path, name: &str) -> Result<(), ReportError> {
         } else if let Ok(marker) = owned_files(&path) {
             if std::fs::symlink_metadata(&target).is_err() {
                 std::fs::rename(&path, &target).map_err(io_error(&target))?;
-            } else {
+            } else if check_replaceable(&target).is_ok() {
+                // The new report arrived; the old one is not needed.
                 remove_listed(&path, &marker);
             }
         }
@@ -427,16 +452,28 @@ mod tests {
         let report = temp.path().join("r");
         replace_whole(&report, write_files).unwrap();
         // Killed after moving the old report aside, before renaming the new one in.
-        let aside = temp.path().join(".r.ontosweep-old-1-0");
+        let aside = temp.path().join(".r.ontosweep-old-999999999-0");
         std::fs::rename(&report, &aside).unwrap();
-        let staging = temp.path().join(".r.ontosweep-staging-1-0");
+        let staging = temp.path().join(".r.ontosweep-staging-999999999-1");
         std::fs::create_dir(&staging).unwrap();
         write_marker(&staging, &Marker::new(BTreeMap::new())).unwrap();
-        let foreign = temp.path().join(".r.ontosweep-old-2-0");
+        let foreign = temp.path().join(".r.ontosweep-old-999999998-0");
         std::fs::create_dir(&foreign).unwrap();
         std::fs::write(foreign.join("keep.txt"), "mine").unwrap();
 
+        // A live process's staging folder (pid 1 always runs) and another report's are not
+        // this run's to touch.
+        let live = temp.path().join(".r.ontosweep-staging-1-0");
+        std::fs::create_dir(&live).unwrap();
+        write_marker(&live, &Marker::new(BTreeMap::new())).unwrap();
+        let other = temp
+            .path()
+            .join(".r.ontosweep-old-1.ontosweep-staging-999999999-0");
+        std::fs::create_dir(&other).unwrap();
+        write_marker(&other, &Marker::new(BTreeMap::new())).unwrap();
+
         finish_interrupted(temp.path(), "r").unwrap();
+        assert!(live.exists() && other.exists());
         assert_eq!(
             std::fs::read_to_string(report.join("index.html")).unwrap(),
             "page"

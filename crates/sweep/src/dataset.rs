@@ -146,32 +146,40 @@ fn read_sorted(dir: &Path) -> Result<Vec<PathBuf>, String> {
 /// scored with both labels.
 #[derive(Default)]
 struct Seen {
-    folders: BTreeMap<PathBuf, (usize, String)>,
-    files: BTreeMap<PathBuf, (usize, String)>,
+    folders: BTreeMap<FileId, (usize, String)>,
+    files: BTreeMap<FileId, (usize, String)>,
+}
+
+/// Device and inode: the same for every path to one file, symbolic or hard links alike.
+type FileId = (u64, u64);
+
+/// The identity of what `path` leads to (links followed).
+fn file_id(path: &Path) -> std::io::Result<FileId> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path)?;
+    Ok((meta.dev(), meta.ino()))
 }
 
 impl Seen {
     /// `Ok(None)` the first time, `Ok(Some(first path))` again under the same label, an
     /// error naming both paths under another label.
     fn visit(
-        map: &mut BTreeMap<PathBuf, (usize, String)>,
-        canonical: PathBuf,
+        map: &mut BTreeMap<FileId, (usize, String)>,
+        id: FileId,
+        what: &str,
         label: usize,
         relative: &str,
         classes: &[String],
     ) -> Result<Option<String>, String> {
-        match map.get(&canonical) {
+        match map.get(&id) {
             None => {
-                map.insert(canonical, (label, relative.to_string()));
+                map.insert(id, (label, relative.to_string()));
                 Ok(None)
             }
             Some((first_label, first)) if *first_label == label => Ok(Some(first.clone())),
             Some((first_label, first)) => Err(format!(
-                "{relative} (class `{}`) and {first} (class `{}`) are the same {} ({}), reached through a symbolic link: its images would be scored under both labels. Remove the link or the copy in the wrong class",
-                classes[label],
-                classes[*first_label],
-                if canonical.is_dir() { "folder" } else { "file" },
-                canonical.display()
+                "{relative} (class `{}`) and {first} (class `{}`) are the same {what}, reached through a symbolic or hard link: its images would be scored under both labels. Remove the link or the copy in the wrong class",
+                classes[label], classes[*first_label],
             )),
         }
     }
@@ -195,13 +203,13 @@ impl Walk<'_> {
     }
 
     fn folder(&mut self, dir: &Path, classes: &[String]) -> Result<(), String> {
-        let canonical = dir
-            .canonicalize()
-            .map_err(|e| format!("cannot resolve folder {}: {e}", dir.display()))?;
+        let id =
+            file_id(dir).map_err(|e| format!("cannot resolve folder {}: {e}", dir.display()))?;
         let here = relative(self.root, dir);
         if let Some(first) = Seen::visit(
             &mut self.seen.folders,
-            canonical,
+            id,
+            "folder",
             self.label,
             &here,
             classes,
@@ -232,12 +240,11 @@ impl Walk<'_> {
 
     fn file(&mut self, path: PathBuf, classes: &[String]) -> Result<(), String> {
         let relative = relative(self.root, &path);
-        let canonical = path
-            .canonicalize()
-            .map_err(|e| format!("cannot resolve {}: {e}", path.display()))?;
+        let id = file_id(&path).map_err(|e| format!("cannot resolve {}: {e}", path.display()))?;
         match Seen::visit(
             &mut self.seen.files,
-            canonical,
+            id,
+            "file",
             self.label,
             &relative,
             classes,
@@ -363,7 +370,7 @@ struct Listed<'a> {
     classes: &'a [String],
     /// Each file's first row, as for [`Seen`]: a file listed twice counts once, and under
     /// two labels it is an error.
-    seen: BTreeMap<PathBuf, (usize, String)>,
+    seen: BTreeMap<FileId, (usize, String)>,
     images: Vec<DatasetImage>,
     skipped: Vec<SkippedFile>,
 }
@@ -384,7 +391,7 @@ impl Listed<'_> {
             return Ok(()); // a class left out on purpose
         };
         let full = self.folder.join(&path);
-        let Some(canonical) = full.canonicalize().ok().filter(|c| c.is_file()) else {
+        let Some(id) = full.is_file().then(|| file_id(&full).ok()).flatten() else {
             self.skipped.push(SkippedFile {
                 path,
                 reason: format!("listed on line {line} of the manifest but not found"),
@@ -392,7 +399,7 @@ impl Listed<'_> {
             return Ok(());
         };
         let here = format!("{path} (line {line})");
-        if let Some(first) = Seen::visit(&mut self.seen, canonical, index, &here, self.classes)
+        if let Some(first) = Seen::visit(&mut self.seen, id, "file", index, &here, self.classes)
             .map_err(|e| format!("{}: {e}", self.manifest.display()))?
         {
             self.skipped.push(SkippedFile {
@@ -479,6 +486,18 @@ mod tests {
         let err = scan_folder(dir.path(), None).unwrap_err();
         assert!(
             err.contains("dandelion/stolen.png") && err.contains("daisy/own.png"),
+            "{err}"
+        );
+        // A hard link is the same file too.
+        std::fs::remove_file(dir.path().join("dandelion/stolen.png")).unwrap();
+        std::fs::hard_link(
+            dir.path().join("daisy/own.png"),
+            dir.path().join("dandelion/stolen.png"),
+        )
+        .unwrap();
+        let err = scan_folder(dir.path(), None).unwrap_err();
+        assert!(
+            err.contains("dandelion/stolen.png") && err.contains("same file"),
             "{err}"
         );
         // Within one class a second path to a file counts once and is listed.

@@ -64,6 +64,34 @@ pub fn check(source: &str) -> Result<(), TooLarge> {
 /// quoted text and comments. It may count a little more than the parser would (never
 /// less), which only matters for files far beyond any real one.
 fn too_deep(source: &str) -> Option<Position> {
+    unbalanced_brackets(source).or_else(|| too_deep_outside_quotes(source))
+}
+
+/// Open brackets counted everywhere, quotes and comments included, against a looser bound:
+/// a quote the scan below misreads (`x_'` is a plain value) must not hide deep nesting, and
+/// no real file has that many unclosed brackets, even inside strings.
+fn unbalanced_brackets(source: &str) -> Option<Position> {
+    let (mut open, mut line, mut line_start) = (0usize, 1usize, 0usize);
+    for (at, c) in source.char_indices() {
+        match c {
+            '\n' => (line, line_start) = (line + 1, at + 1),
+            '[' | '{' => {
+                open += 1;
+                if open > 4 * MAX_YAML_DEPTH {
+                    return Some(Position {
+                        line,
+                        column: at - line_start + 1,
+                    });
+                }
+            }
+            ']' | '}' => open = open.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn too_deep_outside_quotes(source: &str) -> Option<Position> {
     let mut flow = 0usize;
     for (index, line) in source.lines().enumerate() {
         let indent = line.len() - line.trim_start_matches([' ', '-']).len();
@@ -246,6 +274,14 @@ mod tests {
             .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
             .collect();
         assert!(check(&block).is_err());
+    }
+
+    #[test]
+    fn a_misread_quote_does_not_hide_deep_nesting() {
+        let deep = format!("a: [x_', {}{}]\n", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(check(&deep).is_err());
+        let multi_line = format!("a: \"start\n  \", {}\n", "[".repeat(100_000));
+        assert!(check(&multi_line).is_err());
     }
 
     #[test]

@@ -60,13 +60,17 @@ struct Group {
 }
 
 /// Embeds every file in `paths`, filling `keys` as files are read and writing new
-/// embeddings to `cache`. Returns one outcome per file, and the opened encoder if any.
+/// embeddings to `cache`. Up to `read_ahead` images are read and decoded while the encoder
+/// works (a batch's worth keeps both busy). Returns one outcome per file, and the opened
+/// encoder if any.
+#[allow(clippy::too_many_arguments)]
 pub fn embed_images(
     paths: &[PathBuf],
     keys: &mut ContentKeys,
     cache: CacheSlot,
     preprocessing: &Preprocessing,
     encoder: Encoder,
+    read_ahead: usize,
     warnings: &mut Vec<String>,
     progress: &dyn Progress,
 ) -> Result<(Vec<ImageOutcome>, Option<OpenedEncoder>), ontosweep_clip::Error> {
@@ -74,8 +78,7 @@ pub fn embed_images(
     let known: &ContentKeys = keys;
     let mut sink = Sink::new(paths.len(), encoder, cache, warnings);
     let learned = std::thread::scope(|scope| -> Result<_, ontosweep_clip::Error> {
-        // One group in flight while the encoder works on the previous one.
-        let (sender, receiver) = bounded::<Group>(1);
+        let (sender, receiver) = bounded::<Group>(read_ahead.div_ceil(GROUP).max(1));
         scope.spawn(move || {
             let indices: Vec<usize> = (0..paths.len()).collect();
             for chunk in indices.chunks(GROUP) {
@@ -118,6 +121,7 @@ pub fn embed_files(
         None,
         &preprocessing,
         encoder,
+        batch,
         &mut warnings,
         progress,
     )?;
@@ -185,7 +189,12 @@ fn prepare(
         Some(Ok(key)) => match cached(key) {
             Some(hit) => (None, hit),
             None => match read_image_file(path) {
-                Ok(bytes) => (None, decode(&bytes)),
+                // Another model's pass hashed it: the bytes must still be those.
+                Ok(bytes) if content_key(&bytes) == *key => (None, decode(&bytes)),
+                Ok(_) => (
+                    None,
+                    failed("the file changed during the sweep; run it again".into()),
+                ),
                 Err(e) => (None, failed(image_reason(&e))),
             },
         },

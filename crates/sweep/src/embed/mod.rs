@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use ontosweep_clip::{Embedding, ImageEncoder, Runtime, SessionOptions};
+use ontosweep_clip::{Embedding, Ep, ImageEncoder, Runtime, SessionOptions};
 use ontosweep_results::ModelRunInfo;
 
 pub use cache::EmbeddingCache;
@@ -119,12 +119,15 @@ fn embed_model_images(
             .unwrap_or(default_batch_size(encoder.ep()));
         Ok((encoder, batch))
     };
+    // The batch is known once the encoder is open; read ahead by the largest default.
+    let read_ahead = settings.batch_size.unwrap_or(default_batch_size(Ep::Cuda));
     let (outcomes, opened) = images::embed_images(
         paths,
         keys,
         slot,
         &plan.preprocessing,
         images::Encoder::Lazy(Box::new(open)),
+        read_ahead,
         &mut embedded.warnings,
         progress,
     )?;
