@@ -482,9 +482,8 @@ mod tests {
 
     #[test]
     fn reads_both_size_spellings() {
-        let dir = std::env::temp_dir().join(format!("ontosweep-pp-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("preprocessor_config.json");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("preprocessor_config.json");
         std::fs::write(
             &path,
             r#"{"size": 336, "crop_size": 336, "image_mean": [0.5, 0.5, 0.5]}"#,
@@ -522,14 +521,14 @@ mod refusal_tests {
 
     #[test]
     fn an_oversized_file_is_refused_unread() {
-        let path = std::env::temp_dir().join(format!("ontosweep-huge-{}.png", std::process::id()));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.png");
         let file = std::fs::File::create(&path).unwrap();
         file.set_len(MAX_FILE_BYTES + 1).unwrap(); // sparse: nothing is written
         let err = Preprocessing::default()
             .load(&path)
             .unwrap_err()
             .to_string();
-        std::fs::remove_file(&path).unwrap();
         assert!(err.contains("over the limit of 1073741824"), "{err}");
     }
 }

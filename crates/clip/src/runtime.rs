@@ -318,14 +318,11 @@ mod tests {
 
     #[test]
     fn a_library_whose_sha256_is_not_the_pinned_one_is_not_loaded() {
-        let file = std::env::temp_dir().join(format!(
-            "ontosweep-pinned-runtime-{}.so",
-            std::process::id()
-        ));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("libonnxruntime.so");
         std::fs::write(&file, "abc").unwrap();
         let pin = "0".repeat(64);
         let error = Runtime::load_pinned(&file, Some(&pin)).unwrap_err();
-        let _ = std::fs::remove_file(&file);
         assert!(
             matches!(&error, Error::RuntimeChanged { pinned, .. } if *pinned == pin),
             "{error:?}"

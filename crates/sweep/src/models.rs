@@ -9,7 +9,7 @@ use crate::registry::{ModelSpec, default_logit_scale};
 use crate::config::{Diagnostic, Experiment, ModelRef};
 use crate::locate::locate;
 use crate::progress::Progress;
-use crate::provision::{check_model_files, download_model};
+use crate::provision::{FileHasher, check_model_files, download_model, hash_file};
 use crate::yaml_bounds::{self, MAX_YAML_BYTES, read_bounded};
 
 /// A model ready to open.
@@ -28,6 +28,17 @@ pub fn resolve(
     override_dir: Option<&Path>,
     progress: &dyn Progress,
 ) -> Result<Vec<ResolvedModel>, String> {
+    resolve_hashing(experiment, models_dir, override_dir, progress, &hash_file)
+}
+
+/// As [`resolve`], hashing model files (to check them against pins and locks) with `hash`.
+pub fn resolve_hashing(
+    experiment: &Experiment,
+    models_dir: &Path,
+    override_dir: Option<&Path>,
+    progress: &dyn Progress,
+    hash: FileHasher,
+) -> Result<Vec<ResolvedModel>, String> {
     if let Some(dir) = override_dir {
         return Ok(vec![from_dir(dir)?]);
     }
@@ -36,7 +47,7 @@ pub fn resolve(
         .iter()
         .map(|model| match model {
             ModelRef::Path(dir) => from_dir(dir),
-            ModelRef::Id(id) => from_spec(experiment, models_dir, id, progress),
+            ModelRef::Id(id) => from_spec(experiment, models_dir, id, progress, hash),
         })
         .collect()
 }
@@ -117,6 +128,7 @@ fn from_spec(
     models_dir: &Path,
     id: &str,
     progress: &dyn Progress,
+    hash: FileHasher,
 ) -> Result<ResolvedModel, String> {
     let yaml = models_dir.join(format!("{id}.yaml"));
     let text = read_bounded(&yaml, MAX_YAML_BYTES).map_err(|e| {
@@ -142,7 +154,7 @@ fn from_spec(
         download_model(&spec, &yaml, &dir, progress).map_err(in_yaml)?;
     } else {
         // Files placed by hand (or changed since) must still be the pinned or locked ones.
-        check_model_files(&spec, &yaml, &dir, progress).map_err(in_yaml)?;
+        check_model_files(&spec, &yaml, &dir, progress, hash).map_err(in_yaml)?;
     }
     let dir = ModelDir::open(&dir).map_err(|e| {
         let fetch = match &spec.source {

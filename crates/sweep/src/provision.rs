@@ -254,6 +254,7 @@ impl<'a> Pins<'a> {
         target: &Path,
         file: &ModelFile,
         progress: &dyn Progress,
+        hash: FileHasher,
     ) -> Result<(), String> {
         let locked = self.locked(&file.path, progress);
         let expected = Self::expected(file, locked.as_ref());
@@ -263,7 +264,7 @@ impl<'a> Pins<'a> {
         let what = match (expected.size, &expected.sha256) {
             (Some(wanted), _) if wanted != size => format!("it has {size} bytes, not {wanted}"),
             (_, Some(wanted)) => {
-                let digest = sha256_file(target).map_err(|e| e.to_string())?;
+                let digest = hash(target)?;
                 if digest.eq_ignore_ascii_case(wanted) {
                     return Ok(());
                 }
@@ -296,6 +297,15 @@ impl<'a> Pins<'a> {
     }
 }
 
+/// The sha256 of a file, possibly remembered (a warm sweep need not read large model files
+/// again).
+pub type FileHasher<'a> = &'a dyn Fn(&Path) -> Result<String, String>;
+
+/// Reads and hashes the whole file.
+pub fn hash_file(path: &Path) -> Result<String, String> {
+    sha256_file(path).map_err(|e| e.to_string())
+}
+
 /// Checks the files `spec` lists that are already in `dir` (placed by hand, or downloaded
 /// earlier) against the yaml's pins and the lock file, when there is one.
 pub fn check_model_files(
@@ -303,13 +313,14 @@ pub fn check_model_files(
     yaml: &Path,
     dir: &Path,
     progress: &dyn Progress,
+    hash: FileHasher,
 ) -> Result<(), String> {
     let lock_file = lock_path(yaml);
     let pins = Pins::load(spec, yaml, &lock_file)?;
     for file in &spec.files {
         let target = dir.join(&file.path);
         if std::fs::symlink_metadata(&target).is_ok() {
-            pins.check_present(&target, file, progress)?;
+            pins.check_present(&target, file, progress, hash)?;
         }
     }
     Ok(())
@@ -359,7 +370,7 @@ pub fn download_model_from(
     for file in &spec.files {
         let target = dir.join(&file.path);
         if std::fs::symlink_metadata(&target).is_ok() {
-            pins.check_present(&target, file, progress)?;
+            pins.check_present(&target, file, progress, &hash_file)?;
             continue;
         }
         let locked = pins.locked(&file.path, progress);

@@ -12,10 +12,10 @@ use crate::assemble::{StageTimes, assemble, now_unix};
 use crate::config::{ConfigErrors, Experiment};
 use crate::dataset::{self, Dataset};
 use crate::embed::{EmbedSettings, EmbeddingCache, embed};
-use crate::models::resolve;
+use crate::models::resolve_hashing;
 use crate::plan::Plan;
 use crate::progress::Progress;
-use crate::provision::{KNOWN_ARCHIVES, fetch_archive};
+use crate::provision::{KNOWN_ARCHIVES, fetch_archive, hash_file};
 use crate::score::score;
 
 #[derive(Debug, Clone)]
@@ -100,11 +100,19 @@ pub fn sweep(
     let started = Instant::now();
     let started_at_unix = now_unix();
     let cache = open_cache(options.cache_dir.as_deref())?;
-    let models = resolve(
+    // The cache remembers file hashes by identity: a warm sweep does not re-read the models.
+    let hash = |path: &Path| match &cache {
+        Some(cache) => cache
+            .fingerprint(&[path.to_path_buf()])
+            .map_err(|e| e.to_string()),
+        None => hash_file(path),
+    };
+    let models = resolve_hashing(
         experiment,
         &options.model_registry,
         options.model_override.as_deref(),
         progress,
+        &hash,
     )
     .map_err(SweepError::Model)?;
     let plan = Plan::new(experiment, dataset, models)?;

@@ -10,7 +10,7 @@ use ontosweep_fetch::ArchiveLimits;
 use ontosweep_sweep::ModelSpec;
 use ontosweep_sweep::provision::{
     Endpoint, KnownArchive, LockedFile, ModelLock, check_model_files, download_model_from,
-    fetch_archive, lock_path,
+    fetch_archive, hash_file, lock_path,
 };
 use ontosweep_sweep::{Experiment, Progress, Silent, resolve};
 
@@ -350,13 +350,13 @@ fn hand_placed_files_that_differ_from_the_lock_are_refused() {
     let (models, yaml, spec) = model_yaml(temp.path(), "  hf_repo: test/tiny\n");
     let dir = models.join("tiny");
     download_model_from(&endpoint, &spec, &yaml, &dir, &Silent).unwrap();
-    check_model_files(&spec, &yaml, &dir, &Silent).unwrap();
+    check_model_files(&spec, &yaml, &dir, &Silent, &hash_file).unwrap();
     // Same size, one byte changed: only the hash can tell.
     let config = dir.join("preprocessor_config.json");
     let mut bytes = std::fs::read(&config).unwrap();
     bytes[5] ^= 0x01;
     std::fs::write(&config, &bytes).unwrap();
-    let err = check_model_files(&spec, &yaml, &dir, &Silent).unwrap_err();
+    let err = check_model_files(&spec, &yaml, &dir, &Silent, &hash_file).unwrap_err();
     let lock_file = lock_path(&yaml).display().to_string();
     assert!(
         err.contains(&format!("{} differs", config.display()))
