@@ -4,6 +4,7 @@
 mod embed;
 mod hints;
 mod progress;
+mod searches;
 mod sweep;
 mod table;
 mod throughput;

@@ -101,6 +101,9 @@ pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
         }
     }
     println!("{}", crate::table::render(results));
+    if let Some(searches) = crate::searches::render(results) {
+        println!("\n{searches}");
+    }
     println!(
         "\nreport: {} ({} files)",
         out.join("index.html").display(),

@@ -177,7 +177,7 @@ fn per_class(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError>
 }
 
 /// At most `max` characters of `text`, made XML-safe.
-fn truncate(text: &str, max: usize) -> String {
+pub(crate) fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         xml_text(text)
     } else {
@@ -190,7 +190,7 @@ fn truncate(text: &str, max: usize) -> String {
 
 /// plotters escapes `<`, `&` and quotes, but passes on characters XML 1.0 forbids (most
 /// control characters), which would make the SVG unreadable.
-fn xml_text(text: &str) -> String {
+pub(crate) fn xml_text(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '\t'
@@ -204,18 +204,18 @@ fn xml_text(text: &str) -> String {
         .collect()
 }
 
-fn font(size: i32) -> FontDesc<'static> {
+pub(crate) fn font(size: i32) -> FontDesc<'static> {
     ("sans-serif", size).into_font()
 }
 
 /// A white SVG drawing area whose failures are chart errors naming the file.
-struct Canvas<'a> {
+pub(crate) struct Canvas<'a> {
     area: DrawingArea<SVGBackend<'a>, Shift>,
     path: &'a Path,
 }
 
 impl<'a> Canvas<'a> {
-    fn new(path: &'a Path, width: i32, height: i32) -> Result<Self, ReportError> {
+    pub(crate) fn new(path: &'a Path, width: i32, height: i32) -> Result<Self, ReportError> {
         let area = SVGBackend::new(path, (width as u32, height as u32)).into_drawing_area();
         let canvas = Canvas { area, path };
         canvas.area.fill(&WHITE).map_err(|e| canvas.error(&e))?;
@@ -229,7 +229,7 @@ impl<'a> Canvas<'a> {
         }
     }
 
-    fn draw<'e, E>(&self, element: &'e E) -> Result<(), ReportError>
+    pub(crate) fn draw<'e, E>(&self, element: &'e E) -> Result<(), ReportError>
     where
         &'e E: PointCollection<'e, (i32, i32)>,
         E: Drawable<SVGBackend<'a>>,
@@ -237,16 +237,25 @@ impl<'a> Canvas<'a> {
         self.area.draw(element).map_err(|e| self.error(&e))
     }
 
-    fn text(&self, text: String, at: (i32, i32), style: TextStyle<'_>) -> Result<(), ReportError> {
+    pub(crate) fn text(
+        &self,
+        text: String,
+        at: (i32, i32),
+        style: TextStyle<'_>,
+    ) -> Result<(), ReportError> {
         self.draw(&Text::new(text, at, style))
     }
 
-    fn line(&self, points: Vec<(i32, i32)>, style: ShapeStyle) -> Result<(), ReportError> {
+    pub(crate) fn line(
+        &self,
+        points: Vec<(i32, i32)>,
+        style: ShapeStyle,
+    ) -> Result<(), ReportError> {
         self.draw(&PathElement::new(points, style))
     }
 
     /// Writes the file.
-    fn present(&self) -> Result<(), ReportError> {
+    pub(crate) fn present(&self) -> Result<(), ReportError> {
         self.area.present().map_err(|e| self.error(&e))
     }
 }

@@ -20,7 +20,9 @@ td.l,th.l{text-align:left}tr.baseline td{background:#f7f7f7}.chart{max-width:100
 .gallery{display:flex;flex-wrap:wrap;gap:.5rem}.gallery figure{margin:0;width:120px;font-size:.75rem}
 .gallery img{width:112px;height:112px;object-fit:cover;border-radius:4px;display:block}
 .bad{color:#c62828}.good{color:#2e7d32}details{margin:.6rem 0}summary{cursor:pointer;font-weight:600}
-code{background:#f4f4f4;padding:0 .2rem}";
+code{background:#f4f4f4;padding:0 .2rem}.note{color:#444}
+.warning{background:#fff3e0;border-left:4px solid #e65100;padding:.5rem .8rem}
+pre.snippet{background:#f7f7f7;padding:.6rem;overflow-x:auto}";
 
 /// Everything but RFC 3986's unreserved characters is encoded in a path segment.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -30,7 +32,7 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// A relative URL for a report file (`/`-separated path); never a scheme or a query.
-fn link(path: &str) -> String {
+pub(crate) fn link(path: &str) -> String {
     path.split('/')
         .map(|segment| utf8_percent_encode(segment, SEGMENT).to_string())
         .collect::<Vec<_>>()
@@ -68,6 +70,7 @@ fn page(results: &SweepResults, names: &ReportFiles, thumbs: &Thumbnails) -> Mar
                 img.chart src=(link("per_class.svg")) alt="recall per class";
                 (tables())
                 (prompts(results))
+                (crate::search_html::section(results, names))
                 @for (m, model) in results.models.iter().enumerate() {
                     (model_images(results, names, thumbs, &g, m, model))
                 }
@@ -110,6 +113,7 @@ fn tables() -> Markup {
 fn summary_table(results: &SweepResults) -> Markup {
     html! {
         h2 { "Summary" }
+        (crate::search_html::split_note(results))
         table id="summary" {
             tr {
                 th.l { "model" } th.l { "ontology" } th { "accuracy" } th { "95% CI" }

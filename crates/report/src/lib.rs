@@ -11,6 +11,9 @@ mod headline;
 mod html;
 mod names;
 mod ownership;
+mod search_chart;
+mod search_files;
+mod search_html;
 mod tables;
 mod thumbnails;
 
@@ -35,6 +38,8 @@ pub enum ReportError {
     Chart { path: PathBuf, message: String },
     #[error("{path}: {source}")]
     Csv { path: PathBuf, source: csv::Error },
+    #[error("{path}: {message}")]
+    Yaml { path: PathBuf, message: String },
     /// The folder is not one ontosweep may replace; nothing was touched.
     #[error("{path} {why}")]
     NotOurs { path: PathBuf, why: String },
@@ -67,6 +72,8 @@ fn write_into(results: &SweepResults, dir: &Path) -> Result<Vec<PathBuf>, Report
     let names = names::ReportFiles::new(results);
     let mut files = tables::write_all(results, &names, dir)?;
     files.extend(charts::write_all(results, &names, dir)?);
+    files.extend(search_files::write_all(results, &names, dir)?);
+    files.extend(search_chart::write_all(results, &names, dir)?);
     let thumbs = thumbnails::write_all(results, dir)?;
     files.extend(thumbs.files());
     files.push(html::write(results, &names, dir, &thumbs)?);

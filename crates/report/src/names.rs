@@ -11,8 +11,8 @@ const MAX_PART: usize = 48;
 /// Hex digits of the name hash appended to stems that had to be changed.
 const HASH_DIGITS: usize = 8;
 
-/// The confusion-matrix file stem of every (model, ontology) pair, indexed like
-/// `results.models[m].ontologies[o]`.
+/// The file stem part of every (model, ontology) pair, indexed like
+/// `results.models[m].ontologies[o]`; each kind of file adds its own prefix.
 pub struct ReportFiles {
     stems: Vec<Vec<String>>,
 }
@@ -45,11 +45,21 @@ impl ReportFiles {
     }
 
     pub fn confusion_csv(&self, model: usize, ontology: usize) -> String {
-        format!("{}.csv", self.stems[model][ontology])
+        format!("confusion_{}.csv", self.stems[model][ontology])
     }
 
     pub fn confusion_svg(&self, model: usize, ontology: usize) -> String {
-        format!("{}.svg", self.stems[model][ontology])
+        format!("confusion_{}.svg", self.stems[model][ontology])
+    }
+
+    /// The prompt search's path, for a searched ontology.
+    pub fn search_svg(&self, model: usize, ontology: usize) -> String {
+        format!("search_{}.svg", self.stems[model][ontology])
+    }
+
+    /// The searched prompts as an experiment-file snippet.
+    pub fn search_yaml(&self, model: usize, ontology: usize) -> String {
+        format!("search_{}.yaml", self.stems[model][ontology])
     }
 }
 
@@ -83,12 +93,12 @@ fn unique_stems(pairs: &[(&str, &str)]) -> Vec<String> {
     stems
 }
 
-/// `confusion_<model>_<ontology>` when both names are safe; otherwise a sanitised form
-/// plus a hash. Safe names have no `_`, so the readable form is unambiguous and can never
-/// equal a hashed one (which has at least three `_`).
+/// `<model>_<ontology>` when both names are safe; otherwise a sanitised form plus a hash.
+/// Safe names have no `_`, so the readable form is unambiguous and can never equal a
+/// hashed one (which has at least two `_`).
 fn natural_stem(model: &str, ontology: &str) -> String {
     if is_safe(model) && is_safe(ontology) {
-        format!("confusion_{model}_{ontology}")
+        format!("{model}_{ontology}")
     } else {
         hashed_stem(model, ontology)
     }
@@ -96,7 +106,7 @@ fn natural_stem(model: &str, ontology: &str) -> String {
 
 fn hashed_stem(model: &str, ontology: &str) -> String {
     format!(
-        "confusion_{}_{}_{}",
+        "{}_{}_{}",
         sanitise(model),
         sanitise(ontology),
         name_hash(model, ontology)
@@ -147,7 +157,7 @@ mod tests {
         let lower: HashSet<String> = stems.iter().map(|s| s.to_ascii_lowercase()).collect();
         assert_eq!(lower.len(), stems.len(), "{stems:?}");
         for s in stems {
-            assert!(s.len() + ".csv".len() < 200, "{s}");
+            assert!(s.len() + "confusion_.csv".len() < 200, "{s}");
             assert!(!s.contains(['/', '\\', '\0']), "{s}");
         }
     }
@@ -156,10 +166,7 @@ mod tests {
     fn safe_names_stay_readable() {
         assert_eq!(
             stems(&[("clip-tiny-random", "plain"), ("clip-vit-b32", "v1.2")]),
-            [
-                "confusion_clip-tiny-random_plain",
-                "confusion_clip-vit-b32_v1.2"
-            ]
+            ["clip-tiny-random_plain", "clip-vit-b32_v1.2"]
         );
     }
 
@@ -177,8 +184,8 @@ mod tests {
             ("m", ".hidden"),
         ]);
         assert_unique(&s);
-        assert!(s[0].starts_with("confusion_m_plain_words_"), "{}", s[0]);
-        assert!(s[2].starts_with("confusion_m____"), "{}", s[2]);
+        assert!(s[0].starts_with("m_plain_words_"), "{}", s[0]);
+        assert!(s[2].starts_with("m____"), "{}", s[2]);
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub fn write_all(
     Ok(files)
 }
 
-fn csv_file(
+pub(crate) fn csv_file(
     dir: &Path,
     name: &str,
     write: impl FnOnce(&mut csv::Writer<std::fs::File>) -> csv::Result<()>,

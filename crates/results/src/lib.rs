@@ -15,8 +15,24 @@ pub struct SweepResults {
     /// The images that were scored, in a fixed order (sorted by path).
     pub images: Vec<ImageRecord>,
     pub skipped: Vec<SkippedFile>,
+    /// Present when the experiment holds images out (a prompt search, or `split:`): then
+    /// `images` above is the test split, and every ontology is scored on it alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<Split>,
     pub models: Vec<ModelResults>,
     pub run: RunMetadata,
+}
+
+/// How the images were divided into a dev split (seen by prompt searches, labels included)
+/// and a test split (everything is scored on it).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Split {
+    pub dev_fraction: f64,
+    pub seed: u64,
+    /// The dev images, sorted by path; the test images are `SweepResults::images`.
+    pub dev_images: Vec<ImageRecord>,
+    /// Said when the dev split is too small to trust a search on it.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -66,6 +82,45 @@ pub struct OntologyResults {
     pub metrics: Metrics,
     /// Absent for the baseline itself.
     pub vs_baseline: Option<Comparison>,
+    /// How the prompts were chosen, for an ontology found by search.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchOutcome>,
+}
+
+/// A greedy forward search's path and choice, made on the dev split alone.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SearchOutcome {
+    /// What the search maximised on the dev split: `accuracy` or `balanced_accuracy`.
+    pub objective: String,
+    pub max_templates: usize,
+    pub candidate_templates: usize,
+    /// Per class, the names the search could apply the templates to.
+    pub candidate_names: BTreeMap<String, Vec<String>>,
+    /// Every move, in order.
+    pub steps: Vec<SearchStep>,
+    /// The chosen templates, in the order they were added.
+    pub templates: Vec<String>,
+    /// Per class, the chosen name.
+    pub names: BTreeMap<String, String>,
+    /// Why the search stopped.
+    pub stopped: String,
+    pub dev_images: usize,
+    /// The chosen prompts' objective on the dev split, and on the test split (the images
+    /// every ontology is scored on); their difference is the search's optimism.
+    pub dev_objective: f64,
+    pub test_objective: f64,
+}
+
+/// One move of the search: a template added, or a class given another of its names.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SearchStep {
+    /// From 1.
+    pub step: usize,
+    pub template: Option<String>,
+    pub class: Option<String>,
+    pub name: Option<String>,
+    /// The dev objective after this move.
+    pub dev_objective: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

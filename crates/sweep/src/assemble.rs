@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use ontosweep_clip::{Ep, Runtime};
 use ontosweep_results::{
-    ImageRecord, RunMetadata, RuntimeInfo, SkippedFile, SweepResults, Timings,
+    ImageRecord, RunMetadata, RuntimeInfo, SkippedFile, Split, SweepResults, Timings,
 };
 
 use crate::embed::Embedded;
@@ -45,15 +45,18 @@ pub fn assemble(
         reason: reason.clone(),
     }));
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    let images: Vec<ImageRecord> = scored
-        .kept
-        .iter()
-        .map(|&i| ImageRecord {
-            path: dataset.images[i].relative.clone(),
-            source: dataset.images[i].path.display().to_string(),
-            label: dataset.images[i].label,
-        })
-        .collect();
+    let record = |&i: &usize| ImageRecord {
+        path: dataset.images[i].relative.clone(),
+        source: dataset.images[i].path.display().to_string(),
+        label: dataset.images[i].label,
+    };
+    let images: Vec<ImageRecord> = scored.kept.iter().map(record).collect();
+    let split = plan.experiment.split.map(|spec| Split {
+        dev_fraction: spec.dev_fraction,
+        seed: spec.seed,
+        dev_images: scored.dev.iter().map(record).collect(),
+        warnings: scored.split_warnings.clone(),
+    });
     let models: Vec<_> = embedded.models.into_iter().map(|m| m.info).collect();
     let run = RunMetadata {
         tool_version: env!("CARGO_PKG_VERSION").into(),
@@ -94,6 +97,7 @@ pub fn assemble(
         baseline: plan.experiment.baseline.clone(),
         images,
         skipped,
+        split,
         models: scored.models,
         run,
     }

@@ -19,6 +19,7 @@ mod progress;
 pub mod provision;
 pub mod registry;
 pub mod score;
+pub mod search;
 pub mod stats;
 mod sweep;
 mod yaml_bounds;

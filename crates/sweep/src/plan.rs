@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use ontosweep_clip::{ClipTokenizer, Preprocessing, Tokens};
 
-use crate::config::Experiment;
+use crate::config::{Experiment, OntologyKind, SearchSpec};
 use crate::dataset::Dataset;
 use crate::models::ResolvedModel;
 use crate::sweep::SweepError;
@@ -17,9 +17,59 @@ pub struct Plan<'a> {
     pub experiment: &'a Experiment,
     pub dataset: &'a Dataset,
     pub models: Vec<ModelPlan>,
-    /// Per ontology (in file order): class name → its prompts.
-    pub prompts: Vec<BTreeMap<String, Vec<String>>>,
+    /// Per ontology, in file order.
+    pub ontologies: Vec<OntologyPlan>,
     pub warnings: Vec<String>,
+}
+
+/// One ontology's prompts, or the space a search chooses them from.
+pub enum OntologyPlan {
+    /// Class name → its prompts.
+    Written(BTreeMap<String, Vec<String>>),
+    Search(SearchSpace),
+}
+
+/// Every prompt a search may use: each template applied to each of a class's names.
+pub struct SearchSpace {
+    pub spec: SearchSpec,
+    /// Per class, in dataset order: its candidate names.
+    pub names: Vec<Vec<String>>,
+}
+
+impl SearchSpace {
+    fn new(spec: &SearchSpec, classes: &[String]) -> Self {
+        Self {
+            spec: spec.clone(),
+            names: classes.iter().map(|c| spec.names_for(c)).collect(),
+        }
+    }
+
+    pub fn prompt(&self, template: usize, class: usize, name: usize) -> String {
+        self.spec.templates[template].replace("{}", &self.names[class][name])
+    }
+
+    /// Every candidate prompt: template-major, then class, then name (the order
+    /// `search::greedy::Candidates` indexes).
+    pub fn prompts(&self) -> impl Iterator<Item = String> + '_ {
+        (0..self.spec.templates.len()).flat_map(move |t| {
+            self.names
+                .iter()
+                .enumerate()
+                .flat_map(move |(c, names)| (0..names.len()).map(move |n| self.prompt(t, c, n)))
+        })
+    }
+}
+
+impl OntologyPlan {
+    /// Every prompt it may encode, in class order (or candidate order).
+    fn prompts<'s>(&'s self, classes: &'s [String]) -> Box<dyn Iterator<Item = String> + 's> {
+        match self {
+            OntologyPlan::Written(by_class) => {
+                Box::new(classes.iter().flat_map(|c| by_class[c].iter().cloned()))
+            }
+            OntologyPlan::Search(space) => Box::new(space.prompts()),
+        }
+    }
 }
 
 /// One model's share of the plan.
@@ -36,27 +86,30 @@ impl<'a> Plan<'a> {
         dataset: &'a Dataset,
         models: Vec<ResolvedModel>,
     ) -> Result<Self, SweepError> {
-        let prompts: Vec<BTreeMap<String, Vec<String>>> = experiment
+        let classes = &dataset.classes;
+        let ontologies: Vec<OntologyPlan> = experiment
             .ontologies
             .iter()
-            .map(|o| {
-                dataset
-                    .classes
-                    .iter()
-                    .map(|c| (c.clone(), o.prompts_for(c)))
-                    .collect()
+            .map(|o| match &o.kind {
+                OntologyKind::Written(written) => OntologyPlan::Written(
+                    classes
+                        .iter()
+                        .map(|c| (c.clone(), written.prompts_for(c)))
+                        .collect(),
+                ),
+                OntologyKind::Search(spec) => OntologyPlan::Search(SearchSpace::new(spec, classes)),
             })
             .collect();
         let mut warnings = Vec::new();
         let models = models
             .into_iter()
-            .map(|model| plan_model(experiment, &dataset.classes, &prompts, model, &mut warnings))
+            .map(|model| plan_model(experiment, classes, &ontologies, model, &mut warnings))
             .collect::<Result<_, _>>()?;
         Ok(Self {
             experiment,
             dataset,
             models,
-            prompts,
+            ontologies,
             warnings,
         })
     }
@@ -65,22 +118,23 @@ impl<'a> Plan<'a> {
 fn plan_model(
     experiment: &Experiment,
     classes: &[String],
-    prompts: &[BTreeMap<String, Vec<String>>],
+    ontologies: &[OntologyPlan],
     model: ResolvedModel,
     warnings: &mut Vec<String>,
 ) -> Result<ModelPlan, SweepError> {
     let preprocessing = Preprocessing::from_config_file(&model.dir.preprocessor_config())?;
     let tokenizer = ClipTokenizer::from_file(&model.dir.tokenizer())?;
     let mut distinct: Vec<(String, Tokens)> = Vec::new();
-    for (ontology, by_class) in experiment.ontologies.iter().zip(prompts) {
+    let mut seen = std::collections::HashSet::new();
+    for (ontology, planned) in experiment.ontologies.iter().zip(ontologies) {
         // Class order, not name order: the prompts' batches stay as they were.
-        for prompt in classes.iter().flat_map(|c| &by_class[c]) {
-            if distinct.iter().any(|(p, _)| p == prompt) {
+        for prompt in planned.prompts(classes) {
+            if !seen.insert(prompt.clone()) {
                 continue;
             }
-            let tokens = tokenizer.encode(prompt)?;
+            let tokens = tokenizer.encode(&prompt)?;
             if tokens.truncated {
-                let needle = prompt.split("{}").next().unwrap_or(prompt);
+                let needle = prompt.split("{}").next().unwrap_or(&prompt);
                 warnings.push(
                     experiment
                         .diagnostic_at(
@@ -91,7 +145,7 @@ fn plan_model(
                         .to_string(),
                 );
             }
-            distinct.push((prompt.clone(), tokens));
+            distinct.push((prompt, tokens));
         }
     }
     Ok(ModelPlan {

@@ -132,6 +132,12 @@ pub fn sweep(
     let scoring = scoring.elapsed().as_secs_f64();
     let mut warnings = plan.warnings.clone();
     warnings.extend(embedded.warnings.iter().cloned());
+    warnings.extend(
+        scored
+            .split_warnings
+            .iter()
+            .map(|w| format!("{}: warning: {w}", experiment.file.display())),
+    );
     let times = StageTimes {
         started_at_unix,
         total: started.elapsed().as_secs_f64(),

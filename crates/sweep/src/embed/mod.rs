@@ -36,6 +36,9 @@ pub struct Embedded {
     pub models: Vec<ModelEmbeddings>,
     /// Images left out of every model, with the reason.
     pub failures: BTreeMap<usize, String>,
+    /// Per dataset image, the sha256 of its bytes (`None` where it could not be read): the
+    /// only thing the dev/test split looks at.
+    pub content_keys: Vec<Option<String>>,
     pub warnings: Vec<String>,
     /// The batch size the first opened image encoder used.
     pub batch_size: Option<usize>,
@@ -62,6 +65,7 @@ pub fn embed(
     let mut embedded = Embedded {
         models: Vec::new(),
         failures: BTreeMap::new(),
+        content_keys: Vec::new(),
         warnings: Vec::new(),
         batch_size: None,
         image_seconds: 0.0,
@@ -74,6 +78,7 @@ pub fn embed(
         embedded.models.push(images);
     }
     embedded.image_seconds = timer.elapsed().as_secs_f64();
+    embedded.content_keys = keys.into_iter().map(|k| k.and_then(Result::ok)).collect();
     for images in &mut embedded.models {
         for (i, image) in images.images.iter_mut().enumerate() {
             if embedded.failures.contains_key(&i) {

@@ -133,6 +133,7 @@ mod tests {
             probabilities: vec![],
             metrics,
             vs_baseline: None,
+            search: None,
         };
         ModelResults {
             model: name.into(),

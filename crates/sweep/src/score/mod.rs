@@ -1,45 +1,80 @@
 //! The score stage, pure: plan + embeddings → per-model results, each ontology compared
 //! with the baseline, each model after the first compared with the first. No encoder, no
 //! file: the same embeddings always give the same results.
+//!
+//! When the experiment holds images out, searches see the dev split (labels included) and
+//! every ontology is scored on the test split alone, the same images for all.
 
 mod compare;
+mod split;
 pub mod zero_shot;
 
-use ontosweep_clip::Embedding;
-use ontosweep_results::{ModelResults, OntologyResults};
+use std::collections::BTreeMap;
 
+use ontosweep_clip::Embedding;
+use ontosweep_results::{Metrics, ModelResults, OntologyResults};
+
+use crate::config::Objective;
 use crate::embed::{Embedded, ModelEmbeddings};
 use crate::metrics;
-use crate::plan::{ModelPlan, Plan};
+use crate::plan::{ModelPlan, OntologyPlan, Plan};
+use crate::search::{self, greedy::DevSet};
 use crate::sweep::SweepError;
 
 pub use compare::agreement;
 
 /// The results, and which dataset images they cover (in dataset order).
 pub struct Scored {
+    /// The images every ontology is scored on: the test split when there is one.
     pub kept: Vec<usize>,
+    /// The dev split; empty without one.
+    pub dev: Vec<usize>,
+    /// Said when the dev split is too small to trust a search.
+    pub split_warnings: Vec<String>,
     pub models: Vec<ModelResults>,
 }
 
 pub fn score(plan: &Plan, embedded: &Embedded) -> Result<Scored, SweepError> {
-    let kept: Vec<usize> = (0..plan.dataset.images.len())
+    let images = &plan.dataset.images;
+    let usable: Vec<usize> = (0..images.len())
         .filter(|i| !embedded.failures.contains_key(i))
         .collect();
-    let labels: Vec<usize> = kept.iter().map(|&i| plan.dataset.images[i].label).collect();
+    let split = split::divide(plan, embedded, usable)?;
+    let labels: Vec<usize> = split.test.iter().map(|&i| images[i].label).collect();
+    let dev_labels: Vec<usize> = split.dev_order.iter().map(|&i| images[i].label).collect();
     let mut models = Vec::with_capacity(plan.models.len());
     for (model, embeddings) in plan.models.iter().zip(&embedded.models) {
-        let images = kept_images(embeddings, &kept);
-        check_sizes(&model.model.id, &images, embeddings)?;
-        models.push(score_model(plan, model, &images, embeddings, &labels));
+        let test_images = kept_images(embeddings, &split.test);
+        let dev = DevSet {
+            images: kept_images(embeddings, &split.dev_order),
+            labels: dev_labels.clone(),
+        };
+        check_sizes(&model.model.id, &test_images, embeddings)?;
+        check_sizes(&model.model.id, &dev.images, embeddings)?;
+        models.push(score_model(
+            plan,
+            model,
+            &test_images,
+            &labels,
+            &dev,
+            embeddings,
+        ));
     }
     if let Some((reference, others)) = models.split_first_mut() {
-        let reference_images = kept_images(&embedded.models[0], &kept);
+        let reference_images = kept_images(&embedded.models[0], &split.test);
         for (offset, model) in others.iter_mut().enumerate() {
-            let images = kept_images(&embedded.models[offset + 1], &kept);
+            let images = kept_images(&embedded.models[offset + 1], &split.test);
             model.vs_reference = agreement(reference, &reference_images, model, &images);
         }
     }
-    Ok(Scored { kept, models })
+    let mut dev = split.dev_order;
+    dev.sort_unstable();
+    Ok(Scored {
+        kept: split.test,
+        dev,
+        split_warnings: split.warnings,
+        models,
+    })
 }
 
 fn kept_images<'e>(embeddings: &'e ModelEmbeddings, kept: &[usize]) -> Vec<&'e [f32]> {
@@ -48,44 +83,67 @@ fn kept_images<'e>(embeddings: &'e ModelEmbeddings, kept: &[usize]) -> Vec<&'e [
         .collect()
 }
 
+/// One model's results: searches choose on `dev`, every ontology is scored on `images`.
 fn score_model(
     plan: &Plan,
     model: &ModelPlan,
     images: &[&[f32]],
-    embeddings: &ModelEmbeddings,
     labels: &[usize],
+    dev: &DevSet,
+    embeddings: &ModelEmbeddings,
 ) -> ModelResults {
     let classes = &plan.dataset.classes;
     let logit_scale = model.model.spec.logit_scale;
+    let scores = |prompts: &BTreeMap<String, Vec<String>>, images: &[&[f32]]| {
+        let class_embeddings: Vec<Embedding> = classes
+            .iter()
+            .map(|c| {
+                let ensemble: Vec<Embedding> = prompts[c]
+                    .iter()
+                    .map(|p| embeddings.prompts[p].clone())
+                    .collect();
+                zero_shot::class_embedding(&ensemble)
+            })
+            .collect();
+        let probabilities: Vec<Vec<f32>> = images
+            .iter()
+            .map(|img| zero_shot::probabilities(img, &class_embeddings, logit_scale))
+            .collect();
+        let predictions = metrics::predictions(&probabilities);
+        (probabilities, predictions)
+    };
     let mut ontologies: Vec<OntologyResults> = plan
         .experiment
         .ontologies
         .iter()
-        .zip(&plan.prompts)
-        .map(|(ontology, prompts)| {
-            let class_embeddings: Vec<Embedding> = classes
-                .iter()
-                .map(|c| {
-                    let ensemble: Vec<Embedding> = prompts[c]
-                        .iter()
-                        .map(|p| embeddings.prompts[p].clone())
-                        .collect();
-                    zero_shot::class_embedding(&ensemble)
-                })
-                .collect();
-            let probabilities: Vec<Vec<f32>> = images
-                .iter()
-                .map(|img| zero_shot::probabilities(img, &class_embeddings, logit_scale))
-                .collect();
-            let predictions = metrics::predictions(&probabilities);
+        .zip(&plan.ontologies)
+        .map(|(ontology, planned)| {
+            let (prompts, mut search) = match planned {
+                OntologyPlan::Written(prompts) => (prompts.clone(), None),
+                OntologyPlan::Search(space) => {
+                    let chosen =
+                        search::choose(space, classes, dev, &embeddings.prompts, logit_scale);
+                    (chosen.prompts, Some((space.spec.objective, chosen.outcome)))
+                }
+            };
+            let (probabilities, predictions) = scores(&prompts, images);
             let metrics = metrics::compute(classes, labels, &probabilities, &predictions);
+            let search = search.as_mut().map(|(objective, outcome)| {
+                let (dev_probabilities, dev_predictions) = scores(&prompts, &dev.images);
+                let on_dev =
+                    metrics::compute(classes, &dev.labels, &dev_probabilities, &dev_predictions);
+                outcome.dev_objective = objective_value(&on_dev, *objective);
+                outcome.test_objective = objective_value(&metrics, *objective);
+                outcome.clone()
+            });
             OntologyResults {
                 ontology: ontology.name.clone(),
-                prompts: prompts.clone(),
+                prompts,
                 predictions,
                 probabilities,
                 metrics,
                 vs_baseline: None,
+                search,
             }
         })
         .collect();
@@ -95,6 +153,13 @@ fn score_model(
         logit_scale,
         ontologies,
         vs_reference: None,
+    }
+}
+
+fn objective_value(metrics: &Metrics, objective: Objective) -> f64 {
+    match objective {
+        Objective::Accuracy => metrics.accuracy,
+        Objective::BalancedAccuracy => metrics.balanced_accuracy,
     }
 }
 

@@ -9,6 +9,10 @@ use serde::Deserialize;
 use crate::locate::{Position, locate};
 use crate::yaml_bounds::{MAX_YAML_BYTES, read_bounded};
 
+mod search;
+
+pub use search::{MAX_TEMPLATES_LIMIT, Objective, SearchSpec, SplitSpec};
+
 /// A problem in an experiment file, located.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Diagnostic {
@@ -57,6 +61,8 @@ pub struct Experiment {
     pub baseline: String,
     /// In file order.
     pub ontologies: Vec<Ontology>,
+    /// Present when images are held out: always when an ontology is searched.
+    pub split: Option<SplitSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +88,19 @@ pub enum ModelRef {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ontology {
     pub name: String,
+    pub kind: OntologyKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OntologyKind {
+    /// Prompts written in the file.
+    Written(WrittenPrompts),
+    /// Prompts a search chooses on the dev split.
+    Search(SearchSpec),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrittenPrompts {
     /// Applied to every class (through `names` when given).
     pub templates: Vec<String>,
     /// Per class: extra prompts written out.
@@ -90,7 +109,7 @@ pub struct Ontology {
     pub names: BTreeMap<String, String>,
 }
 
-impl Ontology {
+impl WrittenPrompts {
     /// The prompts for `class`: templates applied to its name, then its own prompts.
     pub fn prompts_for(&self, class: &str) -> Vec<String> {
         let word = self.names.get(class).map_or(class, String::as_str);
@@ -102,12 +121,34 @@ impl Ontology {
         prompts.extend(self.prompts.get(class).into_iter().flatten().cloned());
         prompts
     }
+}
 
-    /// The classes this ontology names explicitly.
-    pub fn mentioned_classes(&self) -> impl Iterator<Item = &String> {
-        self.prompts.keys().chain(self.names.keys())
+impl Ontology {
+    /// The prompts written for it, unless it is searched.
+    pub fn written(&self) -> Option<&WrittenPrompts> {
+        match &self.kind {
+            OntologyKind::Written(written) => Some(written),
+            OntologyKind::Search(_) => None,
+        }
+    }
+
+    /// The classes this ontology names explicitly, with the key path that names each.
+    fn mentioned_classes(&self) -> Vec<(&String, [&str; 2])> {
+        match &self.kind {
+            OntologyKind::Written(w) => w
+                .prompts
+                .keys()
+                .map(|c| (c, ["prompts", ""]))
+                .chain(w.names.keys().map(|c| (c, ["names", ""])))
+                .collect(),
+            OntologyKind::Search(s) => s.names.keys().map(|c| (c, ["search", "names"])).collect(),
+        }
     }
 }
+
+/// Most candidate prompts one searched ontology may have (templates × names, all classes):
+/// each is encoded and scored against every dev image.
+pub const MAX_SEARCH_PROMPTS: usize = 100_000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -117,6 +158,7 @@ struct RawExperiment {
     models: Vec<RawModel>,
     baseline: Option<String>,
     ontologies: yaml_serde::Mapping,
+    split: Option<search::RawSplit>,
 }
 
 #[derive(Deserialize)]
@@ -144,6 +186,7 @@ struct RawOntology {
     prompts: BTreeMap<String, OneOrMany>,
     #[serde(default)]
     names: BTreeMap<String, String>,
+    search: Option<search::RawSearch>,
 }
 
 #[derive(Deserialize)]
@@ -189,6 +232,8 @@ impl Experiment {
         let models = checks.models(raw.models, folder);
         let ontologies = checks.ontologies(raw.ontologies);
         let baseline = checks.baseline(raw.baseline, &ontologies);
+        let searched = ontologies.iter().any(|o| o.written().is_none());
+        let split = checks.split(raw.split, searched);
         if !checks.errors.is_empty() {
             return Err(ConfigErrors(checks.errors));
         }
@@ -200,6 +245,7 @@ impl Experiment {
             models,
             baseline,
             ontologies,
+            split,
         })
     }
 
@@ -208,25 +254,39 @@ impl Experiment {
     pub fn check_classes(&self, classes: &[String]) -> Result<(), ConfigErrors> {
         let mut errors = Vec::new();
         for ontology in &self.ontologies {
-            for class in ontology.mentioned_classes() {
+            for (class, section) in ontology.mentioned_classes() {
                 if !classes.contains(class) {
-                    let section = if ontology.prompts.contains_key(class) {
-                        "prompts"
-                    } else {
-                        "names"
-                    };
+                    let path: Vec<&str> = ["ontologies", &ontology.name]
+                        .into_iter()
+                        .chain(section.into_iter().filter(|s| !s.is_empty()))
+                        .chain([class.as_str()])
+                        .collect();
                     errors.push(self.diagnostic(
-                        &["ontologies", &ontology.name, section, class],
+                        &path,
                         format!("ontology `{}` names class `{class}`, which the dataset does not have (classes: {}); fix the spelling or remove it", ontology.name, classes.join(", ")),
                     ));
                 }
             }
-            for class in classes {
-                if ontology.prompts_for(class).is_empty() {
-                    errors.push(self.diagnostic(
-                        &["ontologies", &ontology.name],
-                        format!("ontology `{}` has no prompt for class `{class}`: add `prompts: {{{class}: ...}}` or a template", ontology.name),
-                    ));
+            match &ontology.kind {
+                OntologyKind::Written(written) => {
+                    for class in classes {
+                        if written.prompts_for(class).is_empty() {
+                            errors.push(self.diagnostic(
+                                &["ontologies", &ontology.name],
+                                format!("ontology `{}` has no prompt for class `{class}`: add `prompts: {{{class}: ...}}` or a template", ontology.name),
+                            ));
+                        }
+                    }
+                }
+                OntologyKind::Search(search) => {
+                    let names: usize = classes.iter().map(|c| search.names_for(c).len()).sum();
+                    let candidates = names.saturating_mul(search.templates.len());
+                    if candidates > MAX_SEARCH_PROMPTS {
+                        errors.push(self.diagnostic(
+                            &["ontologies", &ontology.name, "search"],
+                            format!("ontology `{}` would search {candidates} candidate prompts ({} templates × {names} class names), more than the {MAX_SEARCH_PROMPTS} ontosweep encodes for one search; use fewer templates or candidate names", ontology.name, search.templates.len()),
+                        ));
+                    }
                 }
             }
         }
@@ -407,10 +467,27 @@ impl Checks<'_> {
         let parsed: RawOntology = match yaml_serde::from_value(value) {
             Ok(parsed) => parsed,
             Err(e) => {
-                self.report(&["ontologies", &name], None, format!("ontology `{name}`: {e}. An ontology has `templates:` (a list with `{{}}` for the class) and/or `prompts:` (class: prompt or list of prompts)"));
+                self.report(&["ontologies", &name], None, format!("ontology `{name}`: {e}. An ontology has `templates:` (a list with `{{}}` for the class) and/or `prompts:` (class: prompt or list of prompts), or only `search:`"));
                 return None;
             }
         };
+        if let Some(search) = parsed.search {
+            if !(parsed.templates.is_empty()
+                && parsed.prompts.is_empty()
+                && parsed.names.is_empty())
+            {
+                self.report(
+                    &["ontologies", &name, "search"],
+                    None,
+                    format!("ontology `{name}` has `search:` beside written prompts: a searched ontology chooses its own; move `templates`, `prompts` and `names` to an ontology of their own (candidate names go in `search.names`)"),
+                );
+            }
+            let spec = self.search(&name, search);
+            return Some(Ontology {
+                name,
+                kind: OntologyKind::Search(spec),
+            });
+        }
         for template in &parsed.templates {
             if !template.contains("{}") {
                 self.report(
@@ -430,9 +507,11 @@ impl Checks<'_> {
         }
         Some(Ontology {
             name,
-            templates: parsed.templates,
-            prompts,
-            names: parsed.names,
+            kind: OntologyKind::Written(WrittenPrompts {
+                templates: parsed.templates,
+                prompts,
+                names: parsed.names,
+            }),
         })
     }
 
@@ -529,18 +608,20 @@ mod tests {
         let e = parse(GOOD).unwrap();
         assert_eq!(e.baseline, "plain");
         assert_eq!(e.dataset.root, Some(PathBuf::from("data")));
+        let written = |i: usize| e.ontologies[i].written().unwrap();
         assert_eq!(
-            e.ontologies[0].prompts_for("dandelion"),
+            written(0).prompts_for("dandelion"),
             vec!["dandelion", "a dandelion"]
         );
         assert_eq!(
-            e.ontologies[1].prompts_for("daisy"),
+            written(1).prompts_for("daisy"),
             vec!["a photo of a daisy flower."]
         );
         assert_eq!(
-            e.ontologies[1].prompts_for("dandelion"),
+            written(1).prompts_for("dandelion"),
             vec!["a photo of a dandelion."]
         );
+        assert_eq!(e.split, None);
         e.check_classes(&["daisy".into(), "dandelion".into()])
             .unwrap();
     }

@@ -1,0 +1,64 @@
+//! Which usable images the scores cover, and which a search may learn from.
+
+use crate::embed::Embedded;
+use crate::plan::{OntologyPlan, Plan};
+use crate::search::split::{is_dev, small_split_warnings};
+use crate::sweep::SweepError;
+
+pub struct Divided {
+    /// Scored by every ontology, in dataset order: every usable image without a split.
+    pub test: Vec<usize>,
+    /// The dev images in the order a search sees them: by content, so that no name, folder
+    /// or file order reaches it.
+    pub dev_order: Vec<usize>,
+    pub warnings: Vec<String>,
+}
+
+pub fn divide(plan: &Plan, embedded: &Embedded, usable: Vec<usize>) -> Result<Divided, SweepError> {
+    let Some(spec) = plan.experiment.split else {
+        return Ok(Divided {
+            test: usable,
+            dev_order: Vec::new(),
+            warnings: Vec::new(),
+        });
+    };
+    let key = |i: usize| embedded.content_keys[i].as_deref().unwrap_or_default();
+    let (mut dev_order, test): (Vec<usize>, Vec<usize>) =
+        usable.iter().partition(|&&i| is_dev(spec, key(i)));
+    dev_order.sort_by(|&a, &b| key(a).cmp(key(b)).then(a.cmp(&b)));
+    let images = usable.len();
+    let fail = |side: &str| {
+        SweepError::Dataset(
+            plan.experiment
+                .diagnostic(
+                    &["split"],
+                    format!("the split left no {side} images ({images} images, dev_fraction {}); use more images or move `split.dev_fraction` away from {}", spec.dev_fraction, if side == "test" { "1" } else { "0" }),
+                )
+                .to_string(),
+        )
+    };
+    if test.is_empty() {
+        return Err(fail("test"));
+    }
+    let searched = plan
+        .ontologies
+        .iter()
+        .any(|o| matches!(o, OntologyPlan::Search(_)));
+    if searched && dev_order.is_empty() {
+        return Err(fail("dev"));
+    }
+    let warnings = if searched {
+        let labels: Vec<usize> = dev_order
+            .iter()
+            .map(|&i| plan.dataset.images[i].label)
+            .collect();
+        small_split_warnings(&plan.dataset.classes, &labels)
+    } else {
+        Vec::new()
+    };
+    Ok(Divided {
+        test,
+        dev_order,
+        warnings,
+    })
+}

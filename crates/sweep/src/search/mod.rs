@@ -1,0 +1,114 @@
+//! Prompt search: which templates and class names to use, chosen on a dev split and judged
+//! on the held-out test split. `split` decides the sides, `greedy` searches, `templates`
+//! holds the built-in template sets.
+
+pub mod greedy;
+pub mod split;
+pub mod templates;
+
+use std::collections::{BTreeMap, HashMap};
+
+use ontosweep_clip::Embedding;
+use ontosweep_results::{SearchOutcome, SearchStep};
+
+use crate::plan::SearchSpace;
+use greedy::{Candidates, DevSet, Move, Settings, Stop};
+
+/// What a search chose: the prompts per class, and the outcome for the report (its dev and
+/// test objectives still to be filled in by the scorer, which alone sees test labels).
+pub struct Chosen {
+    pub prompts: BTreeMap<String, Vec<String>>,
+    pub outcome: SearchOutcome,
+}
+
+/// Runs a search over `space` on the dev images; `prompts` holds every candidate's
+/// embedding (the embed stage encoded them all).
+pub fn choose(
+    space: &SearchSpace,
+    classes: &[String],
+    dev: &DevSet,
+    prompts: &HashMap<String, Embedding>,
+    logit_scale: f32,
+) -> Chosen {
+    let texts: Vec<String> = space.prompts().collect();
+    let candidates = Candidates {
+        templates: space.spec.templates.len(),
+        names_per_class: space.names.iter().map(Vec::len).collect(),
+        embeddings: texts.iter().map(|p| prompts[p].as_slice()).collect(),
+    };
+    let settings = Settings {
+        max_templates: space.spec.max_templates,
+        objective: space.spec.objective,
+        logit_scale,
+    };
+    let choice = greedy::search(&candidates, dev, settings);
+    let chosen_prompts = classes
+        .iter()
+        .enumerate()
+        .map(|(c, class)| {
+            let list = choice
+                .templates
+                .iter()
+                .map(|&t| space.prompt(t, c, choice.names[c]))
+                .collect();
+            (class.clone(), list)
+        })
+        .collect();
+    let steps = choice
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            let (template, class, name) = match step.made {
+                Move::AddTemplate(t) => (Some(space.spec.templates[t].clone()), None, None),
+                Move::Rename { class, name } => (
+                    None,
+                    Some(classes[class].clone()),
+                    Some(space.names[class][name].clone()),
+                ),
+            };
+            SearchStep {
+                step: i + 1,
+                template,
+                class,
+                name,
+                dev_objective: step.objective,
+            }
+        })
+        .collect();
+    let objective = space.spec.objective.name();
+    let stopped = match choice.stopped {
+        Stop::NoImprovement => format!("no move improved the dev {objective}"),
+        Stop::TemplateLimit => format!(
+            "the ensemble reached max_templates ({}) and no name change improved the dev {objective}",
+            space.spec.max_templates
+        ),
+        Stop::AllTemplates => {
+            format!("every template was in and no name change improved the dev {objective}")
+        }
+    };
+    Chosen {
+        prompts: chosen_prompts,
+        outcome: SearchOutcome {
+            objective: objective.to_string(),
+            max_templates: space.spec.max_templates,
+            candidate_templates: space.spec.templates.len(),
+            candidate_names: classes.iter().cloned().zip(space.names.clone()).collect(),
+            steps,
+            templates: choice
+                .templates
+                .iter()
+                .map(|&t| space.spec.templates[t].clone())
+                .collect(),
+            names: classes
+                .iter()
+                .enumerate()
+                .map(|(c, class)| (class.clone(), space.names[c][choice.names[c]].clone()))
+                .collect(),
+            stopped,
+            dev_images: dev.images.len(),
+            dev_objective: f64::NAN,
+            test_objective: f64::NAN,
+        },
+    }
+}
