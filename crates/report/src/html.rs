@@ -3,6 +3,7 @@
 //! Built with maud so that every name, prompt and path is escaped for where it lands;
 //! links to report files are percent-encoded as well.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -185,23 +186,41 @@ fn agreement(results: &SweepResults) -> Markup {
 }
 
 fn prompts(results: &SweepResults) -> Markup {
-    let Some(model) = results.models.first() else {
+    let Some(first) = results.models.first() else {
         return html! {};
     };
     html! {
         h2 { "Prompts" }
-        @for o in &model.ontologies {
-            details {
-                summary { (o.ontology) }
-                table {
-                    @for (class, list) in &o.prompts {
-                        tr {
-                            td.l { (class) }
-                            td.l {
-                                @for (i, prompt) in list.iter().enumerate() {
-                                    @if i > 0 { " " }
-                                    code { (prompt) }
-                                }
+        @for (index, o) in first.ontologies.iter().enumerate() {
+            @if o.search.is_some() {
+                // A search chooses per model.
+                @for model in &results.models {
+                    @if let Some(chosen) = model.ontologies.get(index) {
+                        (prompt_table(
+                            &format!("{} (chosen on the dev split for {})", o.ontology, model.model),
+                            &chosen.prompts,
+                        ))
+                    }
+                }
+            } @else {
+                (prompt_table(&o.ontology, &o.prompts))
+            }
+        }
+    }
+}
+
+fn prompt_table(title: &str, prompts: &BTreeMap<String, Vec<String>>) -> Markup {
+    html! {
+        details {
+            summary { (title) }
+            table {
+                @for (class, list) in prompts {
+                    tr {
+                        td.l { (class) }
+                        td.l {
+                            @for (i, prompt) in list.iter().enumerate() {
+                                @if i > 0 { " " }
+                                code { (prompt) }
                             }
                         }
                     }

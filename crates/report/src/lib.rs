@@ -11,6 +11,7 @@ mod headline;
 mod html;
 mod names;
 mod ownership;
+mod run_file;
 mod search_chart;
 mod search_files;
 mod search_html;

@@ -1,4 +1,4 @@
-//! The CSV files and `run.json`.
+//! The CSV files.
 
 use std::path::{Path, PathBuf};
 
@@ -23,10 +23,7 @@ pub fn write_all(
     if results.models.iter().any(|m| m.vs_reference.is_some()) {
         files.push(agreement(results, dir)?);
     }
-    let run = dir.join("run.json");
-    let json = serde_json::to_string_pretty(&results.run).expect("metadata serialises");
-    std::fs::write(&run, json + "\n").map_err(io_error(&run))?;
-    files.push(PathBuf::from("run.json"));
+    files.push(crate::run_file::write(results, dir)?);
     Ok(files)
 }
 
