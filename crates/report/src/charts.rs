@@ -24,7 +24,7 @@ const PALETTE: [RGBColor; 6] = [
     RGBColor(0xe3, 0x77, 0xc2),
 ];
 const BASELINE_COLOUR: RGBColor = RGBColor(0x7f, 0x7f, 0x7f);
-const GRID: RGBColor = RGBColor(0xdd, 0xdd, 0xdd);
+pub(crate) const GRID: RGBColor = RGBColor(0xdd, 0xdd, 0xdd);
 
 pub fn write_all(
     results: &SweepResults,

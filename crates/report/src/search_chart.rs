@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::ReportError;
-use crate::charts::{Canvas, font, truncate};
+use crate::charts::{Canvas, GRID, font, truncate};
 use crate::names::ReportFiles;
 use crate::search_files::{move_label, searches};
 
@@ -26,7 +26,6 @@ const MAX_TITLE: usize = 120;
 const MAX_MOVE: usize = 90;
 const LINE: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
 const TEST: RGBColor = RGBColor(0xd6, 0x27, 0x28);
-const GRID: RGBColor = RGBColor(0xdd, 0xdd, 0xdd);
 const GREY: RGBColor = RGBColor(0x66, 0x66, 0x66);
 
 pub fn write_all(
