@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use ontosweep_clip::{
-    ClipTokenizer, EpChoice, ImageEncoder, IoNames, ModelDir, SessionOptions, TextEncoder,
+    EpChoice, Family, ImageEncoder, ModelDir, SessionOptions, TextEncoder, TextTokenizer,
 };
 use serde_json::json;
 
@@ -37,7 +37,8 @@ pub struct EmbedArgs {
 
 pub fn tokenize(args: TokenizeArgs) -> anyhow::Result<ExitCode> {
     let model = ModelDir::open(&args.model)?;
-    let tokenizer = ClipTokenizer::from_file(&model.tokenizer())?;
+    // The ids exactly as the text tower is fed them (SigLIP's padded to its fixed length).
+    let tokenizer = TextTokenizer::for_model(&model, Family::of(&model)?)?;
     for text in &args.texts {
         let tokens = tokenizer.encode(text)?;
         println!(
@@ -54,14 +55,16 @@ pub fn embed(args: EmbedArgs) -> anyhow::Result<ExitCode> {
         "nothing to embed: give --text T and/or --image FILE"
     );
     let model = ModelDir::open(&args.model)?;
+    let family = Family::of(&model)?;
+    let io = family.io_names();
     let runtime = crate::runtime()?;
     let options = SessionOptions {
         ep: args.ep,
         intra_threads: 0,
     };
     if !args.texts.is_empty() {
-        let tokenizer = ClipTokenizer::from_file(&model.tokenizer())?;
-        let mut encoder = TextEncoder::new(runtime, &model, &IoNames::default(), options)?;
+        let tokenizer = TextTokenizer::for_model(&model, family)?;
+        let mut encoder = TextEncoder::new(runtime, &model, &io, options)?;
         eprintln!("text tower: execution provider {}", encoder.ep());
         let tokens = args
             .texts
@@ -76,7 +79,7 @@ pub fn embed(args: EmbedArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if !args.images.is_empty() {
-        let mut encoder = ImageEncoder::new(runtime, &model, &IoNames::default(), options)?;
+        let mut encoder = ImageEncoder::new(runtime, &model, &io, options)?;
         eprintln!("vision tower: execution provider {}", encoder.ep());
         for chunk in args.images.chunks(args.batch.max(1)) {
             let mut pixels = Vec::new();

@@ -280,12 +280,8 @@ impl ImageEncoder {
             });
         }
         let batch = pixels.len() / per_image;
-        let shape = [
-            batch as i64,
-            3,
-            i64::from(p.crop_height),
-            i64::from(p.crop_width),
-        ];
+        let (height, width) = p.input_size();
+        let shape = [batch as i64, 3, i64::from(height), i64::from(width)];
         let input = Tensor::from_array((shape, pixels)).map_err(|source| Error::Inference {
             path: self.path.clone(),
             source,

@@ -1,4 +1,4 @@
-//! CLIP inference, faithful to OpenAI's reference: the tokenizer with its text clean-up,
+//! CLIP-family inference (CLIP and SigLIP), faithful to the references: the tokenizers,
 //! image preprocessing, and the text and vision towers over ONNX Runtime.
 //!
 //! This crate knows nothing of experiments, datasets or caches: it turns prompts and
@@ -62,16 +62,20 @@ pub const EMBEDDING_CODE_VERSION: u32 = 1;
 
 mod encoder;
 mod error;
+mod family;
 mod model;
 pub mod preprocess;
 mod runtime;
+mod siglip_tokenizer;
 mod text_cleanup;
 mod tokenizer;
 
 pub use encoder::{Embedding, ImageEncoder, TextEncoder, l2_normalise};
 pub use error::{Error, Result};
+pub use family::Family;
 pub use model::{IoNames, ModelDir, fingerprint};
 pub use preprocess::Preprocessing;
 pub use runtime::{EXPECTED_ORT, Ep, EpChoice, Runtime, SessionOptions};
+pub use siglip_tokenizer::SiglipTokenizer;
 pub use text_cleanup::clean as clean_text;
-pub use tokenizer::{CONTEXT_LENGTH, ClipTokenizer, Tokens};
+pub use tokenizer::{CONTEXT_LENGTH, ClipTokenizer, TextTokenizer, Tokens};

@@ -12,6 +12,33 @@ pub const TEXT_MODEL: &str = "onnx/text_model.onnx";
 pub const VISION_MODEL: &str = "onnx/vision_model.onnx";
 pub const TOKENIZER: &str = "tokenizer.json";
 pub const PREPROCESSOR_CONFIG: &str = "preprocessor_config.json";
+/// Optional: the model's `config.json` (its family) and `tokenizer_config.json` (SigLIP's
+/// fixed text length and pad token).
+pub const CONFIG: &str = "config.json";
+pub const TOKENIZER_CONFIG: &str = "tokenizer_config.json";
+
+/// Largest configuration file read (real ones are a few KiB).
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// A small JSON configuration file, refused beyond [`MAX_CONFIG_BYTES`].
+pub(crate) fn read_small(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let bad = |reason: String| Error::ModelFile {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file = std::fs::File::open(path).map_err(|e| bad(e.to_string()))?;
+    let mut text = String::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| bad(e.to_string()))?;
+    if text.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(bad(format!(
+            "over {MAX_CONFIG_BYTES} bytes: not a configuration file"
+        )));
+    }
+    Ok(text)
+}
 
 /// A model directory whose required files were found.
 #[derive(Debug, Clone)]
@@ -58,16 +85,28 @@ impl ModelDir {
     pub fn preprocessor_config(&self) -> PathBuf {
         self.root.join(PREPROCESSOR_CONFIG)
     }
+    pub fn config(&self) -> PathBuf {
+        self.root.join(CONFIG)
+    }
+    pub fn tokenizer_config(&self) -> PathBuf {
+        self.root.join(TOKENIZER_CONFIG)
+    }
 
     /// The files that decide image embeddings: the vision graph and its external data.
     pub fn vision_files(&self) -> Vec<PathBuf> {
         with_external_data(self.vision_model())
     }
 
-    /// The files that decide text embeddings: the text graph, its data and the tokenizer.
+    /// The files that decide text embeddings: the text graph, its data, the tokenizer and,
+    /// where present, the configs that set the family, text length and pad token.
     pub fn text_files(&self) -> Vec<PathBuf> {
         let mut files = with_external_data(self.text_model());
         files.push(self.tokenizer());
+        files.extend(
+            [self.tokenizer_config(), self.config()]
+                .into_iter()
+                .filter(|p| p.is_file()),
+        );
         files
     }
 }

@@ -67,30 +67,74 @@ const _: () = assert!(MAX_IMAGE_BYTES == 903_979_776);
 /// Everything that decides the pixels a model sees; part of the embedding cache key.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Preprocessing {
-    pub shortest_edge: u32,
-    pub crop_height: u32,
-    pub crop_width: u32,
+    pub resize: Resize,
+    pub filter: Filter,
+    pub alpha: Alpha,
+    /// Multiplies 8-bit values (`None`: `do_rescale` is off).
+    pub rescale_factor: Option<f32>,
+    /// Per-channel `(x − mean) / std` (`None`: `do_normalize` is off).
+    pub normalize: Option<Normalize>,
+}
+
+/// How an image becomes the model's input size.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub enum Resize {
+    /// CLIP: the shortest side to `edge` (the long side truncated), then a centre crop.
+    ShortestEdge {
+        edge: u32,
+        crop_height: u32,
+        crop_width: u32,
+    },
+    /// SigLIP: exactly this size, the aspect ratio not kept, no crop.
+    Exact { height: u32, width: u32 },
+}
+
+/// The resampling filter, as Pillow computes it (its support widens when downscaling).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub enum Filter {
+    /// Pillow's `BICUBIC` (3): Catmull-Rom.
+    Bicubic,
+    /// Pillow's `BILINEAR` (2): a triangle.
+    Bilinear,
+}
+
+/// What becomes of transparent pixels on the way to RGB.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub enum Alpha {
+    /// OpenAI's CLIP pipeline (Pillow's `convert("RGB")`): alpha is dropped.
+    Drop,
+    /// Hugging Face's image processors: composited onto white.
+    OntoWhite,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Normalize {
     pub mean: [f32; 3],
     pub std: [f32; 3],
-    pub rescale_factor: f32,
 }
 
 impl Default for Preprocessing {
     /// OpenAI CLIP at 224 pixels.
     fn default() -> Self {
         Self {
-            shortest_edge: 224,
-            crop_height: 224,
-            crop_width: 224,
-            mean: [0.481_454_66, 0.457_827_5, 0.408_210_73],
-            std: [0.268_629_54, 0.261_302_6, 0.275_777_1],
-            rescale_factor: 1.0 / 255.0,
+            resize: Resize::ShortestEdge {
+                edge: 224,
+                crop_height: 224,
+                crop_width: 224,
+            },
+            filter: Filter::Bicubic,
+            alpha: Alpha::Drop,
+            rescale_factor: Some(1.0 / 255.0),
+            normalize: Some(Normalize {
+                mean: [0.481_454_66, 0.457_827_5, 0.408_210_73],
+                std: [0.268_629_54, 0.261_302_6, 0.275_777_1],
+            }),
         }
     }
 }
 
 /// Either `224` or `{"shortest_edge": 224}` / `{"height": 224, "width": 224}`: both occur.
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone, Copy)]
 #[serde(untagged)]
 enum SizeField {
     Square(u32),
@@ -98,15 +142,39 @@ enum SizeField {
     Box { height: u32, width: u32 },
 }
 
+/// The fields of Hugging Face's `preprocessor_config.json` that ontosweep follows; any other
+/// field is an error that names it, so nothing that changes pixels is ignored.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct PreprocessorConfig {
     size: Option<SizeField>,
     crop_size: Option<SizeField>,
+    do_resize: Option<bool>,
+    do_center_crop: Option<bool>,
+    do_rescale: Option<bool>,
+    rescale_factor: Option<f32>,
+    do_normalize: Option<bool>,
     image_mean: Option<[f32; 3]>,
     image_std: Option<[f32; 3]>,
-    rescale_factor: Option<f32>,
     resample: Option<u32>,
+    do_convert_rgb: Option<bool>,
+    image_processor_type: Option<String>,
+    // Names only: they change no pixel.
+    #[allow(dead_code)]
+    processor_class: Option<String>,
+    #[allow(dead_code)]
+    feature_extractor_type: Option<String>,
 }
+
+/// The image processors whose reference ontosweep reproduces, and how each treats alpha.
+const PROCESSORS: [(&str, Alpha); 6] = [
+    ("CLIPImageProcessor", Alpha::Drop),
+    ("CLIPImageProcessorFast", Alpha::Drop),
+    ("CLIPFeatureExtractor", Alpha::Drop),
+    ("SiglipImageProcessor", Alpha::OntoWhite),
+    ("SiglipImageProcessorFast", Alpha::OntoWhite),
+    ("SiglipImageProcessorPil", Alpha::OntoWhite),
+];
 
 impl Preprocessing {
     /// Reads a Hugging Face `preprocessor_config.json`; absent fields keep CLIP's defaults.
@@ -115,43 +183,142 @@ impl Preprocessing {
             path: path.to_path_buf(),
             reason,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-        let config: PreprocessorConfig = serde_json::from_str(&text)
-            .map_err(|e| bad(format!("not a preprocessor config: {e}")))?;
-        if let Some(resample) = config.resample.filter(|&r| r != 3) {
-            return Err(bad(format!(
-                "resample = {resample}; only bicubic (3) is supported, as CLIP uses"
-            )));
-        }
-        let mut p = Self::default();
-        match config.size {
-            Some(SizeField::Square(s) | SizeField::Shortest { shortest_edge: s }) => {
-                p.shortest_edge = s
-            }
-            Some(SizeField::Box { height, width }) if height == width => p.shortest_edge = height,
-            Some(SizeField::Box { .. }) => {
-                return Err(bad("`size` must be square or a shortest edge".into()));
-            }
-            None => {}
-        }
-        match config.crop_size {
-            Some(SizeField::Square(s) | SizeField::Shortest { shortest_edge: s }) => {
-                (p.crop_height, p.crop_width) = (s, s)
-            }
-            Some(SizeField::Box { height, width }) => {
-                (p.crop_height, p.crop_width) = (height, width)
-            }
-            None => {}
-        }
-        p.mean = config.image_mean.unwrap_or(p.mean);
-        p.std = config.image_std.unwrap_or(p.std);
-        p.rescale_factor = config.rescale_factor.unwrap_or(p.rescale_factor);
-        Ok(p)
+        let text = crate::model::read_small(path)?;
+        let config: PreprocessorConfig = serde_json::from_str(&text).map_err(|e| {
+            bad(format!(
+                "not a preprocessor config ontosweep can follow: {e}"
+            ))
+        })?;
+        Self::from_config(config).map_err(bad)
     }
 
-    /// Values in one preprocessed image tensor (3 × crop height × crop width).
+    fn from_config(config: PreprocessorConfig) -> std::result::Result<Self, String> {
+        let default = Self::default();
+        let alpha = match config.image_processor_type.as_deref() {
+            None => Alpha::Drop,
+            Some(kind) => match PROCESSORS.iter().find(|(name, _)| *name == kind) {
+                Some((_, alpha)) => *alpha,
+                None => {
+                    let known: Vec<&str> = PROCESSORS.iter().map(|(n, _)| *n).collect();
+                    return Err(format!(
+                        "`image_processor_type: {kind:?}` is not one ontosweep reproduces; supported: {}",
+                        known.join(", ")
+                    ));
+                }
+            },
+        };
+        let filter = match config.resample {
+            None | Some(3) => Filter::Bicubic,
+            Some(2) => Filter::Bilinear,
+            Some(other) => {
+                return Err(format!(
+                    "`resample: {other}` is not supported: bicubic (3) and bilinear (2) are"
+                ));
+            }
+        };
+        for (field, value) in [
+            ("do_resize", config.do_resize),
+            ("do_convert_rgb", config.do_convert_rgb),
+        ] {
+            if value == Some(false) {
+                return Err(format!(
+                    "`{field}: false` is not supported: images of every size must become the model's input"
+                ));
+            }
+        }
+        let crop = config.do_center_crop.unwrap_or(config.crop_size.is_some());
+        let resize = match (config.size, crop) {
+            (None, _) => default.resize,
+            (Some(size), true) => {
+                let edge = match size {
+                    SizeField::Square(s) | SizeField::Shortest { shortest_edge: s } => s,
+                    SizeField::Box { height, width } if height == width => height,
+                    SizeField::Box { height, width } => {
+                        return Err(format!(
+                            "`size: {{height: {height}, width: {width}}}` with a centre crop: a shortest-edge resize needs one size"
+                        ));
+                    }
+                };
+                let (crop_height, crop_width) = match config.crop_size {
+                    Some(SizeField::Square(s) | SizeField::Shortest { shortest_edge: s }) => (s, s),
+                    Some(SizeField::Box { height, width }) => (height, width),
+                    None => (edge, edge),
+                };
+                Resize::ShortestEdge {
+                    edge,
+                    crop_height,
+                    crop_width,
+                }
+            }
+            (Some(SizeField::Box { height, width }), false) => Resize::Exact { height, width },
+            (Some(SizeField::Square(s)), false) => Resize::Exact {
+                height: s,
+                width: s,
+            },
+            (Some(SizeField::Shortest { shortest_edge }), false) => {
+                return Err(format!(
+                    "`size: {{shortest_edge: {shortest_edge}}}` without a centre crop gives images of different shapes; set `do_center_crop: true` or a `{{height, width}}` size"
+                ));
+            }
+        };
+        let (input_height, input_width) = match resize {
+            Resize::ShortestEdge {
+                crop_height,
+                crop_width,
+                ..
+            } => (crop_height, crop_width),
+            Resize::Exact { height, width } => (height, width),
+        };
+        if !(1..=MAX_INPUT_SIDE).contains(&input_height)
+            || !(1..=MAX_INPUT_SIDE).contains(&input_width)
+        {
+            return Err(format!(
+                "a model input of {input_width}×{input_height} pixels: each side must be between 1 and {MAX_INPUT_SIDE}"
+            ));
+        }
+        let rescale_factor = match config.do_rescale {
+            Some(false) => None,
+            _ => Some(config.rescale_factor.unwrap_or(1.0 / 255.0)),
+        };
+        let normalize = match config.do_normalize {
+            Some(false) => None,
+            _ => {
+                let fallback = default.normalize.expect("CLIP normalises");
+                let std = config.image_std.unwrap_or(fallback.std);
+                if std.iter().any(|s| !s.is_normal()) {
+                    return Err(format!("`image_std: {std:?}` would divide by zero"));
+                }
+                Some(Normalize {
+                    mean: config.image_mean.unwrap_or(fallback.mean),
+                    std,
+                })
+            }
+        };
+        Ok(Self {
+            resize,
+            filter,
+            alpha,
+            rescale_factor,
+            normalize,
+        })
+    }
+
+    /// The model input's (height, width).
+    pub fn input_size(&self) -> (u32, u32) {
+        match self.resize {
+            Resize::ShortestEdge {
+                crop_height,
+                crop_width,
+                ..
+            } => (crop_height, crop_width),
+            Resize::Exact { height, width } => (height, width),
+        }
+    }
+
+    /// Values in one preprocessed image tensor (3 × input height × input width).
     pub fn tensor_len(&self) -> usize {
-        3 * self.crop_height as usize * self.crop_width as usize
+        let (height, width) = self.input_size();
+        3 * height as usize * width as usize
     }
 
     /// Decodes, resizes, crops and normalises an image file.
@@ -167,13 +334,22 @@ impl Preprocessing {
         Ok(self.normalise(&crop))
     }
 
-    /// As [`decode_rgb8`], but refuses before decoding any pixel an image whose declared size
-    /// this preprocessing could not resize within [`MAX_RESIZE_PIXELS`].
+    /// As [`decode_rgb8`] (with this preprocessing's alpha rule), but refuses before decoding
+    /// any pixel an image whose declared size this preprocessing could not resize within
+    /// [`MAX_RESIZE_PIXELS`].
     pub fn decode(&self, bytes: &[u8], path: &Path) -> Result<RgbImage> {
-        decode_checked(bytes, path, |width, height| {
+        decode_checked(bytes, path, self.alpha, |width, height| {
             check_pixels(width, height)?;
             self.check_resize(width, height)
         })
+    }
+
+    /// The size the resize produces, before any crop.
+    fn resized(&self, width: u32, height: u32) -> (u32, u32) {
+        match self.resize {
+            Resize::ShortestEdge { edge, .. } => resized_dimensions(width, height, edge),
+            Resize::Exact { height, width } => (width, height),
+        }
     }
 
     /// Why an image of this size cannot be resized and cropped within the limits, if so.
@@ -181,12 +357,11 @@ impl Preprocessing {
         if width == 0 || height == 0 {
             return Err("the image has no pixels".into());
         }
-        let edge = self.shortest_edge;
-        let (new_width, new_height) = resized_dimensions(width, height, edge);
+        let (new_width, new_height) = self.resized(width, height);
         let (long, short) = (width.max(height), width.min(height));
         if u64::from(long) > MAX_ASPECT_RATIO * u64::from(short) {
             return Err(format!(
-                "{width}×{height} pixels: resizing the shortest side to {edge} would need \
+                "{width}×{height} pixels: resizing it would need \
                  {new_width}×{new_height}; an aspect ratio over {MAX_ASPECT_RATIO}:1 is not supported"
             ));
         }
@@ -194,44 +369,65 @@ impl Preprocessing {
         let largest = horizontal.max(u64::from(new_width) * u64::from(new_height));
         if largest > MAX_RESIZE_PIXELS {
             return Err(format!(
-                "{width}×{height} pixels: resizing the shortest side to {edge} needs a \
+                "{width}×{height} pixels: resizing it to {new_width}×{new_height} needs a \
                  {largest}-pixel buffer, over the limit of {MAX_RESIZE_PIXELS}"
             ));
         }
-        let (crop_w, crop_h) = (self.crop_width, self.crop_height);
-        if new_width < crop_w || new_height < crop_h {
+        let (input_height, input_width) = self.input_size();
+        if new_width < input_width || new_height < input_height {
             return Err(format!(
-                "resized to {new_width}×{new_height}, smaller than the {crop_w}×{crop_h} crop"
+                "resized to {new_width}×{new_height}, smaller than the {input_width}×{input_height} crop"
             ));
         }
         Ok(())
     }
 
-    /// The resized and cropped 8-bit image, before normalisation.
+    /// The resized (and, for CLIP, cropped) 8-bit image, before rescaling and normalisation.
     pub fn crop(&self, rgb: &RgbImage) -> std::result::Result<RgbImage, String> {
         let (width, height) = rgb.dimensions();
         self.check_resize(width, height)?;
-        let (new_width, new_height) = resized_dimensions(width, height, self.shortest_edge);
-        let resized = resize_bicubic(rgb, new_width, new_height)?;
-        let (crop_w, crop_h) = (self.crop_width, self.crop_height);
-        let left = centre_offset(new_width, crop_w);
-        let top = centre_offset(new_height, crop_h);
-        Ok(image::imageops::crop_imm(&resized, left, top, crop_w, crop_h).to_image())
+        let (new_width, new_height) = self.resized(width, height);
+        let resized = resize(rgb, new_width, new_height, self.filter)?;
+        match self.resize {
+            Resize::Exact { .. } => Ok(resized),
+            Resize::ShortestEdge {
+                crop_height,
+                crop_width,
+                ..
+            } => {
+                let left = centre_offset(new_width, crop_width);
+                let top = centre_offset(new_height, crop_height);
+                Ok(
+                    image::imageops::crop_imm(&resized, left, top, crop_width, crop_height)
+                        .to_image(),
+                )
+            }
+        }
     }
 
-    /// CHW float tensor: `(pixel × rescale − mean) / std` per channel.
+    /// CHW float tensor: `(pixel × rescale − mean) / std` per channel, each step as configured.
     pub fn normalise(&self, crop: &RgbImage) -> Vec<f32> {
         let plane = (crop.width() * crop.height()) as usize;
         let mut out = vec![0.0f32; 3 * plane];
         for (i, pixel) in crop.pixels().enumerate() {
             for c in 0..3 {
-                out[c * plane + i] =
-                    (f32::from(pixel[c]) * self.rescale_factor - self.mean[c]) / self.std[c];
+                let mut value = f32::from(pixel[c]);
+                if let Some(factor) = self.rescale_factor {
+                    value *= factor;
+                }
+                if let Some(Normalize { mean, std }) = &self.normalize {
+                    value = (value - mean[c]) / std[c];
+                }
+                out[c * plane + i] = value;
             }
         }
         out
     }
 }
+
+/// Largest model input side accepted from a config (the tensor stays within the small
+/// buffers' budget).
+const MAX_INPUT_SIDE: u32 = 1024;
 
 /// The bytes of an image file, refusing one over [`MAX_FILE_BYTES`] before reading it (and
 /// never reading more, should it grow meanwhile or be a device).
@@ -271,7 +467,7 @@ fn image_error(path: &Path, reason: String) -> Error {
 /// EXIF orientation is not applied, as in CLIP's own transform. Sizes over [`MAX_PIXELS`] or
 /// [`MAX_SIDE`], or needing over [`MAX_DECODE_BYTES`], are refused before decoding.
 pub fn decode_rgb8(bytes: &[u8], path: &Path) -> Result<RgbImage> {
-    decode_checked(bytes, path, check_pixels)
+    decode_checked(bytes, path, Alpha::Drop, check_pixels)
 }
 
 fn check_pixels(width: u32, height: u32) -> std::result::Result<(), String> {
@@ -288,6 +484,7 @@ fn check_pixels(width: u32, height: u32) -> std::result::Result<(), String> {
 fn decode_checked(
     bytes: &[u8],
     path: &Path,
+    alpha: Alpha,
     check: impl FnOnce(u32, u32) -> std::result::Result<(), String>,
 ) -> Result<RgbImage> {
     let mut reader = ImageReader::new(std::io::Cursor::new(bytes))
@@ -327,7 +524,10 @@ fn decode_checked(
             .set_limits(decoder_limits(MAX_DECODE_BYTES - output))
             .map_err(describe)?;
         let image = DynamicImage::from_decoder(decoder).map_err(describe)?;
-        Ok(image.into_rgb8())
+        Ok(match alpha {
+            Alpha::Drop => image.into_rgb8(),
+            Alpha::OntoWhite => onto_white(image),
+        })
     }));
     match decoded {
         Ok(result) => result.map_err(|reason| image_error(path, reason)),
@@ -413,18 +613,62 @@ pub fn centre_offset(size: u32, crop: u32) -> u32 {
     }
 }
 
-fn resize_bicubic(
+/// 8-bit RGB as Hugging Face's `convert_to_rgb` makes it: transparent pixels composited
+/// onto white (Pillow's `alpha_composite` over an opaque white background, its integer
+/// arithmetic included); images without alpha converted as Pillow converts them.
+fn onto_white(image: DynamicImage) -> RgbImage {
+    // Pillow: 7 fractional bits, and a division by 255 done with shifts.
+    fn channel(value: u8, alpha: u8) -> u8 {
+        let (value, alpha) = (u32::from(value), u32::from(alpha));
+        let over = |a: u32| ((a >> 8) + a) >> 8;
+        let blended = value * alpha * 128 + 255 * (255 - alpha) * 128;
+        (over(blended + (0x80 << 7)) >> 7) as u8
+    }
+    if let DynamicImage::ImageLuma16(grey) = &image {
+        // Pillow opens 16-bit greyscale as `I;16`, and its conversion to RGB clamps each
+        // value to 255 instead of scaling it: the reference sees a nearly white image.
+        let (width, height) = grey.dimensions();
+        return RgbImage::from_fn(width, height, |x, y| {
+            let v = grey.get_pixel(x, y).0[0].min(255) as u8;
+            image::Rgb([v, v, v])
+        });
+    }
+    if !image.color().has_alpha() {
+        return image.into_rgb8();
+    }
+    let rgba = match image {
+        DynamicImage::ImageRgba8(rgba) => rgba,
+        other => other.into_rgba8(),
+    };
+    let (width, height) = rgba.dimensions();
+    RgbImage::from_fn(width, height, |x, y| {
+        let [r, g, b, a] = rgba.get_pixel(x, y).0;
+        if a == 0 {
+            image::Rgb([255, 255, 255])
+        } else {
+            image::Rgb([channel(r, a), channel(g, a), channel(b, a)])
+        }
+    })
+}
+
+fn resize(
     rgb: &RgbImage,
     width: u32,
     height: u32,
+    filter: Filter,
 ) -> std::result::Result<RgbImage, String> {
     // Pillow resizes horizontally first and rounds to 8 bits between the passes; doing the
     // same keeps overshoot near sharp edges identical to the reference.
-    let horizontal = resize_pass(rgb, width, rgb.height())?;
-    resize_pass(&horizontal, width, height)
+    let horizontal = resize_pass(rgb, width, rgb.height(), filter)?;
+    resize_pass(&horizontal, width, height, filter)
 }
 
-fn resize_pass(rgb: &RgbImage, width: u32, height: u32) -> std::result::Result<RgbImage, String> {
+fn resize_pass(
+    rgb: &RgbImage,
+    width: u32,
+    height: u32,
+    filter: Filter,
+) -> std::result::Result<RgbImage, String> {
     if rgb.dimensions() == (width, height) {
         return Ok(rgb.clone());
     }
@@ -432,8 +676,11 @@ fn resize_pass(rgb: &RgbImage, width: u32, height: u32) -> std::result::Result<R
         fr::images::ImageRef::new(rgb.width(), rgb.height(), rgb.as_raw(), fr::PixelType::U8x3)
             .map_err(|e| e.to_string())?;
     let mut dst = fr::images::Image::new(width, height, fr::PixelType::U8x3);
-    let options =
-        fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::CatmullRom));
+    let kernel = match filter {
+        Filter::Bicubic => fr::FilterType::CatmullRom,
+        Filter::Bilinear => fr::FilterType::Bilinear,
+    };
+    let options = fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(kernel));
     fr::Resizer::new()
         .resize(&src, &mut dst, &options)
         .map_err(|e| e.to_string())?;
@@ -473,7 +720,11 @@ mod tests {
         assert!(p.check_resize(100_000, 1).is_err());
         assert!(p.check_resize(0, 10).is_err());
         let large = Preprocessing {
-            shortest_edge: 1000,
+            resize: Resize::ShortestEdge {
+                edge: 1000,
+                crop_height: 224,
+                crop_width: 224,
+            },
             ..Preprocessing::default()
         };
         let err = large.check_resize(60_000, 1_500).unwrap_err();
@@ -491,15 +742,22 @@ mod tests {
         .unwrap();
         let p = Preprocessing::from_config_file(&path).unwrap();
         assert_eq!(
-            (p.shortest_edge, p.crop_height, p.crop_width),
-            (336, 336, 336)
+            p.resize,
+            Resize::ShortestEdge {
+                edge: 336,
+                crop_height: 336,
+                crop_width: 336
+            }
         );
-        assert_eq!(p.mean, [0.5; 3]);
-        std::fs::write(&path, r#"{"resample": 2}"#).unwrap();
+        assert_eq!(p.normalize.unwrap().mean, [0.5; 3]);
+        std::fs::write(&path, r#"{"resample": 1}"#).unwrap();
         let err = Preprocessing::from_config_file(&path)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("bicubic"), "{err}");
+        assert!(
+            err.contains("`resample: 1`") && err.contains("bilinear (2)"),
+            "{err}"
+        );
     }
 }
 
@@ -511,7 +769,9 @@ mod refusal_tests {
     fn a_panic_while_decoding_becomes_an_image_error() {
         let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/preprocess/tiny.png");
         let bytes = std::fs::read(&golden).unwrap();
-        let Err(err) = decode_checked(&bytes, &golden, |_, _| panic!("as a decoder might")) else {
+        let Err(err) = decode_checked(&bytes, &golden, Alpha::Drop, |_, _| {
+            panic!("as a decoder might")
+        }) else {
             panic!("the panic was not caught")
         };
         let err = err.to_string();

@@ -60,3 +60,38 @@ impl ClipTokenizer {
         Ok(Tokens { ids, truncated })
     }
 }
+
+/// The tokenizer a model's family needs.
+pub enum TextTokenizer {
+    Clip(ClipTokenizer),
+    Siglip(crate::siglip_tokenizer::SiglipTokenizer),
+}
+
+impl TextTokenizer {
+    pub fn for_model(model: &crate::ModelDir, family: crate::Family) -> Result<Self> {
+        Ok(match family {
+            crate::Family::Clip => {
+                TextTokenizer::Clip(ClipTokenizer::from_file(&model.tokenizer())?)
+            }
+            crate::Family::Siglip => {
+                TextTokenizer::Siglip(crate::siglip_tokenizer::SiglipTokenizer::for_model(model)?)
+            }
+        })
+    }
+
+    /// The ids the text tower is fed (SigLIP's padded to its fixed length).
+    pub fn encode(&self, text: &str) -> Result<Tokens> {
+        match self {
+            TextTokenizer::Clip(t) => t.encode(text),
+            TextTokenizer::Siglip(t) => t.encode(text),
+        }
+    }
+
+    /// Most tokens a prompt keeps, its end token included.
+    pub fn context_length(&self) -> usize {
+        match self {
+            TextTokenizer::Clip(_) => CONTEXT_LENGTH,
+            TextTokenizer::Siglip(t) => t.length(),
+        }
+    }
+}

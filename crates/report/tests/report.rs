@@ -99,7 +99,9 @@ fn results() -> SweepResults {
         split: None,
         models: vec![ModelResults {
             model: "tiny".into(),
+            family: "clip".into(),
             logit_scale: 100.0,
+            logit_bias: None,
             ontologies: vec![
                 ontology("plain words", vec![0, 1, 1, 0], None),
                 ontology(

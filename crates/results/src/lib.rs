@@ -53,10 +53,20 @@ pub struct SkippedFile {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ModelResults {
     pub model: String,
+    /// `clip` (softmax over classes) or `siglip` (a sigmoid per class: probabilities need not
+    /// sum to one).
+    #[serde(default = "clip")]
+    pub family: String,
     pub logit_scale: f32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logit_bias: Option<f32>,
     pub ontologies: Vec<OntologyResults>,
     /// This model against the experiment's first model (e.g. an int8 copy against fp32).
     pub vs_reference: Option<ModelAgreement>,
+}
+
+fn clip() -> String {
+    "clip".into()
 }
 
 /// How closely a model follows the reference model on the same images.
@@ -77,7 +87,7 @@ pub struct OntologyResults {
     pub prompts: BTreeMap<String, Vec<String>>,
     /// Predicted class per image, same order as `SweepResults::images`.
     pub predictions: Vec<usize>,
-    /// Softmax probabilities per image and class.
+    /// Per image and class: softmax probabilities (CLIP) or per-class sigmoids (SigLIP).
     pub probabilities: Vec<Vec<f32>>,
     pub metrics: Metrics,
     /// Absent for the baseline itself.

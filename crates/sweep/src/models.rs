@@ -2,9 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use ontosweep_clip::ModelDir;
+use ontosweep_clip::{Family, IoNames, ModelDir};
 
-use crate::registry::{ModelSpec, default_logit_scale};
+use crate::registry::{CLIP_LOGIT_SCALE, ModelSpec};
+use crate::score::zero_shot::Scoring;
 
 use crate::config::{Diagnostic, Experiment, ModelRef};
 use crate::locate::locate;
@@ -18,6 +19,77 @@ pub struct ResolvedModel {
     pub id: String,
     pub dir: ModelDir,
     pub spec: ModelSpec,
+    pub family: Family,
+    /// The family's input and output names, with the yaml's overrides.
+    pub io: IoNames,
+    pub scoring: Scoring,
+    /// Said once per sweep (e.g. a SigLIP folder without a yaml to give its bias).
+    pub warnings: Vec<String>,
+}
+
+/// SigLIP's initial scale and bias (log 10 and −10 before training): used, with a warning,
+/// for a SigLIP folder given without a yaml. Predictions do not depend on them.
+const SIGLIP_UNTRAINED: (f32, f32) = (10.0, -10.0);
+
+/// The family (the yaml's, else `config.json`'s), I/O names and scoring of a model.
+fn finish(
+    id: String,
+    dir: ModelDir,
+    spec: ModelSpec,
+    described: Option<&Path>,
+) -> Result<ResolvedModel, String> {
+    let declared = Family::of(&dir).map_err(|e| e.to_string())?;
+    let family = spec.family.unwrap_or(declared);
+    let place = described.map_or_else(
+        || dir.root().display().to_string(),
+        |yaml| yaml.display().to_string(),
+    );
+    if spec.family.is_some() && dir.config().is_file() && declared != family {
+        return Err(format!(
+            "{place}: `family: {}` but {} says `{}`; remove `family:` or fix it",
+            family.name(),
+            dir.config().display(),
+            declared.name()
+        ));
+    }
+    let mut warnings = Vec::new();
+    let scoring = match family {
+        Family::Clip => {
+            if spec.logit_bias.is_some() {
+                return Err(format!(
+                    "{place}: `logit_bias` is for SigLIP's sigmoid; a CLIP model has none (remove it)"
+                ));
+            }
+            Scoring::Softmax {
+                scale: spec.logit_scale.unwrap_or(CLIP_LOGIT_SCALE),
+            }
+        }
+        Family::Siglip => match (spec.logit_scale, spec.logit_bias, described) {
+            (Some(scale), Some(bias), _) => Scoring::Sigmoid { scale, bias },
+            (_, _, Some(yaml)) => {
+                return Err(format!(
+                    "{}: a SigLIP model needs `logit_scale` and `logit_bias` (its learnt temperature, exp(logit_scale), and bias: not in the ONNX files); add both",
+                    yaml.display()
+                ));
+            }
+            (_, _, None) => {
+                let (scale, bias) = SIGLIP_UNTRAINED;
+                warnings.push(format!(
+                    "warning: {place} is a SigLIP model without a models/<id>.yaml to give its logit_scale and logit_bias: probabilities and calibration use SigLIP's untrained values ({scale}, {bias}); predictions and accuracy do not depend on them"
+                ));
+                Scoring::Sigmoid { scale, bias }
+            }
+        },
+    };
+    Ok(ResolvedModel {
+        io: spec.io.apply(family.io_names()),
+        id,
+        dir,
+        spec,
+        family,
+        scoring,
+        warnings,
+    })
 }
 
 /// Resolves `models:` (or `override_dir`, which replaces them) against `models_dir`,
@@ -64,10 +136,12 @@ fn from_dir(dir: &Path) -> Result<ResolvedModel, String> {
         local: Some(dir.root().to_path_buf()),
         source: None,
         files: Vec::new(),
-        logit_scale: default_logit_scale(),
+        family: None,
+        logit_scale: None,
+        logit_bias: None,
         io: Default::default(),
     };
-    Ok(ResolvedModel { id, dir, spec })
+    finish(id, dir, spec, None)
 }
 
 /// A model yaml may be shared: its paths must stay inside the models folder and the
@@ -168,11 +242,7 @@ fn from_spec(
         };
         format!("model `{id}` ({}): {e}{fetch}", yaml.display())
     })?;
-    Ok(ResolvedModel {
-        id: spec.id.clone(),
-        dir,
-        spec,
-    })
+    finish(spec.id.clone(), dir, spec, Some(&yaml))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use ontosweep_clip::{ClipTokenizer, Preprocessing, Tokens};
+use ontosweep_clip::{Preprocessing, TextTokenizer, Tokens};
 
 use crate::config::{Experiment, OntologyKind, SearchSpec};
 use crate::dataset::Dataset;
@@ -123,7 +123,8 @@ fn plan_model(
     warnings: &mut Vec<String>,
 ) -> Result<ModelPlan, SweepError> {
     let preprocessing = Preprocessing::from_config_file(&model.dir.preprocessor_config())?;
-    let tokenizer = ClipTokenizer::from_file(&model.dir.tokenizer())?;
+    let tokenizer = TextTokenizer::for_model(&model.dir, model.family)?;
+    warnings.extend(model.warnings.iter().cloned());
     let mut distinct: Vec<(String, Tokens)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (ontology, planned) in experiment.ontologies.iter().zip(ontologies) {
@@ -140,7 +141,7 @@ fn plan_model(
                         .diagnostic_at(
                             &["ontologies", &ontology.name],
                             needle,
-                            format!("warning: prompt {prompt:?} is longer than CLIP's 77 tokens and was truncated; shorten it to keep its end"),
+                            format!("warning: prompt {prompt:?} is longer than the model's {} tokens and was truncated; shorten it to keep its end", tokenizer.context_length()),
                         )
                         .to_string(),
                 );

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use ontosweep_clip::IoNames;
+use ontosweep_clip::{Family, IoNames};
 use serde::{Deserialize, Serialize};
 
 /// A known model as described by `models/<id>.yaml`: where its files come from and what to
@@ -26,15 +26,50 @@ pub struct ModelSpec {
     /// Files to fetch and verify, relative to the model directory.
     #[serde(default)]
     pub files: Vec<ModelFile>,
-    /// The temperature CLIP was trained with; cosine similarities are multiplied by it.
-    #[serde(default = "default_logit_scale")]
-    pub logit_scale: f32,
+    /// `clip` or `siglip`; read from the model's `config.json` when absent.
     #[serde(default)]
-    pub io: IoNames,
+    pub family: Option<Family>,
+    /// The temperature the model was trained with: cosines are multiplied by it (CLIP's
+    /// default is 100; SigLIP's must be given).
+    #[serde(default)]
+    pub logit_scale: Option<f32>,
+    /// SigLIP's bias, added before the sigmoid.
+    #[serde(default)]
+    pub logit_bias: Option<f32>,
+    /// Input and output names that differ from the family's usual ones.
+    #[serde(default)]
+    pub io: IoOverrides,
 }
 
-pub fn default_logit_scale() -> f32 {
-    100.0
+/// CLIP's logit scale, learnt to 100 (its cap) in OpenAI's models.
+pub const CLIP_LOGIT_SCALE: f32 = 100.0;
+
+/// Names given in a model yaml's `io:`; the family's names fill the rest.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IoOverrides {
+    pub input_ids: Option<String>,
+    pub attention_mask: Option<String>,
+    pub text_embeds: Option<String>,
+    pub pixel_values: Option<String>,
+    pub image_embeds: Option<String>,
+}
+
+impl IoOverrides {
+    pub fn apply(&self, mut io: IoNames) -> IoNames {
+        for (name, given) in [
+            (&mut io.input_ids, &self.input_ids),
+            (&mut io.attention_mask, &self.attention_mask),
+            (&mut io.text_embeds, &self.text_embeds),
+            (&mut io.pixel_values, &self.pixel_values),
+            (&mut io.image_embeds, &self.image_embeds),
+        ] {
+            if let Some(given) = given {
+                *name = given.clone();
+            }
+        }
+        io
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

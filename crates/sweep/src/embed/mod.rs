@@ -110,15 +110,10 @@ fn embed_model_images(
 ) -> Result<ModelEmbeddings, SweepError> {
     let model = &plan.model;
     let vision_sha256 = fingerprint(settings.cache, &model.dir.vision_files())?;
-    let namespace = namespaces::images(&vision_sha256, &plan.preprocessing, &model.spec.io);
+    let namespace = namespaces::images(&vision_sha256, &plan.preprocessing, &model.io);
     let slot = settings.cache.map(|c| (c, namespace.as_str()));
     let open = || -> Result<(ImageEncoder, usize), ontosweep_clip::Error> {
-        let encoder = ImageEncoder::new(
-            settings.runtime,
-            &model.dir,
-            &model.spec.io,
-            settings.session,
-        )?;
+        let encoder = ImageEncoder::new(settings.runtime, &model.dir, &model.io, settings.session)?;
         let batch = settings
             .batch_size
             .unwrap_or(default_batch_size(encoder.ep()));

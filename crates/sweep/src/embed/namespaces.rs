@@ -41,7 +41,10 @@ mod tests {
             ..IoNames::default()
         };
         let other_size = Preprocessing {
-            shortest_edge: 256,
+            resize: ontosweep_clip::preprocess::Resize::Exact {
+                height: 224,
+                width: 224,
+            },
             ..Preprocessing::default()
         };
         let variants = [

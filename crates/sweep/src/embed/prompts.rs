@@ -25,7 +25,7 @@ pub fn embed_prompts(
     warnings: &mut Vec<String>,
 ) -> Result<HashMap<String, Embedding>, SweepError> {
     let model = &plan.model;
-    let namespace = namespaces::prompts(&info.text_sha256, &model.spec.io);
+    let namespace = namespaces::prompts(&info.text_sha256, &model.io);
     let key = |t: &Tokens| content_key(format!("{:?}", t.ids).as_bytes());
     let mut embeddings = HashMap::new();
     let mut missing = Vec::new();
@@ -40,12 +40,8 @@ pub fn embed_prompts(
     }
     info.text_ep = "cache".into();
     if !missing.is_empty() {
-        let mut encoder = TextEncoder::new(
-            settings.runtime,
-            &model.dir,
-            &model.spec.io,
-            settings.session,
-        )?;
+        let mut encoder =
+            TextEncoder::new(settings.runtime, &model.dir, &model.io, settings.session)?;
         info.text_ep = encoder.ep().to_string();
         let tokens: Vec<Tokens> = missing.iter().map(|(_, t)| (*t).clone()).collect();
         let encoded = encoder.encode(&tokens, TEXT_BATCH)?;

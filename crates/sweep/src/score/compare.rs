@@ -137,7 +137,9 @@ mod tests {
         };
         ModelResults {
             model: name.into(),
+            family: "clip".into(),
             logit_scale: 100.0,
+            logit_bias: None,
             ontologies: vec![ontology],
             vs_reference: None,
         }

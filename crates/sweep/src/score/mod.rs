@@ -93,7 +93,8 @@ fn score_model(
     embeddings: &ModelEmbeddings,
 ) -> ModelResults {
     let classes = &plan.dataset.classes;
-    let logit_scale = model.model.spec.logit_scale;
+    let scoring = model.model.scoring;
+    let logit_scale = scoring.scale();
     let scores = |prompts: &BTreeMap<String, Vec<String>>, images: &[&[f32]]| {
         let class_embeddings: Vec<Embedding> = classes
             .iter()
@@ -107,7 +108,7 @@ fn score_model(
             .collect();
         let probabilities: Vec<Vec<f32>> = images
             .iter()
-            .map(|img| zero_shot::probabilities(img, &class_embeddings, logit_scale))
+            .map(|img| zero_shot::probabilities(img, &class_embeddings, scoring))
             .collect();
         let predictions = metrics::predictions(&probabilities);
         (probabilities, predictions)
@@ -150,7 +151,9 @@ fn score_model(
     compare::with_baseline(&mut ontologies, &plan.experiment.baseline, labels);
     ModelResults {
         model: model.model.id.clone(),
+        family: model.model.family.name().into(),
         logit_scale,
+        logit_bias: scoring.bias(),
         ontologies,
         vs_reference: None,
     }

@@ -1,5 +1,5 @@
-//! Zero-shot scoring: class embeddings from prompts, scaled cosine logits, softmax; and
-//! which embeddings can be scored at all.
+//! Zero-shot scoring: class embeddings from prompts, scaled cosine logits, then CLIP's
+//! softmax over classes or SigLIP's sigmoid per class; and which embeddings can be scored.
 
 use ontosweep_clip::{Embedding, l2_normalise};
 
@@ -29,22 +29,53 @@ pub fn class_embedding(prompts: &[Embedding]) -> Embedding {
     mean
 }
 
-/// Softmax over `logit_scale × cosine` for each class (embeddings are unit length).
-pub fn probabilities(image: &[f32], classes: &[Embedding], logit_scale: f32) -> Vec<f32> {
-    let logits: Vec<f64> = classes
-        .iter()
-        .map(|c| {
-            f64::from(logit_scale)
-                * c.iter()
-                    .zip(image)
-                    .map(|(a, b)| f64::from(*a) * f64::from(*b))
-                    .sum::<f64>()
-        })
-        .collect();
-    let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    let exps: Vec<f64> = logits.iter().map(|l| (l - max).exp()).collect();
-    let total: f64 = exps.iter().sum();
-    exps.iter().map(|e| (e / total) as f32).collect()
+/// How cosines become class probabilities: the model family's training objective.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scoring {
+    /// CLIP: softmax over `scale × cosine`; the probabilities sum to one.
+    Softmax { scale: f32 },
+    /// SigLIP: `sigmoid(scale × cosine + bias)` for each class on its own: each is the
+    /// model's belief that the image matches that class, and they need not sum to one.
+    Sigmoid { scale: f32, bias: f32 },
+}
+
+impl Scoring {
+    pub fn scale(self) -> f32 {
+        match self {
+            Scoring::Softmax { scale } | Scoring::Sigmoid { scale, .. } => scale,
+        }
+    }
+
+    pub fn bias(self) -> Option<f32> {
+        match self {
+            Scoring::Softmax { .. } => None,
+            Scoring::Sigmoid { bias, .. } => Some(bias),
+        }
+    }
+}
+
+/// Each class's probability for an image (embeddings are unit length).
+pub fn probabilities(image: &[f32], classes: &[Embedding], scoring: Scoring) -> Vec<f32> {
+    let scale = f64::from(scoring.scale());
+    let logits = classes.iter().map(|c| {
+        scale
+            * c.iter()
+                .zip(image)
+                .map(|(a, b)| f64::from(*a) * f64::from(*b))
+                .sum::<f64>()
+    });
+    match scoring {
+        Scoring::Softmax { .. } => {
+            let logits: Vec<f64> = logits.collect();
+            let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let exps: Vec<f64> = logits.iter().map(|l| (l - max).exp()).collect();
+            let total: f64 = exps.iter().sum();
+            exps.iter().map(|e| (e / total) as f32).collect()
+        }
+        Scoring::Sigmoid { bias, .. } => logits
+            .map(|l| (1.0 / (1.0 + (-(l + f64::from(bias))).exp())) as f32)
+            .collect(),
+    }
 }
 
 #[cfg(test)]
@@ -70,9 +101,58 @@ mod tests {
 
     #[test]
     fn softmax_of_scaled_cosines() {
-        let p = probabilities(&[1.0, 0.0], &[vec![1.0, 0.0], vec![0.0, 1.0]], 2.0);
+        let classes = [vec![1.0, 0.0], vec![0.0, 1.0]];
+        let p = probabilities(&[1.0, 0.0], &classes, Scoring::Softmax { scale: 2.0 });
         // exp(2) / (exp(2) + exp(0))
         assert!((f64::from(p[0]) - 0.880_797).abs() < 1e-6);
         assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+    }
+
+    /// The reference's `sigmoid(logits_per_image)` on the tiny SigLIP's golden embeddings.
+    #[test]
+    fn sigmoid_scores_equal_the_reference_siglip() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../clip/tests/golden/siglip/embeddings.json");
+        let golden: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let embedding = |list: &str, key: &str, name: &str| -> Option<Embedding> {
+            let case = golden[list].as_array()?.iter().find(|c| c[key] == name)?;
+            serde_json::from_value(case["embedding"].clone()).ok()
+        };
+        let logits = &golden["logits"];
+        // The prompts whose reference embeddings are stored, with their columns.
+        let (columns, texts): (Vec<usize>, Vec<Embedding>) = logits["texts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .filter_map(|(j, t)| Some((j, embedding("texts", "text", t.as_str()?)?)))
+            .unzip();
+        assert!(texts.len() >= 2);
+        let scoring = Scoring::Sigmoid {
+            scale: golden["logit_scale_exp"].as_f64().unwrap() as f32,
+            bias: golden["logit_bias"].as_f64().unwrap() as f32,
+        };
+        for (i, image) in logits["images"].as_array().unwrap().iter().enumerate() {
+            let image = embedding("images", "file", image.as_str().unwrap()).unwrap();
+            let ours = probabilities(&image, &texts, scoring);
+            let reference: Vec<f32> = serde_json::from_value(logits["sigmoid"][i].clone()).unwrap();
+            for (a, &j) in ours.iter().zip(&columns) {
+                assert!((a - reference[j]).abs() < 1e-5, "{ours:?} vs {reference:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn sigmoid_of_scaled_cosines_plus_bias_per_class() {
+        let classes = [vec![1.0, 0.0], vec![0.0, 1.0]];
+        let scoring = Scoring::Sigmoid {
+            scale: 10.0,
+            bias: -5.0,
+        };
+        let p = probabilities(&[1.0, 0.0], &classes, scoring);
+        // sigmoid(10·1 − 5) and sigmoid(10·0 − 5): independent, not summing to one.
+        assert!((f64::from(p[0]) - 0.993_307).abs() < 1e-6, "{p:?}");
+        assert!((f64::from(p[1]) - 0.006_693).abs() < 1e-6, "{p:?}");
     }
 }

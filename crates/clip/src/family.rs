@@ -1,0 +1,114 @@
+//! Model families: which tokenisation, preprocessing reference, I/O names and scoring a model
+//! directory needs, read from its `config.json` (`model_type`).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::{IoNames, ModelDir};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    /// OpenAI's CLIP: BPE with OpenAI's clean-up, 77 tokens trimmed per batch, softmax over
+    /// classes.
+    Clip,
+    /// Google's SigLIP: SentencePiece padded to a fixed length (the text tower pools the last
+    /// position), an independent sigmoid per class.
+    Siglip,
+}
+
+impl Family {
+    pub const ALL: [(&'static str, Family); 2] =
+        [("clip", Family::Clip), ("siglip", Family::Siglip)];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Clip => "clip",
+            Family::Siglip => "siglip",
+        }
+    }
+
+    /// The family `config.json` declares; CLIP when the directory has no `config.json` (as
+    /// older exports do). An unknown `model_type` is an error that names it.
+    pub fn of(model: &ModelDir) -> Result<Self> {
+        let path = model.config();
+        if !path.is_file() {
+            return Ok(Family::Clip);
+        }
+        Self::from_config(&path)
+    }
+
+    fn from_config(path: &Path) -> Result<Self> {
+        #[derive(Deserialize)]
+        struct Config {
+            model_type: Option<String>,
+        }
+        let bad = |reason: String| Error::ModelFile {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let text = crate::model::read_small(path)?;
+        let config: Config =
+            serde_json::from_str(&text).map_err(|e| bad(format!("not a model config: {e}")))?;
+        let Some(model_type) = config.model_type else {
+            return Err(bad(
+                "has no `model_type`: it should say `clip` or `siglip`".into()
+            ));
+        };
+        // Hugging Face's model types; the tower-only types name the same families.
+        match model_type.as_str() {
+            "clip" | "clip_text_model" | "clip_vision_model" => Ok(Family::Clip),
+            "siglip" | "siglip_text_model" | "siglip_vision_model" => Ok(Family::Siglip),
+            other => Err(bad(format!(
+                "`model_type: {other:?}` is not a supported family; supported: clip, siglip"
+            ))),
+        }
+    }
+
+    /// The input and output names Hugging Face's ONNX exports of this family use.
+    pub fn io_names(self) -> IoNames {
+        match self {
+            Family::Clip => IoNames::default(),
+            // SigLIP has no projection head: the pooled output is the embedding.
+            Family::Siglip => IoNames {
+                text_embeds: "pooler_output".into(),
+                image_embeds: "pooler_output".into(),
+                ..IoNames::default()
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_type_decides_and_unknown_types_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        for (text, expected) in [
+            (r#"{"model_type": "clip"}"#, Ok(Family::Clip)),
+            (
+                r#"{"model_type": "siglip", "text_config": {}}"#,
+                Ok(Family::Siglip),
+            ),
+            (
+                r#"{"model_type": "blip"}"#,
+                Err("is not a supported family"),
+            ),
+            (r#"{"architectures": []}"#, Err("has no `model_type`")),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            match (Family::from_config(&path), expected) {
+                (Ok(found), Ok(expected)) => assert_eq!(found, expected),
+                (Err(e), Err(needle)) => assert!(e.to_string().contains(needle), "{e}"),
+                (found, expected) => panic!("{text}: {found:?}, expected {expected:?}"),
+            }
+        }
+        assert_eq!(Family::Siglip.io_names().text_embeds, "pooler_output");
+        assert_eq!(Family::Clip.io_names().image_embeds, "image_embeds");
+    }
+}
