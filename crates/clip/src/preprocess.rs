@@ -762,6 +762,78 @@ mod tests {
 }
 
 #[cfg(test)]
+mod config_tests {
+    use super::*;
+
+    fn from(json: &str) -> std::result::Result<Preprocessing, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("preprocessor_config.json");
+        std::fs::write(&path, json).unwrap();
+        Preprocessing::from_config_file(&path).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn siglip_resizes_exactly_and_composites_onto_white() {
+        let p = from(r#"{"image_processor_type": "SiglipImageProcessor", "size": {"height": 256, "width": 192}, "resample": 2, "do_normalize": false, "rescale_factor": 0.5}"#).unwrap();
+        assert_eq!(
+            p.resize,
+            Resize::Exact {
+                height: 256,
+                width: 192
+            }
+        );
+        assert_eq!((p.filter, p.alpha), (Filter::Bilinear, Alpha::OntoWhite));
+        assert_eq!((p.rescale_factor, p.normalize), (Some(0.5), None));
+        assert_eq!(p.tensor_len(), 3 * 256 * 192);
+        let p = from(r#"{"do_rescale": false}"#).unwrap();
+        assert_eq!((p.rescale_factor, p.alpha), (None, Alpha::Drop));
+    }
+
+    #[test]
+    fn what_is_not_followed_is_refused_by_name() {
+        for (json, needle) in [
+            (r#"{"do_pad": true}"#, "unknown field `do_pad`"),
+            (r#"{"resample": 0}"#, "`resample: 0`"),
+            (r#"{"do_resize": false}"#, "`do_resize: false`"),
+            (r#"{"do_convert_rgb": false}"#, "`do_convert_rgb: false`"),
+            (
+                r#"{"image_processor_type": "BlipImageProcessor"}"#,
+                "\"BlipImageProcessor\"",
+            ),
+            (
+                r#"{"size": {"shortest_edge": 224}, "do_center_crop": false}"#,
+                "different shapes",
+            ),
+            (
+                r#"{"size": {"height": 224, "width": 200}, "do_center_crop": true}"#,
+                "needs one size",
+            ),
+            (r#"{"image_std": [0.5, 0.0, 0.5]}"#, "divide by zero"),
+            (
+                r#"{"size": {"height": 5000, "width": 5000}}"#,
+                "between 1 and 1024",
+            ),
+        ] {
+            let err = from(json).unwrap_err();
+            assert!(err.contains(needle), "{json}: {err}");
+        }
+    }
+
+    #[test]
+    fn transparent_pixels_blend_onto_white_as_pillow_does() {
+        let mut rgba = image::RgbaImage::new(3, 1);
+        rgba.put_pixel(0, 0, image::Rgba([0, 0, 0, 0]));
+        rgba.put_pixel(1, 0, image::Rgba([0, 100, 200, 128]));
+        rgba.put_pixel(2, 0, image::Rgba([10, 20, 30, 255]));
+        let rgb = onto_white(DynamicImage::ImageRgba8(rgba));
+        // floor((c·a + 255·(255 − a)) / 255 + 1/2), Pillow's alpha_composite over white.
+        assert_eq!(rgb.get_pixel(0, 0).0, [255, 255, 255]);
+        assert_eq!(rgb.get_pixel(1, 0).0, [127, 177, 227]);
+        assert_eq!(rgb.get_pixel(2, 0).0, [10, 20, 30]);
+    }
+}
+
+#[cfg(test)]
 mod refusal_tests {
     use super::*;
 

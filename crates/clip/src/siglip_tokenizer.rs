@@ -156,3 +156,66 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>> {
             reason: format!("not a valid config: {e}"),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tiny SigLIP's files in a scratch folder, with `tokenizer_config.json` and
+    /// `config.json` as given (`None`: absent).
+    fn model(
+        tokenizer_config: Option<&str>,
+        config: Option<&str>,
+    ) -> (tempfile::TempDir, ModelDir) {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/siglip-tiny-random");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("onnx")).unwrap();
+        for file in [
+            "tokenizer.json",
+            "preprocessor_config.json",
+            "onnx/text_model.onnx",
+            "onnx/vision_model.onnx",
+        ] {
+            std::fs::copy(source.join(file), dir.path().join(file)).unwrap();
+        }
+        for (name, text) in [
+            ("tokenizer_config.json", tokenizer_config),
+            ("config.json", config),
+        ] {
+            if let Some(text) = text {
+                std::fs::write(dir.path().join(name), text).unwrap();
+            }
+        }
+        let model = ModelDir::open(dir.path()).unwrap();
+        (dir, model)
+    }
+
+    #[test]
+    fn the_length_comes_from_the_tokenizer_config_else_the_model_config() {
+        let (_d, m) = model(
+            Some(r#"{"model_max_length": 16, "pad_token": "<unk>"}"#),
+            None,
+        );
+        let t = SiglipTokenizer::for_model(&m).unwrap();
+        let tokens = t.encode("a daisy").unwrap();
+        assert_eq!(tokens.ids.len(), 16);
+        assert_eq!(*tokens.ids.last().unwrap(), 2, "padded with <unk>'s id");
+        let (_d, m) = model(
+            Some(r#"{"model_max_length": 1000000000000000019884624838656}"#),
+            Some(r#"{"model_type": "siglip", "text_config": {"max_position_embeddings": 8}}"#),
+        );
+        let t = SiglipTokenizer::for_model(&m).unwrap();
+        let tokens = t.encode(&"dandelion ".repeat(20)).unwrap();
+        assert_eq!((tokens.ids.len(), tokens.truncated), (8, true));
+        assert_eq!(tokens.ids[7], 1, "the end token is kept last");
+        let (_d, m) = model(None, Some(r#"{"model_type": "siglip"}"#));
+        let Err(err) = SiglipTokenizer::for_model(&m) else {
+            panic!("a length was invented")
+        };
+        assert!(
+            err.to_string()
+                .contains("cannot tell SigLIP's fixed text length"),
+            "{err}"
+        );
+    }
+}

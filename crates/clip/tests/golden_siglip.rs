@@ -147,3 +147,39 @@ fn image_embeddings_match_pytorch() {
     assert!(low.is_empty(), "{}", low.join("\n"));
     assert_eq!(embeddings.len(), 16);
 }
+
+#[test]
+fn bilinear_resize_matches_pillow() {
+    let p = Preprocessing {
+        filter: ontosweep_clip::preprocess::Filter::Bilinear,
+        ..Preprocessing::from_config_file(&siglip().preprocessor_config()).unwrap()
+    };
+    let mut checked = 0;
+    for entry in std::fs::read_dir(golden("bilinear")).unwrap() {
+        let path = entry.unwrap().path();
+        let Some(file) = path
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .strip_suffix(".png")
+        else {
+            continue;
+        };
+        let ours = p.load(&golden(&format!("preprocess/{file}"))).unwrap();
+        let reference = p.normalise(&image::open(&path).unwrap().into_rgb8());
+        let diffs: Vec<f64> = ours
+            .iter()
+            .zip(&reference)
+            .map(|(a, b)| f64::from((a - b).abs()))
+            .collect();
+        let mean = diffs.iter().sum::<f64>() / diffs.len() as f64;
+        let max = diffs.iter().cloned().fold(0.0, f64::max);
+        assert!(
+            mean <= 0.005 && max <= 0.1,
+            "{file}: mean |Δ| {mean:.4}, max {max:.4}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 6);
+}

@@ -270,4 +270,155 @@ mod tests {
         assert!(spec(&good.replace("local: m", "local: /tmp/x")).is_err());
         assert!(spec(&good.replace("tokenizer.json", "a/./../../b")).is_err());
     }
+
+    /// Every model the repository ships a yaml for is one the resolver accepts: an id that
+    /// names its file, confined paths, and a SigLIP's scale and bias.
+    #[test]
+    fn every_shipped_model_yaml_is_valid() {
+        let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+        let mut seen = Vec::new();
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let parsed: ModelSpec =
+                yaml_serde::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(
+                Some(parsed.id.as_str()),
+                path.file_stem().and_then(|s| s.to_str())
+            );
+            check_spec_paths(&parsed, &text, &path).unwrap();
+            if parsed.id.starts_with("siglip") {
+                assert!(
+                    parsed.logit_scale.is_some() && parsed.logit_bias.is_some(),
+                    "{}",
+                    parsed.id
+                );
+            }
+            if parsed.source.is_some() {
+                assert!(
+                    !parsed.files.is_empty(),
+                    "{} has a source but no files",
+                    parsed.id
+                );
+            }
+            seen.push(parsed.id);
+        }
+        seen.sort();
+        for id in [
+            "clip-vit-b16",
+            "clip-vit-b32",
+            "clip-vit-l14",
+            "siglip-base-p16-224",
+            "siglip-tiny-random",
+        ] {
+            assert!(seen.iter().any(|s| s == id), "{id} missing from {seen:?}");
+        }
+    }
+
+    fn tiny(name: &str) -> ModelDir {
+        ModelDir::open(
+            &Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../models")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    fn bare(
+        logit_scale: Option<f32>,
+        logit_bias: Option<f32>,
+        family: Option<Family>,
+    ) -> ModelSpec {
+        ModelSpec {
+            id: "m".into(),
+            description: None,
+            local: None,
+            source: None,
+            files: Vec::new(),
+            family,
+            logit_scale,
+            logit_bias,
+            io: Default::default(),
+        }
+    }
+
+    #[test]
+    fn the_family_decides_names_and_scoring() {
+        let yaml = Path::new("models/m.yaml");
+        let clip = finish(
+            "m".into(),
+            tiny("clip-tiny-random"),
+            bare(None, None, None),
+            Some(yaml),
+        )
+        .unwrap();
+        assert_eq!(
+            (clip.family, clip.scoring),
+            (Family::Clip, Scoring::Softmax { scale: 100.0 })
+        );
+        let siglip = finish(
+            "m".into(),
+            tiny("siglip-tiny-random"),
+            bare(Some(9.0), Some(-2.0), None),
+            Some(yaml),
+        )
+        .unwrap();
+        assert_eq!(
+            siglip.scoring,
+            Scoring::Sigmoid {
+                scale: 9.0,
+                bias: -2.0
+            }
+        );
+        assert_eq!(siglip.io.text_embeds, "pooler_output");
+        let err = finish(
+            "m".into(),
+            tiny("siglip-tiny-random"),
+            bare(None, None, None),
+            Some(yaml),
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("needs `logit_scale` and `logit_bias`"),
+            "{err}"
+        );
+        let err = finish(
+            "m".into(),
+            tiny("clip-tiny-random"),
+            bare(None, Some(1.0), None),
+            Some(yaml),
+        )
+        .unwrap_err();
+        assert!(err.contains("a CLIP model has none"), "{err}");
+        let err = finish(
+            "m".into(),
+            tiny("clip-tiny-random"),
+            bare(None, None, Some(Family::Siglip)),
+            Some(yaml),
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("`family: siglip`") && err.contains("says `clip`"),
+            "{err}"
+        );
+        // A folder without a yaml: SigLIP's untrained values, said out loud.
+        let folder = finish(
+            "m".into(),
+            tiny("siglip-tiny-random"),
+            bare(None, None, None),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            folder.scoring,
+            Scoring::Sigmoid {
+                scale: 10.0,
+                bias: -10.0
+            }
+        );
+        assert!(folder.warnings[0].contains("predictions and accuracy do not depend on them"));
+    }
 }

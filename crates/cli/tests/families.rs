@@ -1,0 +1,161 @@
+//! CLIP and SigLIP side by side through the binary: one sweep over both tiny models, and
+//! `tokenize`/`embed` on the tiny SigLIP against its reference goldens.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn siglip() -> PathBuf {
+    root().join("models/siglip-tiny-random")
+}
+
+fn golden(path: &str) -> PathBuf {
+    root().join("crates/clip/tests/golden").join(path)
+}
+
+fn ontosweep(args: &[&str]) -> Output {
+    assert!(
+        std::env::var_os("ORT_DYLIB_PATH").is_some(),
+        "ORT_DYLIB_PATH is not set: run the tests with `cargo xtask test`"
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_ontosweep"))
+        .args(args)
+        .current_dir(root())
+        .env("ONTOSWEEP_HOME", root())
+        .output()
+        .expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn json_lines(output: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn cosine(a: &serde_json::Value, b: &serde_json::Value) -> f64 {
+    let (a, b): (Vec<f64>, Vec<f64>) = (
+        serde_json::from_value(a.clone()).unwrap(),
+        serde_json::from_value(b.clone()).unwrap(),
+    );
+    let dot: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    dot / (norm(&a) * norm(&b))
+}
+
+#[test]
+fn both_families_run_in_one_sweep() {
+    let temp = tempfile::tempdir().unwrap();
+    let (out, cache) = (temp.path().join("report"), temp.path().join("cache"));
+    ontosweep(&[
+        "sweep",
+        "experiments/flowers-mini-models.yaml",
+        "--out",
+        out.to_str().unwrap(),
+        "--cache-dir",
+        cache.to_str().unwrap(),
+    ]);
+    let mut reader = csv::Reader::from_path(out.join("predictions.csv")).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let scores: Vec<usize> = (0..header.len())
+        .filter(|&i| header[i].starts_with("score:"))
+        .collect();
+    let mut sums = std::collections::BTreeMap::<String, Vec<f64>>::new();
+    for row in reader.records() {
+        let row = row.unwrap();
+        let total: f64 = scores.iter().map(|&i| row[i].parse::<f64>().unwrap()).sum();
+        sums.entry(row[0].to_string()).or_default().push(total);
+    }
+    assert_eq!(sums.len(), 2, "{:?}", sums.keys());
+    // CLIP's softmax sums to one per image; SigLIP's sigmoids are independent.
+    assert!(
+        sums["clip-tiny-random"]
+            .iter()
+            .all(|s| (s - 1.0).abs() < 1e-4)
+    );
+    assert!(
+        sums["siglip-tiny-random"]
+            .iter()
+            .any(|s| (s - 1.0).abs() > 0.1)
+    );
+    let run = json(&out.join("run.json"));
+    let ids: Vec<&str> = run["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["clip-tiny-random", "siglip-tiny-random"]);
+    assert!(
+        run["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["images_encoded"] == 120)
+    );
+}
+
+#[test]
+fn tokenize_prints_siglip_ids_as_the_model_sees_them() {
+    let reference = json(&golden("siglip/tokens.json"));
+    let cases: Vec<&serde_json::Value> = reference["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["text"] == "dandelion" || c["truncated"] == true)
+        .take(2)
+        .collect();
+    let texts: Vec<&str> = cases.iter().map(|c| c["text"].as_str().unwrap()).collect();
+    let model = siglip();
+    let mut args = vec!["tokenize", "--model", model.to_str().unwrap()];
+    args.extend(&texts);
+    let lines = json_lines(&ontosweep(&args));
+    assert_eq!(lines.len(), 2);
+    for (line, case) in lines.iter().zip(&cases) {
+        assert_eq!(line["ids"], case["input_ids"], "{:?}", case["text"]);
+        assert_eq!(line["ids"].as_array().unwrap().len(), 64);
+        assert_eq!(line["truncated"], case["truncated"]);
+    }
+}
+
+#[test]
+fn embed_gives_the_reference_siglip_embeddings() {
+    let reference = json(&golden("siglip/embeddings.json"));
+    let text = &reference["texts"][0];
+    let picture = reference["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["file"] == "alpha.png")
+        .unwrap();
+    let image = golden("preprocess/alpha.png");
+    let lines = json_lines(&ontosweep(&[
+        "embed",
+        "--model",
+        siglip().to_str().unwrap(),
+        "--ep",
+        "cpu",
+        "--text",
+        text["text"].as_str().unwrap(),
+        "--image",
+        image.to_str().unwrap(),
+    ]));
+    assert!(cosine(&lines[0]["embedding"], &text["embedding"]) >= 0.9999);
+    assert!(cosine(&lines[1]["embedding"], &picture["embedding"]) >= 0.999);
+}
