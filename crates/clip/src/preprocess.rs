@@ -142,10 +142,10 @@ enum SizeField {
     Box { height: u32, width: u32 },
 }
 
-/// The fields of Hugging Face's `preprocessor_config.json` that ontosweep follows; any other
-/// field is an error that names it, so nothing that changes pixels is ignored.
+/// The fields of Hugging Face's `preprocessor_config.json` that ontosweep follows. Any other
+/// field is an error that names it (see [`check_fields`]), so nothing that changes pixels is
+/// ignored.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct PreprocessorConfig {
     size: Option<SizeField>,
     crop_size: Option<SizeField>,
@@ -159,11 +159,54 @@ struct PreprocessorConfig {
     resample: Option<u32>,
     do_convert_rgb: Option<bool>,
     image_processor_type: Option<String>,
-    // Names only: they change no pixel.
-    #[allow(dead_code)]
-    processor_class: Option<String>,
-    #[allow(dead_code)]
-    feature_extractor_type: Option<String>,
+    /// How an integer `size` is read: a square (`true`) or a shortest edge.
+    default_to_square: Option<bool>,
+}
+
+/// Fields that change no pixel: names, and the settings of the fast processors' tensors.
+const PIXEL_NEUTRAL: [&str; 6] = [
+    "processor_class",
+    "feature_extractor_type",
+    "input_data_format",
+    "device",
+    "return_tensors",
+    "disable_grouping",
+];
+
+/// Every field is one ontosweep follows, one that changes no pixel, or unset (`null`, which
+/// the fast processors write for what they do not use); a few must hold the value ontosweep
+/// produces.
+fn check_fields(
+    fields: &serde_json::Map<String, serde_json::Value>,
+) -> std::result::Result<(), String> {
+    const FOLLOWED: [&str; 13] = [
+        "size",
+        "crop_size",
+        "do_resize",
+        "do_center_crop",
+        "do_rescale",
+        "rescale_factor",
+        "do_normalize",
+        "image_mean",
+        "image_std",
+        "resample",
+        "do_convert_rgb",
+        "image_processor_type",
+        "default_to_square",
+    ];
+    for (name, value) in fields {
+        let fine = match name.as_str() {
+            "data_format" => value.is_null() || value == "channels_first",
+            "do_pad" => value.is_null() || value == false,
+            n => value.is_null() || FOLLOWED.contains(&n) || PIXEL_NEUTRAL.contains(&n),
+        };
+        if !fine {
+            return Err(format!(
+                "`{name}: {value}` is not a setting ontosweep follows; it would change the pixels the model sees, so ontosweep refuses rather than ignore it"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The image processors whose reference ontosweep reproduces, and how each treats alpha.
@@ -184,7 +227,10 @@ impl Preprocessing {
             reason,
         };
         let text = crate::model::read_small(path)?;
-        let config: PreprocessorConfig = serde_json::from_str(&text).map_err(|e| {
+        let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text)
+            .map_err(|e| bad(format!("not a preprocessor config: {e}")))?;
+        check_fields(&fields).map_err(bad)?;
+        let config: PreprocessorConfig = serde_json::from_value(fields.into()).map_err(|e| {
             bad(format!(
                 "not a preprocessor config ontosweep can follow: {e}"
             ))
@@ -251,10 +297,17 @@ impl Preprocessing {
                 }
             }
             (Some(SizeField::Box { height, width }), false) => Resize::Exact { height, width },
-            (Some(SizeField::Square(s)), false) => Resize::Exact {
-                height: s,
-                width: s,
-            },
+            (Some(SizeField::Square(s)), false) if config.default_to_square != Some(false) => {
+                Resize::Exact {
+                    height: s,
+                    width: s,
+                }
+            }
+            (Some(SizeField::Square(s)), false) => {
+                return Err(format!(
+                    "`size: {s}` read as a shortest edge (`default_to_square: false`) without a centre crop gives images of different shapes; set `do_center_crop: true` or a `{{height, width}}` size"
+                ));
+            }
             (Some(SizeField::Shortest { shortest_edge }), false) => {
                 return Err(format!(
                     "`size: {{shortest_edge: {shortest_edge}}}` without a centre crop gives images of different shapes; set `do_center_crop: true` or a `{{height, width}}` size"
@@ -787,12 +840,26 @@ mod config_tests {
         assert_eq!(p.tensor_len(), 3 * 256 * 192);
         let p = from(r#"{"do_rescale": false}"#).unwrap();
         assert_eq!((p.rescale_factor, p.alpha), (None, Alpha::Drop));
+        // What a fast processor saves: unset fields and tensor settings change nothing.
+        let fast = from(r#"{"image_processor_type": "SiglipImageProcessorFast", "size": {"height": 224, "width": 224}, "crop_size": null, "do_center_crop": null, "data_format": "channels_first", "device": null, "input_data_format": null, "return_tensors": null, "do_pad": null, "default_to_square": true, "resample": 3}"#).unwrap();
+        assert_eq!(
+            fast.resize,
+            Resize::Exact {
+                height: 224,
+                width: 224
+            }
+        );
     }
 
     #[test]
     fn what_is_not_followed_is_refused_by_name() {
         for (json, needle) in [
-            (r#"{"do_pad": true}"#, "unknown field `do_pad`"),
+            (r#"{"do_pad": true}"#, "`do_pad: true` is not a setting"),
+            (r#"{"crop_pct": 0.9}"#, "`crop_pct: 0.9`"),
+            (
+                r#"{"data_format": "channels_last"}"#,
+                "`data_format: \"channels_last\"`",
+            ),
             (r#"{"resample": 0}"#, "`resample: 0`"),
             (r#"{"do_resize": false}"#, "`do_resize: false`"),
             (r#"{"do_convert_rgb": false}"#, "`do_convert_rgb: false`"),
