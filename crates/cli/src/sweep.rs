@@ -8,6 +8,7 @@ use clap::Args;
 use ontosweep_clip::EpChoice;
 use ontosweep_report::HeadlineCopy;
 use ontosweep_results::SweepResults;
+use ontosweep_sweep::shard::{Shard, ShardExt};
 use ontosweep_sweep::{Experiment, SweepOptions};
 
 #[derive(Args)]
@@ -41,6 +42,11 @@ pub struct SweepArgs {
     /// ONNX Runtime intra-op threads [default: one per core].
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// Encode only shard I of N (from 0) of the images, and the prompts, into the cache;
+    /// write `<out>/shards/shard-I-of-N.json` and no report. `auto`: from Slurm's array task
+    /// or a Kubernetes Indexed Job (with ONTOSWEEP_SHARD_COUNT).
+    #[arg(long, value_name = "I/N|auto")]
+    shard: Option<String>,
 }
 
 /// The project folder: `ONTOSWEEP_HOME` (set by `cargo xtask`), else the current folder.
@@ -51,6 +57,13 @@ fn project_root() -> PathBuf {
 /// Runs the experiment in `args.file` and writes its report.
 pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
     let experiment = Experiment::load(&args.file)?;
+    let shard = match args.shard.as_deref() {
+        None => None,
+        Some("auto") => {
+            Some(Shard::from_env(|name| std::env::var(name).ok()).map_err(anyhow::Error::msg)?)
+        }
+        Some(text) => Some(Shard::parse(text).map_err(anyhow::Error::msg)?),
+    };
     let root = project_root();
     let out = args
         .out
@@ -79,6 +92,17 @@ pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
     let dataset = ontosweep_sweep::load_dataset(&experiment, args.data_root.as_deref(), &progress)?;
     refuse_report_inside_dataset(&out, &dataset.root)?;
     let runtime = crate::runtime()?;
+    if let Some(shard) = shard {
+        return encode_shard(
+            &experiment,
+            &dataset,
+            runtime,
+            &options,
+            shard,
+            &out,
+            &progress,
+        );
+    }
     let outcome = ontosweep_sweep::sweep(&experiment, &dataset, runtime, &options, &progress)?;
     for warning in &outcome.warnings {
         eprintln!("{warning}");
@@ -108,6 +132,39 @@ pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
         "\nreport: {} ({} files)",
         out.join("index.html").display(),
         files.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A shard run: its images and every prompt into the cache, and its record; no report.
+fn encode_shard(
+    experiment: &Experiment,
+    dataset: &ontosweep_sweep::dataset::Dataset,
+    runtime: &ontosweep_clip::Runtime,
+    options: &SweepOptions,
+    shard: Shard,
+    out: &Path,
+    progress: &crate::progress::Bars,
+) -> anyhow::Result<ExitCode> {
+    let (record, warnings) =
+        ontosweep_sweep::encode_shard(experiment, dataset, runtime, options, shard, progress)?;
+    for warning in &warnings {
+        eprintln!("{warning}");
+    }
+    let path = ontosweep_sweep::shard::write_record(&record, out).map_err(anyhow::Error::msg)?;
+    println!(
+        "shard {} of {}: {} of {} images, {} embeddings encoded, {} from the cache, {} unreadable; record: {}",
+        shard.index,
+        shard.count,
+        record.images_in_shard,
+        record.images_total,
+        record.encoded,
+        record.from_cache,
+        record.failed,
+        path.display()
+    );
+    println!(
+        "when every shard is done, run the same sweep without --shard (same --cache-dir and --out) to write the report"
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -15,6 +15,7 @@ mod run_file;
 mod search_chart;
 mod search_files;
 mod search_html;
+mod shard_records;
 mod tables;
 mod thumbnails;
 

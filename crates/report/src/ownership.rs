@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{ReportError, io_error};
+use crate::{ReportError, io_error, shard_records};
 
 /// The file in every report folder that says ontosweep wrote it, and what.
 pub const MARKER: &str = ".ontosweep-report.json";
@@ -124,6 +124,8 @@ pub fn check_replaceable(dir: &Path) -> Result<(), ReportError> {
 fn owned_files(dir: &Path) -> Result<Marker, ReportError> {
     let mut entries = Vec::new();
     list_entries(dir, dir, &mut entries)?;
+    // Shard records are ours whether or not a report lists them.
+    entries.retain(|(path, _)| !shard_records::is_shard_entry(dir, path));
     if entries.is_empty() {
         return Ok(Marker::default());
     }
@@ -273,7 +275,12 @@ pub fn replace_whole(
     check_replaceable(dir)?;
     let staging = parent.join(hidden_sibling(&name, STAGING));
     std::fs::create_dir(&staging).map_err(io_error(&staging))?;
-    let written = fill_staging(&staging, write).inspect_err(|_| {
+    let carry = |new: &Path| -> Result<Vec<PathBuf>, ReportError> {
+        let mut written = write(new)?;
+        written.extend(shard_records::carry_over(dir, new)?);
+        Ok(written)
+    };
+    let written = fill_staging(&staging, carry).inspect_err(|_| {
         let _ = std::fs::remove_dir_all(&staging);
     })?;
     let aside = parent.join(hidden_sibling(&name, ASIDE));
@@ -300,6 +307,7 @@ pub fn replace_whole(
         return Err(io_error(dir)(e));
     }
     if let Some(marker) = old {
+        shard_records::remove_from(&aside);
         remove_listed(&aside, &marker);
     }
     Ok(written)

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+pub mod shards;
+
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

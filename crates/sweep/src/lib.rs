@@ -20,6 +20,7 @@ pub mod provision;
 pub mod registry;
 pub mod score;
 pub mod search;
+pub mod shard;
 pub mod stats;
 mod sweep;
 mod yaml_bounds;
@@ -30,4 +31,6 @@ pub use locate::Position;
 pub use models::{ResolvedModel, resolve};
 pub use progress::{Progress, Silent};
 pub use registry::{ModelFile, ModelSource, ModelSpec};
-pub use sweep::{SweepError, SweepOptions, SweepOutcome, default_batch_size, load_dataset, sweep};
+pub use sweep::{
+    SweepError, SweepOptions, SweepOutcome, default_batch_size, encode_shard, load_dataset, sweep,
+};

@@ -17,6 +17,7 @@ use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::provision::{KNOWN_ARCHIVES, fetch_archive, hash_file};
 use crate::score::score;
+use crate::shard::{RECORD_KIND, Shard, ShardExt, ShardModel, ShardRecord, ShardTimings};
 
 #[derive(Debug, Clone)]
 pub struct SweepOptions {
@@ -100,32 +101,9 @@ pub fn sweep(
     let started = Instant::now();
     let started_at_unix = now_unix();
     let cache = open_cache(options.cache_dir.as_deref())?;
-    // The cache remembers file hashes by identity: a warm sweep does not re-read the models.
-    let hash = |path: &Path| match &cache {
-        Some(cache) => cache
-            .fingerprint(&[path.to_path_buf()])
-            .map_err(|e| e.to_string()),
-        None => hash_file(path),
-    };
-    let models = resolve_hashing(
-        experiment,
-        &options.model_registry,
-        options.model_override.as_deref(),
-        progress,
-        &hash,
-    )
-    .map_err(SweepError::Model)?;
-    let plan = Plan::new(experiment, dataset, models)?;
+    let plan = plan(experiment, dataset, options, cache.as_ref(), progress)?;
     let before_images = started.elapsed().as_secs_f64();
-    let settings = EmbedSettings {
-        runtime,
-        session: SessionOptions {
-            ep: options.ep,
-            intra_threads: options.intra_threads,
-        },
-        batch_size: options.batch_size,
-        cache: cache.as_ref(),
-    };
+    let settings = embed_settings(runtime, options, cache.as_ref(), None);
     let embedded = embed(&plan, &settings, progress)?;
     let scoring = Instant::now();
     let scored = score(&plan, &embedded)?;
@@ -146,6 +124,120 @@ pub fn sweep(
     };
     let results = assemble(plan, embedded, scored, runtime, options, times);
     Ok(SweepOutcome { results, warnings })
+}
+
+/// Encodes shard `shard` of the images, and every prompt, into the embedding cache; scores
+/// nothing. The unsharded [`sweep`] afterwards finds these embeddings cached.
+pub fn encode_shard(
+    experiment: &Experiment,
+    dataset: &Dataset,
+    runtime: &Runtime,
+    options: &SweepOptions,
+    shard: Shard,
+    progress: &dyn Progress,
+) -> Result<(ShardRecord, Vec<String>), SweepError> {
+    let started = Instant::now();
+    let started_at_unix = now_unix();
+    let Some(cache) = open_cache(options.cache_dir.as_deref())? else {
+        return Err(SweepError::Cache(
+            "a shard run keeps its work only in the embedding cache: give --cache-dir DIR (on a filesystem every shard and the final sweep share) instead of --no-cache".into(),
+        ));
+    };
+    let plan = plan(experiment, dataset, options, Some(&cache), progress)?;
+    let settings = embed_settings(runtime, options, Some(&cache), Some(shard));
+    let embedded = embed(&plan, &settings, progress)?;
+    let mine: Vec<usize> = (0..dataset.images.len())
+        .filter(|&i| {
+            embedded.content_keys[i]
+                .as_deref()
+                .is_some_and(|key| shard.contains(key))
+        })
+        .collect();
+    let models: Vec<ShardModel> = embedded
+        .models
+        .iter()
+        .map(|m| ShardModel {
+            id: m.info.id.clone(),
+            vision_sha256: m.info.vision_sha256.clone(),
+            text_sha256: m.info.text_sha256.clone(),
+            images_encoded: m.info.images_encoded,
+            images_from_cache: m.info.images_from_cache,
+            prompts_encoded: m.info.prompts_encoded,
+            prompts_from_cache: m.info.prompts_from_cache,
+        })
+        .collect();
+    let mut warnings = plan.warnings.clone();
+    warnings.extend(embedded.warnings.iter().cloned());
+    let record = ShardRecord {
+        kind: RECORD_KIND.into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        experiment: experiment.name.clone(),
+        shard,
+        started_at_unix,
+        images_total: dataset.images.len(),
+        images_in_shard: mine.len(),
+        encoded: models.iter().map(|m| m.images_encoded).sum(),
+        from_cache: models.iter().map(|m| m.images_from_cache).sum(),
+        failed: mine
+            .iter()
+            .filter(|i| embedded.failures.contains_key(i))
+            .count(),
+        timings: ShardTimings {
+            total_seconds: started.elapsed().as_secs_f64(),
+            image_seconds: embedded.image_seconds,
+            text_seconds: embedded.text_seconds,
+        },
+        models,
+        images: mine
+            .iter()
+            .map(|&i| dataset.images[i].relative.clone())
+            .collect(),
+    };
+    Ok((record, warnings))
+}
+
+/// The models resolved and the plan made, file hashes remembered by the cache (a warm sweep
+/// does not re-read the models).
+fn plan<'a>(
+    experiment: &'a Experiment,
+    dataset: &'a Dataset,
+    options: &SweepOptions,
+    cache: Option<&EmbeddingCache>,
+    progress: &dyn Progress,
+) -> Result<Plan<'a>, SweepError> {
+    let hash = |path: &Path| match cache {
+        Some(cache) => cache
+            .fingerprint(&[path.to_path_buf()])
+            .map_err(|e| e.to_string()),
+        None => hash_file(path),
+    };
+    let models = resolve_hashing(
+        experiment,
+        &options.model_registry,
+        options.model_override.as_deref(),
+        progress,
+        &hash,
+    )
+    .map_err(SweepError::Model)?;
+    Plan::new(experiment, dataset, models)
+}
+
+fn embed_settings<'a>(
+    runtime: &'a Runtime,
+    options: &SweepOptions,
+    cache: Option<&'a EmbeddingCache>,
+    shard: Option<Shard>,
+) -> EmbedSettings<'a> {
+    EmbedSettings {
+        runtime,
+        session: SessionOptions {
+            ep: options.ep,
+            intra_threads: options.intra_threads,
+        },
+        batch_size: options.batch_size,
+        cache,
+        shard,
+    }
 }
 
 fn open_cache(dir: Option<&Path>) -> Result<Option<EmbeddingCache>, SweepError> {

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use super::cache::{EmbeddingCache, content_key};
 use crate::progress::Progress;
 use crate::score::zero_shot::unusable;
+use crate::shard::{Shard, ShardExt};
 
 /// What became of one image.
 pub enum ImageOutcome {
@@ -20,6 +21,8 @@ pub enum ImageOutcome {
         from_cache: bool,
     },
     Failed(String),
+    /// Read and hashed, but another shard encodes it.
+    OtherShard,
 }
 
 /// The content key of each file (its sha256), or why it could not be read; `None` until
@@ -68,6 +71,7 @@ pub fn embed_images(
     paths: &[PathBuf],
     keys: &mut ContentKeys,
     cache: CacheSlot,
+    shard: Option<Shard>,
     preprocessing: &Preprocessing,
     encoder: Encoder,
     read_ahead: usize,
@@ -82,7 +86,7 @@ pub fn embed_images(
         scope.spawn(move || {
             let indices: Vec<usize> = (0..paths.len()).collect();
             for chunk in indices.chunks(GROUP) {
-                let group = read_group(chunk, paths, known, cache, preprocessing);
+                let group = read_group(chunk, paths, known, cache, shard, preprocessing);
                 if sender.send(group).is_err() {
                     return; // the encoder stopped on an error
                 }
@@ -119,6 +123,7 @@ pub fn embed_files(
         paths,
         &mut keys,
         None,
+        None,
         &preprocessing,
         encoder,
         batch,
@@ -134,12 +139,14 @@ fn read_group(
     paths: &[PathBuf],
     known: &ContentKeys,
     cache: CacheSlot,
+    shard: Option<Shard>,
     preprocessing: &Preprocessing,
 ) -> Group {
     let results: Vec<(usize, Option<KeyOrError>, Prepared)> = chunk
         .par_iter()
         .map(|&i| {
-            let (learned, prepared) = prepare(&paths[i], known[i].as_ref(), cache, preprocessing);
+            let (learned, prepared) =
+                prepare(&paths[i], known[i].as_ref(), cache, shard, preprocessing);
             (i, learned, prepared)
         })
         .collect();
@@ -166,9 +173,11 @@ fn prepare(
     path: &std::path::Path,
     known: Option<&Result<String, String>>,
     cache: CacheSlot,
+    shard: Option<Shard>,
     preprocessing: &Preprocessing,
 ) -> (Option<Result<String, String>>, Prepared) {
     let failed = |reason: String| Prepared::Done(ImageOutcome::Failed(reason));
+    let elsewhere = |key: &str| shard.is_some_and(|s| !s.contains(key));
     let cached = |key: &str| {
         cache
             .and_then(|(c, ns)| c.get(ns, key))
@@ -186,6 +195,7 @@ fn prepare(
     };
     match known {
         Some(Err(reason)) => (None, failed(reason.clone())),
+        Some(Ok(key)) if elsewhere(key) => (None, Prepared::Done(ImageOutcome::OtherShard)),
         Some(Ok(key)) => match cached(key) {
             Some(hit) => (None, hit),
             None => match read_image_file(path) {
@@ -205,7 +215,11 @@ fn prepare(
             }
             Ok(bytes) => {
                 let key = content_key(&bytes);
-                let prepared = cached(&key).unwrap_or_else(|| decode(&bytes));
+                let prepared = if elsewhere(&key) {
+                    Prepared::Done(ImageOutcome::OtherShard)
+                } else {
+                    cached(&key).unwrap_or_else(|| decode(&bytes))
+                };
                 (Some(Ok(key)), prepared)
             }
         },

@@ -19,6 +19,7 @@ pub use images::{ContentKeys, ImageOutcome, embed_files};
 
 use crate::plan::{ModelPlan, Plan};
 use crate::progress::Progress;
+use crate::shard::Shard;
 use crate::sweep::{SweepError, default_batch_size};
 
 /// How to embed: the runtime, its session settings, the batch size and the cache.
@@ -28,6 +29,8 @@ pub struct EmbedSettings<'a> {
     /// Images per encoder call; `None`: the provider's default.
     pub batch_size: Option<usize>,
     pub cache: Option<&'a EmbeddingCache>,
+    /// Encode only this shard's images (and every prompt).
+    pub shard: Option<Shard>,
 }
 
 /// Everything the score stage needs, and what the run metadata reports.
@@ -86,7 +89,9 @@ pub fn embed(
             }
         }
     }
-    check_every_class_kept(plan, &embedded.failures)?;
+    if settings.shard.is_none() {
+        check_every_class_kept(plan, &embedded.failures)?;
+    }
     let timer = Instant::now();
     for (model, embeddings) in plan.models.iter().zip(&mut embedded.models) {
         embeddings.prompts = prompts::embed_prompts(
@@ -125,6 +130,7 @@ fn embed_model_images(
         paths,
         keys,
         slot,
+        settings.shard,
         &plan.preprocessing,
         images::Encoder::Lazy(Box::new(open)),
         read_ahead,
@@ -164,6 +170,7 @@ fn embed_model_images(
                 embedded.failures.entry(i).or_insert(reason);
                 images.push(None);
             }
+            ImageOutcome::OtherShard => images.push(None),
         }
     }
     Ok(ModelEmbeddings {

@@ -1,0 +1,175 @@
+//! Sharded encoding: three shard processes at once on one cache, then the unsharded sweep
+//! encodes nothing and reports exactly what a single process reports.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn ontosweep(args: &[&str]) -> Command {
+    assert!(
+        std::env::var_os("ORT_DYLIB_PATH").is_some(),
+        "ORT_DYLIB_PATH is not set: run the tests with `cargo xtask test`"
+    );
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ontosweep"));
+    command
+        .args(args)
+        .current_dir(root())
+        .env("ONTOSWEEP_HOME", root())
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("JOB_COMPLETION_INDEX");
+    command
+}
+
+fn succeeded(output: Output) -> Output {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn sweep_args<'a>(out: &'a Path, cache: &'a Path) -> Vec<&'a str> {
+    vec![
+        "sweep",
+        "experiments/flowers-mini.yaml",
+        "--out",
+        out.to_str().unwrap(),
+        "--cache-dir",
+        cache.to_str().unwrap(),
+        "--threads",
+        "1",
+    ]
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn three_shards_at_once_then_the_report_encodes_nothing_and_matches_one_process() {
+    let temp = tempfile::tempdir().unwrap();
+    let (out, cache) = (temp.path().join("report"), temp.path().join("cache"));
+    let shards: Vec<_> = (0..3)
+        .map(|i| {
+            let shard = format!("{i}/3");
+            let mut args = sweep_args(&out, &cache);
+            args.extend(["--shard", &shard]);
+            ontosweep(&args).spawn().unwrap()
+        })
+        .collect();
+    for child in shards {
+        succeeded(child.wait_with_output().unwrap());
+    }
+    let mut seen = BTreeSet::new();
+    let mut total = 0;
+    for i in 0..3 {
+        let record = json(&out.join(format!("shards/shard-{i}-of-3.json")));
+        assert_eq!(record["images_total"], 120);
+        let images = record["images"].as_array().unwrap();
+        assert_eq!(record["images_in_shard"], images.len());
+        assert!(!images.is_empty(), "shard {i} is empty");
+        for image in images {
+            assert!(
+                seen.insert(image.as_str().unwrap().to_string()),
+                "{image} in two shards"
+            );
+        }
+        total += images.len();
+    }
+    assert_eq!(total, 120);
+    assert!(!out.join("summary.csv").exists(), "a shard wrote a report");
+
+    // The report from the shared cache: nothing left to encode.
+    succeeded(ontosweep(&sweep_args(&out, &cache)).output().unwrap());
+    let run = json(&out.join("run.json"));
+    for model in run["models"].as_array().unwrap() {
+        assert_eq!(model["images_encoded"], 0, "{model}");
+        assert_eq!(model["prompts_encoded"], 0, "{model}");
+    }
+    // The shard records stay with the report, listed as its own.
+    assert!(out.join("shards/shard-2-of-3.json").is_file());
+    let marker = std::fs::read_to_string(out.join(".ontosweep-report.json")).unwrap();
+    assert!(marker.contains("shards/shard-0-of-3.json"), "{marker}");
+
+    // One process from scratch gives the same files.
+    let (single, fresh) = (temp.path().join("single"), temp.path().join("fresh-cache"));
+    succeeded(ontosweep(&sweep_args(&single, &fresh)).output().unwrap());
+    for file in ["predictions.csv", "summary.csv"] {
+        assert_eq!(
+            std::fs::read(out.join(file)).unwrap(),
+            std::fs::read(single.join(file)).unwrap(),
+            "{file} differs"
+        );
+    }
+
+    // A killed shard is rerun alone: its record is replaced, everything comes from the cache.
+    let mut args = sweep_args(&out, &cache);
+    args.extend(["--shard", "1/3"]);
+    succeeded(ontosweep(&args).output().unwrap());
+    let record = json(&out.join("shards/shard-1-of-3.json"));
+    assert_eq!(record["encoded"], 0);
+    assert_eq!(record["from_cache"], record["images_in_shard"]);
+}
+
+#[test]
+fn shard_arguments_and_records_are_checked() {
+    let temp = tempfile::tempdir().unwrap();
+    let (out, cache) = (temp.path().join("report"), temp.path().join("cache"));
+    for (shard, needle) in [
+        ("3/3", "I/N"),
+        ("x", "I/N"),
+        ("auto", "SLURM_ARRAY_TASK_ID"),
+    ] {
+        let mut args = sweep_args(&out, &cache);
+        args.extend(["--shard", shard]);
+        let output = ontosweep(&args).output().unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(needle), "{shard}: {stderr}");
+    }
+    // A file of the user's where the record would go is never overwritten.
+    std::fs::create_dir_all(out.join("shards")).unwrap();
+    std::fs::write(out.join("shards/shard-0-of-2.json"), "my notes").unwrap();
+    let mut args = sweep_args(&out, &cache);
+    args.extend(["--shard", "0/2"]);
+    let output = ontosweep(&args).output().unwrap();
+    assert!(!output.status.success());
+    assert_eq!(
+        std::fs::read_to_string(out.join("shards/shard-0-of-2.json")).unwrap(),
+        "my notes"
+    );
+    // `auto` under Slurm.
+    let out = temp.path().join("auto");
+    let mut args = sweep_args(&out, &cache);
+    args.extend(["--shard", "auto"]);
+    let output = succeeded(
+        ontosweep(&args)
+            .env("SLURM_ARRAY_TASK_ID", "1")
+            .env("SLURM_ARRAY_TASK_COUNT", "2")
+            .output()
+            .unwrap(),
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("shard 1 of 2"));
+    assert!(out.join("shards/shard-1-of-2.json").is_file());
+    // With `--no-cache` a shard would compute for nothing.
+    let output = ontosweep(&[
+        "sweep",
+        "experiments/flowers-mini.yaml",
+        "--out",
+        out.to_str().unwrap(),
+        "--no-cache",
+        "--shard",
+        "0/2",
+    ])
+    .output()
+    .unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--cache-dir"));
+}

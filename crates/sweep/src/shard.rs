@@ -1,0 +1,155 @@
+//! Sharding the encoding over many machines: shard `I` of `N` takes the images whose content
+//! hash falls in its slice, so shards are balanced, never overlap, and keep their images
+//! when files are added elsewhere. A shard fills the shared embedding cache and records what
+//! it did; the unsharded sweep afterwards finds everything cached and writes the report.
+
+use std::path::{Path, PathBuf};
+
+/// Most shards one sweep may be cut into.
+pub const MAX_SHARDS: usize = 100_000;
+
+pub use ontosweep_results::shards::{
+    RECORD_KIND, SHARDS_FOLDER, Shard, ShardModel, ShardRecord, ShardTimings, is_record,
+};
+
+/// How a shard is named and chosen.
+pub trait ShardExt: Sized {
+    fn parse(text: &str) -> Result<Self, String>;
+    fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self, String>;
+    fn contains(&self, key: &str) -> bool;
+}
+
+impl ShardExt for Shard {
+    /// `I/N`, 0 ≤ I < N.
+    fn parse(text: &str) -> Result<Self, String> {
+        let usage = || {
+            format!(
+                "`--shard {text}`: give `I/N` with 0 ≤ I < N ≤ {MAX_SHARDS} (shard I of N, counting from 0), or `auto`"
+            )
+        };
+        let (index, count) = text.split_once('/').ok_or_else(usage)?;
+        let index: usize = index.trim().parse().map_err(|_| usage())?;
+        let count: usize = count.trim().parse().map_err(|_| usage())?;
+        if count == 0 || count > MAX_SHARDS || index >= count {
+            return Err(usage());
+        }
+        Ok(Self { index, count })
+    }
+
+    /// The shard a scheduler gave this process: a Slurm array task, or a Kubernetes
+    /// Indexed Job's completion index with the count in `ONTOSWEEP_SHARD_COUNT`.
+    fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let number = |name: &str| -> Result<Option<usize>, String> {
+            match var(name) {
+                None => Ok(None),
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| format!("`{name}={v}` is not a number")),
+            }
+        };
+        let (index, count) = if let Some(task) = number("SLURM_ARRAY_TASK_ID")? {
+            let count = number("SLURM_ARRAY_TASK_COUNT")?.ok_or(
+                "`--shard auto` under Slurm needs SLURM_ARRAY_TASK_COUNT (submit with `sbatch --array=0-<N-1>`)",
+            )?;
+            let first = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+            (
+                task.checked_sub(first)
+                    .ok_or("SLURM_ARRAY_TASK_ID is below SLURM_ARRAY_TASK_MIN")?,
+                count,
+            )
+        } else if let Some(index) = number("JOB_COMPLETION_INDEX")? {
+            let count = number("ONTOSWEEP_SHARD_COUNT")?.ok_or(
+                "`--shard auto` in a Kubernetes Indexed Job needs ONTOSWEEP_SHARD_COUNT set to the job's `completions`",
+            )?;
+            (index, count)
+        } else {
+            return Err("`--shard auto` found neither SLURM_ARRAY_TASK_ID (a Slurm array job) nor JOB_COMPLETION_INDEX (a Kubernetes Indexed Job); give `--shard I/N`".into());
+        };
+        Self::parse(&format!("{index}/{count}"))
+    }
+
+    /// Whether the image with content key `key` (its sha256, hex) belongs to this shard.
+    fn contains(&self, key: &str) -> bool {
+        let prefix = key.get(..16).and_then(|h| u64::from_str_radix(h, 16).ok());
+        prefix.is_some_and(|v| v % self.count as u64 == self.index as u64)
+    }
+}
+
+/// Writes the record into `<out>/shards/`, atomically, replacing only an earlier record (a
+/// rerun of the same shard); returns its path.
+pub fn write_record(record: &ShardRecord, out: &Path) -> Result<PathBuf, String> {
+    let folder = out.join(SHARDS_FOLDER);
+    std::fs::create_dir_all(&folder)
+        .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    let path = folder.join(record.shard.record_name());
+    if let Ok(meta) = std::fs::symlink_metadata(&path)
+        && (!meta.is_file() || !is_record(&path))
+    {
+        return Err(format!(
+            "{} exists and is not a shard record ontosweep wrote; move it away, or give another --out",
+            path.display()
+        ));
+    }
+    let json = serde_json::to_string_pretty(record).expect("a record serialises") + "\n";
+    crate::atomic::write_atomically(&path, json.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_parse_and_partition_every_key_once() {
+        assert_eq!(Shard::parse("2/3"), Ok(Shard { index: 2, count: 3 }));
+        for bad in ["3/3", "1", "a/b", "0/0", "-1/3", "1/100001"] {
+            assert!(Shard::parse(bad).unwrap_err().contains("I/N"), "{bad}");
+        }
+        let shards: Vec<Shard> = (0..3).map(|i| Shard { index: i, count: 3 }).collect();
+        let mut sizes = [0; 3];
+        for i in 0..3_000u64 {
+            let key = format!(
+                "{:016x}{}",
+                i.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                "0".repeat(48)
+            );
+            let owners: Vec<usize> = (0..3).filter(|&s| shards[s].contains(&key)).collect();
+            assert_eq!(owners.len(), 1, "{key}");
+            sizes[owners[0]] += 1;
+        }
+        assert!(sizes.iter().all(|&n| (850..1150).contains(&n)), "{sizes:?}");
+    }
+
+    #[test]
+    fn auto_reads_slurm_or_kubernetes() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let slurm = env(&[
+            ("SLURM_ARRAY_TASK_ID", "5"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "8"),
+        ]);
+        assert_eq!(Shard::from_env(slurm), Ok(Shard { index: 4, count: 8 }));
+        let k8s = env(&[
+            ("JOB_COMPLETION_INDEX", "2"),
+            ("ONTOSWEEP_SHARD_COUNT", "3"),
+        ]);
+        assert_eq!(Shard::from_env(k8s), Ok(Shard { index: 2, count: 3 }));
+        let err = Shard::from_env(env(&[("JOB_COMPLETION_INDEX", "2")])).unwrap_err();
+        assert!(err.contains("ONTOSWEEP_SHARD_COUNT"), "{err}");
+        assert!(
+            Shard::from_env(env(&[]))
+                .unwrap_err()
+                .contains("--shard I/N")
+        );
+    }
+}
