@@ -2,9 +2,11 @@
 //! real work to cargo and the `ontosweep` binary. Deliberately thin and dependency-free so
 //! it builds in seconds; no product logic lives here.
 
+mod deploy_check;
 mod manifest;
 mod pins;
 mod provision;
+mod shell_env;
 
 use std::env;
 use std::process::{Command, ExitCode};
@@ -14,7 +16,7 @@ usage: cargo xtask <command> [args]
 
 commands:
   setup [--gpu]        provision ONNX Runtime (CPU, or the CUDA build with --gpu) and print where it is
-  test [cargo args]    provision, then run the whole test suite
+  test [cargo args]    provision, then run the whole test suite, then `check-deploy`
   sweep FILE.yaml ...  run an experiment (see `cargo xtask sweep --help`)
   tokenize ...         print CLIP token ids (see `cargo xtask tokenize --help`)
   embed ...            print L2-normalised embeddings (see `cargo xtask embed --help`)
@@ -24,6 +26,11 @@ commands:
   quantize --model DIR --out DIR
                        an int8 copy of a model (ONNX Runtime dynamic quantisation of the vision tower)
   bench [args]         provision, then run the criterion benchmarks
+  env [--gpu]          print `export` lines for running target/release/ontosweep directly
+                       (ORT_DYLIB_PATH, ONTOSWEEP_HOME, ONTOSWEEP_ORT_SHA256); provisions nothing:
+                       run `setup` first. For job scripts: exports=$(cargo xtask env); eval \"$exports\"
+  check-deploy         ShellCheck on deploy/**/*.sh and *.sbatch, kubernetes-validate on
+                       deploy/k8s/*.yaml (tools pinned by sha256 into target/deploy-check/)
 
 ORT_DYLIB_PATH, when set, names the libonnxruntime.so to use instead of the provisioned one
 (unchecked). A provisioned runtime comes only from a wheel pinned by sha256 in
@@ -44,14 +51,16 @@ fn main() -> ExitCode {
             rest,
             wants_gpu(rest),
         )
-        .and_then(|()| {
-            cargo_with_runtime(&["test", "--workspace", "--doc"], rest, wants_gpu(rest))
-        }),
+        .and_then(|()| cargo_with_runtime(&["test", "--workspace", "--doc"], rest, wants_gpu(rest)))
+        // The cluster files are no Rust: linted with their own tools once the tests pass.
+        .and_then(|()| deploy_check::in_tests()),
         "bench" => cargo_with_runtime(&["bench", "--workspace"], rest, false),
         "sweep" | "tokenize" | "embed" | "throughput" => {
             run_ontosweep(command, rest, wants_gpu(rest))
         }
         "peers" => peers(rest),
+        "env" => shell_env::env(rest),
+        "check-deploy" => deploy_check::check(rest),
         "quantize" => quantize(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");

@@ -173,3 +173,110 @@ fn shard_arguments_and_records_are_checked() {
     .unwrap();
     assert!(String::from_utf8_lossy(&output.stderr).contains("--cache-dir"));
 }
+
+/// The mini set's daisies and dandelions packed as two WebDataset shards (`key.jpg` +
+/// `key.cls`) with CLIP_benchmark's `classnames.txt`.
+fn pack_shards(folder: &Path) -> usize {
+    std::fs::create_dir_all(folder).unwrap();
+    std::fs::write(folder.join("classnames.txt"), "daisy\ndandelion\n").unwrap();
+    let mut samples = Vec::new();
+    for (index, class) in ["daisy", "dandelion"].iter().enumerate() {
+        let mut files: Vec<PathBuf> =
+            std::fs::read_dir(root().join("experiments/data/flowers-mini").join(class))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+        files.sort();
+        samples.extend(files.into_iter().map(|f| (f, index)));
+    }
+    for (shard, chunk) in samples.chunks(samples.len().div_ceil(2)).enumerate() {
+        let file = std::fs::File::create(folder.join(format!("shard-{shard:06}.tar"))).unwrap();
+        let mut tar = tar::Builder::new(file);
+        for (path, label) in chunk {
+            let key = path
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .replace('.', "_");
+            tar.append_path_with_name(path, format!("{key}.jpg"))
+                .unwrap();
+            let cls = label.to_string();
+            let mut header = tar::Header::new_gnu();
+            header.set_size(cls.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            tar.append_data(&mut header, format!("{key}.cls"), cls.as_bytes())
+                .unwrap();
+        }
+        tar.finish().unwrap();
+    }
+    samples.len()
+}
+
+#[test]
+fn webdataset_shards_are_read_in_place_with_the_same_cache_keys_as_files() {
+    let temp = tempfile::tempdir().unwrap();
+    let data = temp.path().join("wds");
+    let count = pack_shards(&data);
+    let cache = temp.path().join("cache");
+    let model = root().join("models/clip-tiny-random");
+    let experiment = |name: &str, dataset: &str| {
+        let path = temp.path().join(format!("{name}.yaml"));
+        std::fs::write(
+            &path,
+            format!("name: {name}\ndataset:\n{dataset}\nmodels:\n  - path: {}\nontologies:\n  plain:\n    templates: [\"a photo of a {{}}.\"]\n", model.display()),
+        )
+        .unwrap();
+        path
+    };
+    let folders = experiment(
+        "folders",
+        &format!(
+            "  root: {}\n  classes: [daisy, dandelion]",
+            root().join("experiments/data/flowers-mini").display()
+        ),
+    );
+    let shards = experiment(
+        "shards",
+        &format!(
+            "  webdataset: {}/shard-{{000000..000001}}.tar\n  classnames: {}/classnames.txt",
+            data.display(),
+            data.display()
+        ),
+    );
+    let run = |file: &Path, out: &Path| {
+        succeeded(
+            ontosweep(&[
+                "sweep",
+                file.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--cache-dir",
+                cache.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap(),
+        );
+        json(&out.join("run.json"))
+    };
+    let first = run(&folders, &temp.path().join("folders-report"));
+    assert_eq!(first["models"][0]["images_encoded"], count);
+    // The same bytes inside tar shards: every embedding is already cached.
+    let second = run(&shards, &temp.path().join("shards-report"));
+    assert_eq!(second["images_found"], count);
+    assert_eq!(second["models"][0]["images_encoded"], 0);
+    assert_eq!(second["models"][0]["images_from_cache"], count);
+    let read =
+        |out: &str| std::fs::read_to_string(temp.path().join(out).join("summary.csv")).unwrap();
+    let (a, b) = (read("folders-report"), read("shards-report"));
+    let accuracy = |s: &str| {
+        s.lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .take(7)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    assert_eq!(accuracy(&a), accuracy(&b));
+}

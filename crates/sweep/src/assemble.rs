@@ -47,7 +47,11 @@ pub fn assemble(
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     let record = |&i: &usize| ImageRecord {
         path: dataset.images[i].relative.clone(),
-        source: dataset.images[i].path.display().to_string(),
+        // Images inside tar shards have no file of their own to make a thumbnail from.
+        source: match dataset.images[i].member {
+            None => dataset.images[i].path.display().to_string(),
+            Some(_) => String::new(),
+        },
         label: dataset.images[i].label,
     };
     let images: Vec<ImageRecord> = scored.kept.iter().map(record).collect();

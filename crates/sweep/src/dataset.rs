@@ -24,10 +24,77 @@ pub struct Dataset {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DatasetImage {
+    /// The file, or the tar shard holding it.
     pub path: PathBuf,
-    /// Relative to the dataset root, with `/` separators.
+    /// Relative to the dataset root, with `/` separators (`shard.tar/key.jpg` in a shard).
     pub relative: String,
     pub label: usize,
+    /// Where its bytes lie inside the tar shard `path`, for an image in a WebDataset shard.
+    pub member: Option<TarMember>,
+}
+
+/// An image's bytes inside an uncompressed tar: read in place, never unpacked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TarMember {
+    pub offset: u64,
+    pub size: u64,
+}
+
+/// Where one image's bytes are: a file, or a member of a tar shard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageSource {
+    pub path: PathBuf,
+    pub member: Option<TarMember>,
+}
+
+impl ImageSource {
+    pub fn file(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            member: None,
+        }
+    }
+
+    /// The image's bytes, within the per-image file limit.
+    pub fn read(&self) -> Result<Vec<u8>, ontosweep_clip::Error> {
+        use std::io::{Read, Seek, SeekFrom};
+        let Some(member) = self.member else {
+            return ontosweep_clip::preprocess::read_image_file(&self.path);
+        };
+        let error = |reason: String| ontosweep_clip::Error::Image {
+            path: self.path.clone(),
+            reason,
+        };
+        let limit = ontosweep_clip::preprocess::MAX_FILE_BYTES;
+        if member.size > limit {
+            return Err(error(format!(
+                "the member has {} bytes, over the limit of {limit} for an image",
+                member.size
+            )));
+        }
+        let mut file = std::fs::File::open(&self.path).map_err(|e| error(e.to_string()))?;
+        file.seek(SeekFrom::Start(member.offset))
+            .map_err(|e| error(e.to_string()))?;
+        let mut bytes = Vec::with_capacity(member.size as usize);
+        file.take(member.size)
+            .read_to_end(&mut bytes)
+            .map_err(|e| error(e.to_string()))?;
+        if bytes.len() as u64 != member.size {
+            return Err(error(
+                "the tar shard ended inside this member (truncated shard?)".into(),
+            ));
+        }
+        Ok(bytes)
+    }
+}
+
+impl DatasetImage {
+    pub fn source(&self) -> ImageSource {
+        ImageSource {
+            path: self.path.clone(),
+            member: self.member,
+        }
+    }
 }
 
 fn is_hidden(path: &Path) -> bool {
@@ -254,6 +321,7 @@ impl Walk<'_> {
                 relative,
                 path,
                 label: self.label,
+                member: None,
             }),
         }
         Ok(())
@@ -412,6 +480,7 @@ impl Listed<'_> {
             path: full,
             relative: path,
             label: index,
+            member: None,
         });
         Ok(())
     }

@@ -23,6 +23,7 @@ pub mod search;
 pub mod shard;
 pub mod stats;
 mod sweep;
+pub mod webdataset;
 mod yaml_bounds;
 
 pub use config::{ConfigErrors, Diagnostic, Experiment};

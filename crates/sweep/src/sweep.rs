@@ -18,6 +18,7 @@ use crate::progress::Progress;
 use crate::provision::{KNOWN_ARCHIVES, fetch_archive, hash_file};
 use crate::score::score;
 use crate::shard::{RECORD_KIND, Shard, ShardExt, ShardModel, ShardRecord, ShardTimings};
+use crate::webdataset;
 
 #[derive(Debug, Clone)]
 pub struct SweepOptions {
@@ -82,11 +83,40 @@ pub fn load_dataset(
     let dataset = match (root, &spec.manifest) {
         (Some(root), _) => dataset::scan_folder(root, spec.classes.as_deref()),
         (None, Some(manifest)) => dataset::read_manifest(manifest, spec.classes.as_deref()),
-        (None, None) => unreachable!("validated: a dataset has a root or a manifest"),
+        (None, None) => read_webdataset(spec),
     }
     .map_err(in_file)?;
     experiment.check_classes(&dataset.classes)?;
     Ok(dataset)
+}
+
+fn read_webdataset(spec: &crate::config::DatasetSpec) -> Result<Dataset, String> {
+    let names = match &spec.classnames {
+        None => None,
+        Some(file) => Some(read_classnames(file)?),
+    };
+    let shards = webdataset::expand(&spec.webdataset)?;
+    let labels = webdataset::Labels {
+        names: names.as_deref(),
+        wanted: spec.classes.as_deref(),
+    };
+    webdataset::read_shards(&shards, &labels)
+}
+
+/// CLIP_benchmark's `classnames.txt`: one class per line, in index order.
+fn read_classnames(file: &Path) -> Result<Vec<String>, String> {
+    let text = crate::yaml_bounds::read_bounded(file, 16 << 20)
+        .map_err(|e| format!("cannot read the class names {}: {e}", file.display()))?;
+    let names: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
+    if names.is_empty() {
+        return Err(format!("{} lists no class names", file.display()));
+    }
+    Ok(names)
 }
 
 /// Runs the sweep over `dataset`, which [`load_dataset`] made from this experiment (checked

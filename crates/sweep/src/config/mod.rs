@@ -71,6 +71,10 @@ pub struct DatasetSpec {
     pub root: Option<PathBuf>,
     /// Or a CSV file with `path,label` rows (paths relative to the CSV's folder).
     pub manifest: Option<PathBuf>,
+    /// Or WebDataset tar shards (paths or patterns: `*`, `?`, `{000000..000009}`).
+    pub webdataset: Vec<PathBuf>,
+    /// The class names a shard's `.cls` indices refer to, one per line.
+    pub classnames: Option<PathBuf>,
     /// A subset of classes, in this order; all folders (sorted) when absent.
     pub classes: Option<Vec<String>>,
     /// A known archive to fetch when the folder is missing.
@@ -166,6 +170,8 @@ struct RawExperiment {
 struct RawDataset {
     root: Option<PathBuf>,
     manifest: Option<PathBuf>,
+    webdataset: Option<OneOrMany>,
+    classnames: Option<PathBuf>,
     classes: Option<Vec<String>>,
     download: Option<String>,
 }
@@ -378,11 +384,27 @@ impl Checks<'_> {
         let dataset = DatasetSpec {
             root: raw.root.map(|p| folder.join(p)),
             manifest: raw.manifest.map(|p| folder.join(p)),
+            webdataset: raw
+                .webdataset
+                .map(OneOrMany::into_vec)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| folder.join(p))
+                .collect(),
+            classnames: raw.classnames.map(|p| folder.join(p)),
             classes: raw.classes,
             download: raw.download,
         };
-        if dataset.root.is_some() == dataset.manifest.is_some() {
-            self.report(&["dataset"], None, "give exactly one of `dataset.root` (a folder per class) or `dataset.manifest` (a CSV of path,label)".into());
+        let sources = [
+            dataset.root.is_some(),
+            dataset.manifest.is_some(),
+            !dataset.webdataset.is_empty(),
+        ];
+        if sources.iter().filter(|&&given| given).count() != 1 {
+            self.report(&["dataset"], None, "give exactly one of `dataset.root` (a folder per class), `dataset.manifest` (a CSV of path,label) or `dataset.webdataset` (tar shards)".into());
+        }
+        if dataset.classnames.is_some() && dataset.webdataset.is_empty() {
+            self.report(&["dataset", "classnames"], None, "`classnames` names the classes of WebDataset shards' `.cls` indices; it goes with `webdataset`".into());
         }
         let known: Vec<&str> = crate::provision::KNOWN_ARCHIVES
             .iter()

@@ -5,11 +5,11 @@
 use std::path::PathBuf;
 
 use crossbeam_channel::bounded;
-use ontosweep_clip::preprocess::read_image_file;
 use ontosweep_clip::{Embedding, ImageEncoder, Preprocessing};
 use rayon::prelude::*;
 
 use super::cache::{EmbeddingCache, content_key};
+use crate::dataset::ImageSource;
 use crate::progress::Progress;
 use crate::score::zero_shot::unusable;
 use crate::shard::{Shard, ShardExt};
@@ -68,7 +68,7 @@ struct Group {
 /// encoder if any.
 #[allow(clippy::too_many_arguments)]
 pub fn embed_images(
-    paths: &[PathBuf],
+    paths: &[ImageSource],
     keys: &mut ContentKeys,
     cache: CacheSlot,
     shard: Option<Shard>,
@@ -115,6 +115,8 @@ pub fn embed_files(
     batch: usize,
     progress: &dyn Progress,
 ) -> Result<Vec<ImageOutcome>, ontosweep_clip::Error> {
+    let paths: Vec<ImageSource> = paths.iter().map(|p| ImageSource::file(p)).collect();
+    let paths = paths.as_slice();
     let preprocessing = encoder.preprocessing().clone();
     let mut keys: ContentKeys = vec![None; paths.len()];
     let mut warnings = Vec::new();
@@ -136,7 +138,7 @@ pub fn embed_files(
 /// Reads, hashes, looks up and decodes one group of files in parallel.
 fn read_group(
     chunk: &[usize],
-    paths: &[PathBuf],
+    paths: &[ImageSource],
     known: &ContentKeys,
     cache: CacheSlot,
     shard: Option<Shard>,
@@ -170,12 +172,13 @@ fn read_group(
 
 /// One file: its key (when learned now) and what to do with it.
 fn prepare(
-    path: &std::path::Path,
+    source: &ImageSource,
     known: Option<&Result<String, String>>,
     cache: CacheSlot,
     shard: Option<Shard>,
     preprocessing: &Preprocessing,
 ) -> (Option<Result<String, String>>, Prepared) {
+    let path = source.path.as_path();
     let failed = |reason: String| Prepared::Done(ImageOutcome::Failed(reason));
     let elsewhere = |key: &str| shard.is_some_and(|s| !s.contains(key));
     let cached = |key: &str| {
@@ -198,7 +201,7 @@ fn prepare(
         Some(Ok(key)) if elsewhere(key) => (None, Prepared::Done(ImageOutcome::OtherShard)),
         Some(Ok(key)) => match cached(key) {
             Some(hit) => (None, hit),
-            None => match read_image_file(path) {
+            None => match source.read() {
                 // Another model's pass hashed it: the bytes must still be those.
                 Ok(bytes) if content_key(&bytes) == *key => (None, decode(&bytes)),
                 Ok(_) => (
@@ -208,7 +211,7 @@ fn prepare(
                 Err(e) => (None, failed(image_reason(&e))),
             },
         },
-        None => match read_image_file(path) {
+        None => match source.read() {
             Err(e) => {
                 let reason = image_reason(&e);
                 (Some(Err(reason.clone())), failed(reason))

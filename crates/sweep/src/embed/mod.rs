@@ -17,6 +17,7 @@ use ontosweep_results::ModelRunInfo;
 pub use cache::EmbeddingCache;
 pub use images::{ContentKeys, ImageOutcome, embed_files};
 
+use crate::dataset::ImageSource;
 use crate::plan::{ModelPlan, Plan};
 use crate::progress::Progress;
 use crate::shard::Shard;
@@ -63,7 +64,7 @@ pub fn embed(
     settings: &EmbedSettings,
     progress: &dyn Progress,
 ) -> Result<Embedded, SweepError> {
-    let paths: Vec<PathBuf> = plan.dataset.images.iter().map(|i| i.path.clone()).collect();
+    let paths: Vec<ImageSource> = plan.dataset.images.iter().map(|i| i.source()).collect();
     let mut keys: ContentKeys = vec![None; paths.len()];
     let mut embedded = Embedded {
         models: Vec::new(),
@@ -107,7 +108,7 @@ pub fn embed(
 
 fn embed_model_images(
     plan: &ModelPlan,
-    paths: &[PathBuf],
+    paths: &[ImageSource],
     keys: &mut ContentKeys,
     settings: &EmbedSettings,
     embedded: &mut Embedded,
