@@ -46,7 +46,7 @@ eval "$exports"
 read -r -a extra <<<"$SWEEP_ARGS"
 if [[ "$PREFETCH" != 0 ]]; then
   echo "prefetching the models and data of $EXPERIMENT (PREFETCH=0 skips this)"
-  target/release/ontosweep sweep "$EXPERIMENT" \
+  "${ONTOSWEEP_BIN:-target/release/ontosweep}" sweep "$EXPERIMENT" \
     --shard 0/100000 \
     --cache-dir "$CACHE_DIR" \
     --out target/deploy-prefetch \

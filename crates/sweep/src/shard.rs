@@ -49,18 +49,21 @@ impl ShardExt for Shard {
                     .map_err(|_| format!("`{name}={v}` is not a number")),
             }
         };
+        // ONTOSWEEP_SHARD_COUNT wins: a Slurm rerun of one task (`--array=3`) sees a count of 1.
+        let given = number("ONTOSWEEP_SHARD_COUNT")?;
         let (index, count) = if let Some(task) = number("SLURM_ARRAY_TASK_ID")? {
-            let count = number("SLURM_ARRAY_TASK_COUNT")?.ok_or(
-                "`--shard auto` under Slurm needs SLURM_ARRAY_TASK_COUNT (submit with `sbatch --array=0-<N-1>`)",
+            let count = given.or(number("SLURM_ARRAY_TASK_COUNT")?).ok_or(
+                "`--shard auto` under Slurm needs SLURM_ARRAY_TASK_COUNT (submit with `sbatch --array=0-<N-1>`) or ONTOSWEEP_SHARD_COUNT",
             )?;
-            let first = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
-            (
-                task.checked_sub(first)
-                    .ok_or("SLURM_ARRAY_TASK_ID is below SLURM_ARRAY_TASK_MIN")?,
-                count,
-            )
+            if task >= count {
+                return Err(format!(
+                    "SLURM_ARRAY_TASK_ID is {task} but the shard count is {count}: number array tasks from 0 (`--array=0-{}`), and when rerunning some of them set ONTOSWEEP_SHARD_COUNT to the full count",
+                    count.saturating_sub(1)
+                ));
+            }
+            (task, count)
         } else if let Some(index) = number("JOB_COMPLETION_INDEX")? {
-            let count = number("ONTOSWEEP_SHARD_COUNT")?.ok_or(
+            let count = given.ok_or(
                 "`--shard auto` in a Kubernetes Indexed Job needs ONTOSWEEP_SHARD_COUNT set to the job's `completions`",
             )?;
             (index, count)
@@ -135,10 +138,28 @@ mod tests {
         };
         let slurm = env(&[
             ("SLURM_ARRAY_TASK_ID", "5"),
-            ("SLURM_ARRAY_TASK_MIN", "1"),
             ("SLURM_ARRAY_TASK_COUNT", "8"),
         ]);
-        assert_eq!(Shard::from_env(slurm), Ok(Shard { index: 4, count: 8 }));
+        assert_eq!(Shard::from_env(slurm), Ok(Shard { index: 5, count: 8 }));
+        // Rerunning task 3 alone: Slurm counts 1 task; the real count is given.
+        let rerun = env(&[
+            ("SLURM_ARRAY_TASK_ID", "3"),
+            ("SLURM_ARRAY_TASK_COUNT", "1"),
+            ("ONTOSWEEP_SHARD_COUNT", "10"),
+        ]);
+        assert_eq!(
+            Shard::from_env(rerun),
+            Ok(Shard {
+                index: 3,
+                count: 10
+            })
+        );
+        let alone = env(&[
+            ("SLURM_ARRAY_TASK_ID", "3"),
+            ("SLURM_ARRAY_TASK_COUNT", "1"),
+        ]);
+        let err = Shard::from_env(alone).unwrap_err();
+        assert!(err.contains("ONTOSWEEP_SHARD_COUNT"), "{err}");
         let k8s = env(&[
             ("JOB_COMPLETION_INDEX", "2"),
             ("ONTOSWEEP_SHARD_COUNT", "3"),
