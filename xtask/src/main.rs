@@ -56,7 +56,7 @@ fn main() -> ExitCode {
         .and_then(|()| deploy_check::in_tests()),
         "bench" => cargo_with_runtime(&["bench", "--workspace"], rest, false),
         "sweep" | "tokenize" | "embed" | "throughput" => {
-            run_ontosweep(command, rest, wants_gpu(rest))
+            return run_ontosweep(command, rest, wants_gpu(rest));
         }
         "peers" => peers(rest),
         "env" => shell_env::env(rest),
@@ -89,28 +89,47 @@ fn setup(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// `cargo run --release --package ontosweep -- <subcommand> <args>`, with ONNX Runtime.
-fn run_ontosweep(subcommand: &str, args: &[String], gpu: bool) -> Result<(), String> {
-    let run = [
-        "run",
-        "--quiet",
-        "--release",
-        "--package",
-        "ontosweep",
-        "--",
-        subcommand,
-    ];
-    cargo_with_runtime(&run, args, gpu)
+/// Builds the release binary (cargo's progress shows: the first build takes minutes), then
+/// runs `ontosweep <subcommand> <args>` with ONNX Runtime. The binary prints its own errors;
+/// its exit status is passed on without another word.
+fn run_ontosweep(subcommand: &str, args: &[String], gpu: bool) -> ExitCode {
+    let fail = |message: String| {
+        eprintln!("error: {message}");
+        ExitCode::FAILURE
+    };
+    let runtime = match provision::runtime(gpu) {
+        Ok(runtime) => runtime,
+        Err(message) => return fail(message),
+    };
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let build = Command::new(cargo)
+        .args(["build", "--release", "--package", "ontosweep"])
+        .current_dir(provision::workspace_root())
+        .status();
+    match build {
+        Ok(status) if status.success() => {}
+        Ok(_) => return fail("building ontosweep failed (cargo's messages are above)".into()),
+        Err(e) => return fail(format!("could not start cargo: {e}")),
+    }
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| provision::workspace_root().join("target"), Into::into);
+    let mut command = Command::new(target.join("release").join("ontosweep"));
+    command
+        .arg(subcommand)
+        .args(args.iter().filter(|a| *a != "--gpu"));
+    with_runtime_env(&mut command, &runtime);
+    match command.status() {
+        Ok(status) => match status.code() {
+            Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+            None => fail(format!("ontosweep was stopped ({status})")),
+        },
+        Err(e) => fail(format!("could not start ontosweep: {e}")),
+    }
 }
 
-fn cargo_with_runtime(cargo_args: &[&str], rest: &[String], gpu: bool) -> Result<(), String> {
-    let runtime = provision::runtime(gpu)?;
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let rest: Vec<&String> = rest.iter().filter(|a| *a != "--gpu").collect();
-    let mut command = Command::new(cargo);
+/// What the binary needs to load the provisioned runtime, and to check it once more.
+fn with_runtime_env(command: &mut Command, runtime: &provision::Runtime) {
     command
-        .args(cargo_args)
-        .args(rest)
         .env("ORT_DYLIB_PATH", &runtime.library)
         .env("ONTOSWEEP_HOME", provision::workspace_root());
     if let Some(sha256) = &runtime.sha256 {
@@ -119,6 +138,15 @@ fn cargo_with_runtime(cargo_args: &[&str], rest: &[String], gpu: bool) -> Result
         pin.push(&runtime.library);
         command.env("ONTOSWEEP_ORT_SHA256", pin);
     }
+}
+
+fn cargo_with_runtime(cargo_args: &[&str], rest: &[String], gpu: bool) -> Result<(), String> {
+    let runtime = provision::runtime(gpu)?;
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let rest: Vec<&String> = rest.iter().filter(|a| *a != "--gpu").collect();
+    let mut command = Command::new(cargo);
+    command.args(cargo_args).args(rest);
+    with_runtime_env(&mut command, &runtime);
     let status = command
         .status()
         .map_err(|e| format!("could not start cargo: {e}"))?;
@@ -156,7 +184,9 @@ fn peers(args: &[String]) -> Result<(), String> {
     if let Some(limit) = &limit {
         ours.extend(["--limit".into(), limit.clone()]);
     }
-    run_ontosweep("throughput", &ours, false)?;
+    if run_ontosweep("throughput", &ours, false) != ExitCode::SUCCESS {
+        return Err("`throughput` failed (its message is above)".into());
+    }
     let root = provision::workspace_root();
     let python = python_tools()?;
     let mut script = Command::new(&python);

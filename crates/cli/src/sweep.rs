@@ -90,6 +90,9 @@ pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
     // Validate the dataset against the ontologies before loading any model.
     let progress = crate::progress::Bars::default();
     let dataset = ontosweep_sweep::load_dataset(&experiment, args.data_root.as_deref(), &progress)?;
+    for warning in &dataset.warnings {
+        eprintln!("{warning}");
+    }
     refuse_report_inside_dataset(&out, &dataset.root)?;
     let runtime = crate::runtime()?;
     if let Some(shard) = shard {

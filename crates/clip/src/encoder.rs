@@ -91,7 +91,7 @@ fn rows(
         .try_extract_tensor::<f32>()
         .map_err(|source| Error::Inference {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         })?;
     if shape.len() != 2 || shape[0] as usize != batch || shape[1] <= 0 {
         return Err(Error::ModelFile {
@@ -181,7 +181,7 @@ impl TextEncoder {
         }
         let inference = |source| Error::Inference {
             path: self.path.clone(),
-            source,
+            cause: source,
         };
         let ids_value = match self.ids_type {
             TensorElementType::Int32 => {
@@ -211,7 +211,7 @@ impl TextEncoder {
             .run(inputs)
             .map_err(|source| Error::Inference {
                 path: self.path.clone(),
-                source,
+                cause: source,
             })?;
         rows(&outputs, &self.io.text_embeds, &self.path, prompts.len())
     }
@@ -284,14 +284,14 @@ impl ImageEncoder {
         let shape = [batch as i64, 3, i64::from(height), i64::from(width)];
         let input = Tensor::from_array((shape, pixels)).map_err(|source| Error::Inference {
             path: self.path.clone(),
-            source,
+            cause: source,
         })?;
         let outputs = self
             .session
             .run(ort::inputs![self.io.pixel_values.as_str() => input])
             .map_err(|source| Error::Inference {
                 path: self.path.clone(),
-                source,
+                cause: source,
             })?;
         rows(&outputs, &self.io.image_embeds, &self.path, batch)
     }

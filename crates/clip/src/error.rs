@@ -67,8 +67,9 @@ pub enum Error {
     #[error("{reason}. {}", crate::runtime::CUDA_NEEDS)]
     Cuda { reason: String },
 
-    #[error("{path}: ONNX Runtime failed: {source}")]
-    Inference { path: PathBuf, source: ort::Error },
+    // Not a `source`: the message already carries it, and a chain would say it twice.
+    #[error("{path}: ONNX Runtime failed: {cause}")]
+    Inference { path: PathBuf, cause: ort::Error },
 
     #[error("{path}: {reason}")]
     Image { path: PathBuf, reason: String },

@@ -31,15 +31,16 @@ pub const HEADLINE_CHART: &str = "accuracy.svg";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("{path}: {source}")]
+    // `cause`, not `source`: the message carries it, and a chain would say it twice.
+    #[error("{path}: {cause}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{path}: {message}")]
     Chart { path: PathBuf, message: String },
-    #[error("{path}: {source}")]
-    Csv { path: PathBuf, source: csv::Error },
+    #[error("{path}: {cause}")]
+    Csv { path: PathBuf, cause: csv::Error },
     #[error("{path}: {message}")]
     Yaml { path: PathBuf, message: String },
     /// The folder is not one ontosweep may replace; nothing was touched.
@@ -57,9 +58,9 @@ pub fn format_p(p: f64) -> String {
 }
 
 pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
-    move |source| ReportError::Io {
+    move |cause| ReportError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     }
 }
 

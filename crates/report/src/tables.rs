@@ -33,9 +33,9 @@ pub(crate) fn csv_file(
     write: impl FnOnce(&mut csv::Writer<std::fs::File>) -> csv::Result<()>,
 ) -> Result<PathBuf, ReportError> {
     let path = dir.join(name);
-    let csv_error = |source| ReportError::Csv {
+    let csv_error = |cause| ReportError::Csv {
         path: path.clone(),
-        source,
+        cause,
     };
     let mut writer = csv::Writer::from_path(&path).map_err(csv_error)?;
     write(&mut writer).map_err(csv_error)?;

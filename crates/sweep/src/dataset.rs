@@ -20,6 +20,11 @@ pub struct Dataset {
     pub classes: Vec<String>,
     pub images: Vec<DatasetImage>,
     pub skipped: Vec<SkippedFile>,
+    /// For a manifest: the file, and the lines that carry each label (so that a problem with
+    /// a class can be shown where it was written).
+    pub label_lines: Option<(PathBuf, BTreeMap<String, Vec<usize>>)>,
+    /// Said before any work (e.g. a rare manifest label one letter from a common one).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -197,6 +202,8 @@ pub fn scan_folder(root: &Path, wanted: Option<&[String]>) -> Result<Dataset, St
         classes,
         images,
         skipped,
+        label_lines: None,
+        warnings: Vec::new(),
     })
 }
 
@@ -331,6 +338,28 @@ impl Walk<'_> {
 /// Largest manifest read: about a million rows.
 pub const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 
+/// Labels that are rare and one or two edits from a common one (`dandelions` on 2 rows beside
+/// `dandelion` on 22): each becomes a class of its own, so say so before any work.
+fn rare_look_alikes(manifest: &Path, lines: &BTreeMap<String, Vec<usize>>) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (rare, at) in lines {
+        let common = lines.iter().find(|(other, other_at)| {
+            *other != rare && other_at.len() >= 10 * at.len() && edit_distance(rare, other) <= 2
+        });
+        if let Some((common, common_at)) = common {
+            warnings.push(format!(
+                "{}:{}: warning: label `{rare}` ({} row{}) is within two letters of `{common}` ({} rows) and is scored as a class of its own: a typo in the manifest?",
+                manifest.display(),
+                at[0],
+                at.len(),
+                if at.len() == 1 { "" } else { "s" },
+                common_at.len()
+            ));
+        }
+    }
+    warnings
+}
+
 /// Reads a `path,label` CSV (with that header); paths are relative to the CSV's folder and
 /// must stay inside it.
 pub fn read_manifest(manifest: &Path, wanted: Option<&[String]>) -> Result<Dataset, String> {
@@ -345,6 +374,13 @@ pub fn read_manifest(manifest: &Path, wanted: Option<&[String]>) -> Result<Datas
             .into_iter()
             .collect(),
     };
+    let mut label_lines: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for row in &rows {
+        label_lines
+            .entry(row.label.clone())
+            .or_default()
+            .push(row.line);
+    }
     let mut listed = Listed {
         manifest,
         folder,
@@ -352,6 +388,7 @@ pub fn read_manifest(manifest: &Path, wanted: Option<&[String]>) -> Result<Datas
         seen: BTreeMap::new(),
         images: Vec::new(),
         skipped: Vec::new(),
+        missing: Vec::new(),
     };
     for row in rows {
         listed.row(row, wanted.is_some())?;
@@ -359,8 +396,26 @@ pub fn read_manifest(manifest: &Path, wanted: Option<&[String]>) -> Result<Datas
     let Listed {
         mut images,
         skipped,
+        missing,
         ..
     } = listed;
+    if !missing.is_empty() {
+        let shown: Vec<String> = missing
+            .iter()
+            .take(5)
+            .map(|(line, path)| format!("  {}:{line}: {path}", manifest.display()))
+            .collect();
+        let more = if missing.len() > 5 {
+            format!("\n  … and {} more", missing.len() - 5)
+        } else {
+            String::new()
+        };
+        return Err(format!(
+            "{} manifest row(s) name a file that is not there (a typo in the manifest?); fix or remove them:\n{}{more}",
+            missing.len(),
+            shown.join("\n"),
+        ));
+    }
     for (index, class) in classes.iter().enumerate() {
         if !images.iter().any(|i| i.label == index) {
             return Err(format!(
@@ -375,6 +430,12 @@ pub fn read_manifest(manifest: &Path, wanted: Option<&[String]>) -> Result<Datas
         classes,
         images,
         skipped,
+        warnings: if wanted.is_none() {
+            rare_look_alikes(manifest, &label_lines)
+        } else {
+            Vec::new()
+        },
+        label_lines: Some((manifest.to_path_buf(), label_lines)),
     })
 }
 
@@ -441,6 +502,8 @@ struct Listed<'a> {
     seen: BTreeMap<FileId, (usize, String)>,
     images: Vec<DatasetImage>,
     skipped: Vec<SkippedFile>,
+    /// (line, path) of rows whose file does not exist.
+    missing: Vec<(usize, String)>,
 }
 
 impl Listed<'_> {
@@ -460,10 +523,7 @@ impl Listed<'_> {
         };
         let full = self.folder.join(&path);
         let Some(id) = full.is_file().then(|| file_id(&full).ok()).flatten() else {
-            self.skipped.push(SkippedFile {
-                path,
-                reason: format!("listed on line {line} of the manifest but not found"),
-            });
+            self.missing.push((line, path));
             return Ok(());
         };
         let here = format!("{path} (line {line})");
@@ -646,4 +706,20 @@ mod tests {
             "{err}"
         );
     }
+}
+
+/// Levenshtein distance over characters.
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
 }

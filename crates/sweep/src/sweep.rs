@@ -37,7 +37,7 @@ pub struct SweepOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
-    #[error("{0}")]
+    #[error(transparent)]
     Config(#[from] ConfigErrors),
     #[error("{0}")]
     Dataset(String),
@@ -86,8 +86,54 @@ pub fn load_dataset(
         (None, None) => read_webdataset(spec),
     }
     .map_err(in_file)?;
+    blame_manifest_typos(experiment, &dataset)?;
     experiment.check_classes(&dataset.classes)?;
     Ok(dataset)
+}
+
+/// A manifest label that no ontology has prompts for, one edit or two from a class that
+/// they all do (`dandelions` beside `dandelion`), is a typo in the manifest: say so at its
+/// lines, not at the ontologies.
+fn blame_manifest_typos(experiment: &Experiment, dataset: &Dataset) -> Result<(), SweepError> {
+    let Some((manifest, lines)) = &dataset.label_lines else {
+        return Ok(());
+    };
+    let covered = |class: &str| {
+        experiment
+            .ontologies
+            .iter()
+            .filter_map(|o| o.written())
+            .all(|w| !w.prompts_for(class).is_empty())
+    };
+    let mut errors = Vec::new();
+    for class in dataset.classes.iter().filter(|c| !covered(c)) {
+        let Some(near) = dataset
+            .classes
+            .iter()
+            .filter(|other| *other != class && covered(other))
+            .find(|other| dataset::edit_distance(class, other) <= 2)
+        else {
+            continue;
+        };
+        let at = lines.get(class).cloned().unwrap_or_default();
+        let listed: Vec<String> = at.iter().take(8).map(ToString::to_string).collect();
+        errors.push(crate::config::Diagnostic {
+            file: manifest.clone(),
+            position: at.first().map(|&line| crate::Position { line, column: 1 }),
+            message: format!(
+                "label `{class}` (line{} {}{}) has no prompts in the experiment, and `{near}` does: a typo in the manifest? Fix those rows, or give `{class}` prompts in {}",
+                if at.len() == 1 { "" } else { "s" },
+                listed.join(", "),
+                if at.len() > 8 { ", …" } else { "" },
+                experiment.file.display()
+            ),
+        });
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ConfigErrors(errors).into())
+    }
 }
 
 fn read_webdataset(spec: &crate::config::DatasetSpec) -> Result<Dataset, String> {

@@ -214,6 +214,8 @@ pub fn read_shards(shards: &[PathBuf], labels: &Labels) -> Result<Dataset, Strin
         classes,
         images,
         skipped,
+        label_lines: None,
+        warnings: Vec::new(),
     })
 }
 
