@@ -43,6 +43,20 @@ fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
+    // The commands xtask runs itself answer `--help` with their own line of the usage.
+    let own = ["setup", "bench", "peers", "env", "check-deploy", "quantize"];
+    if own.contains(&command.as_str()) && rest.iter().any(|a| a == "--help" || a == "-h") {
+        let mut lines = USAGE
+            .lines()
+            .skip_while(|l| !l.trim_start().starts_with(command.as_str()));
+        if let Some(first) = lines.next() {
+            println!("usage: cargo xtask {}", first.trim());
+            for line in lines.take_while(|l| l.starts_with("                 ")) {
+                println!("  {}", line.trim());
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
     let result = match command.as_str() {
         "setup" => setup(rest),
         // Doc examples are not among `--all-targets`: they run as a second step.

@@ -4,46 +4,59 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use ontosweep_clip::{
-    EpChoice, Family, ImageEncoder, ModelDir, SessionOptions, TextEncoder, TextTokenizer,
-};
+use ontosweep_clip::{EpChoice, ImageEncoder, SessionOptions, TextEncoder, TextTokenizer};
 use serde_json::json;
 
 #[derive(Args)]
 pub struct TokenizeArgs {
-    /// Model directory (Hugging Face ONNX layout).
+    /// A model folder (Hugging Face ONNX layout), or a model id (`clip-vit-b32`: models/<id>.yaml).
     #[arg(long)]
     model: PathBuf,
-    /// Texts to tokenize.
+    /// Texts to tokenize; each prints one JSON line with its ids and their tokens.
     #[arg(required = true)]
     texts: Vec<String>,
 }
 
 #[derive(Args)]
 pub struct EmbedArgs {
+    /// A model folder (Hugging Face ONNX layout), or a model id (`clip-vit-b32`: models/<id>.yaml).
     #[arg(long)]
     model: PathBuf,
     /// Execution provider: auto, cpu or cuda.
     #[arg(long, default_value = "auto")]
     ep: EpChoice,
-    #[arg(long = "text")]
+    /// A text to embed (repeat the flag for more).
+    #[arg(long = "text", value_name = "TEXT")]
     texts: Vec<String>,
-    #[arg(long = "image")]
+    /// An image file to embed (repeat the flag for more).
+    #[arg(long = "image", value_name = "FILE")]
     images: Vec<PathBuf>,
     /// Images per encoder call.
     #[arg(long, default_value_t = 32)]
     batch: usize,
 }
 
+/// The model a `--model` argument names, folder or id.
+fn model(argument: &std::path::Path) -> anyhow::Result<ontosweep_sweep::ResolvedModel> {
+    let models = crate::sweep::project_root().join("models");
+    ontosweep_sweep::resolve_argument(argument, &models, &crate::progress::Bars::default())
+        .map_err(anyhow::Error::msg)
+}
+
 pub fn tokenize(args: TokenizeArgs) -> anyhow::Result<ExitCode> {
-    let model = ModelDir::open(&args.model)?;
+    let model = model(&args.model)?;
     // The ids exactly as the text tower is fed them (SigLIP's padded to its fixed length).
-    let tokenizer = TextTokenizer::for_model(&model, Family::of(&model)?)?;
+    let tokenizer = TextTokenizer::for_model(&model.dir, model.family)?;
     for text in &args.texts {
         let tokens = tokenizer.encode(text)?;
+        let pieces: Vec<String> = tokens
+            .ids
+            .iter()
+            .map(|&id| tokenizer.token(id).unwrap_or_default())
+            .collect();
         println!(
             "{}",
-            json!({"text": text, "ids": tokens.ids, "truncated": tokens.truncated})
+            json!({"text": text, "ids": tokens.ids, "tokens": pieces, "truncated": tokens.truncated})
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -54,17 +67,16 @@ pub fn embed(args: EmbedArgs) -> anyhow::Result<ExitCode> {
         !args.texts.is_empty() || !args.images.is_empty(),
         "nothing to embed: give --text T and/or --image FILE"
     );
-    let model = ModelDir::open(&args.model)?;
-    let family = Family::of(&model)?;
-    let io = family.io_names();
+    let resolved = model(&args.model)?;
+    let (model, family, io) = (&resolved.dir, resolved.family, &resolved.io);
     let runtime = crate::runtime()?;
     let options = SessionOptions {
         ep: args.ep,
         intra_threads: 0,
     };
     if !args.texts.is_empty() {
-        let tokenizer = TextTokenizer::for_model(&model, family)?;
-        let mut encoder = TextEncoder::new(runtime, &model, &io, options)?;
+        let tokenizer = TextTokenizer::for_model(model, family)?;
+        let mut encoder = TextEncoder::new(runtime, model, io, options)?;
         eprintln!("text tower: execution provider {}", encoder.ep());
         let tokens = args
             .texts
@@ -79,7 +91,7 @@ pub fn embed(args: EmbedArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if !args.images.is_empty() {
-        let mut encoder = ImageEncoder::new(runtime, &model, &io, options)?;
+        let mut encoder = ImageEncoder::new(runtime, model, io, options)?;
         eprintln!("vision tower: execution provider {}", encoder.ep());
         for chunk in args.images.chunks(args.batch.max(1)) {
             let mut pixels = Vec::new();

@@ -40,17 +40,20 @@ pub struct SweepArgs {
     #[arg(long, conflicts_with = "cache_dir")]
     no_cache: bool,
     /// ONNX Runtime intra-op threads [default: one per core].
-    #[arg(long, default_value_t = 0)]
-    threads: usize,
+    #[arg(long)]
+    threads: Option<usize>,
     /// Encode only shard I of N (from 0) of the images, and the prompts, into the cache;
     /// write `<out>/shards/shard-I-of-N.json` and no report. `auto`: from Slurm's array task
     /// or a Kubernetes Indexed Job (with ONTOSWEEP_SHARD_COUNT).
     #[arg(long, value_name = "I/N|auto")]
     shard: Option<String>,
+    /// Print each ontology's prompts per class, templates and names applied, before encoding.
+    #[arg(long)]
+    show_prompts: bool,
 }
 
 /// The project folder: `ONTOSWEEP_HOME` (set by `cargo xtask`), else the current folder.
-fn project_root() -> PathBuf {
+pub fn project_root() -> PathBuf {
     std::env::var_os("ONTOSWEEP_HOME").map_or_else(|| PathBuf::from("."), PathBuf::from)
 }
 
@@ -82,7 +85,7 @@ pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
                     .unwrap_or_else(|| root.join(".cache/embeddings")),
             )
         },
-        intra_threads: args.threads,
+        intra_threads: args.threads.unwrap_or(0),
     };
     // Refuse a report folder that is not ours before any work, not after an hour of it.
     ontosweep_report::check_replaceable(&out)
@@ -92,6 +95,9 @@ pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
     let dataset = ontosweep_sweep::load_dataset(&experiment, args.data_root.as_deref(), &progress)?;
     for warning in &dataset.warnings {
         eprintln!("{warning}");
+    }
+    if args.show_prompts {
+        print!("{}", show_prompts(&experiment, &dataset.classes));
     }
     refuse_report_inside_dataset(&out, &dataset.root)?;
     let runtime = crate::runtime()?;
@@ -137,6 +143,42 @@ pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
         files.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every ontology's prompts per class as the encoder will see them (a search: what it
+/// chooses from).
+fn show_prompts(experiment: &Experiment, classes: &[String]) -> String {
+    use ontosweep_sweep::config::OntologyKind;
+    let mut out = String::new();
+    for ontology in &experiment.ontologies {
+        out.push_str(&format!("{}:\n", ontology.name));
+        match &ontology.kind {
+            OntologyKind::Written(written) => {
+                for class in classes {
+                    let quoted: Vec<String> = written
+                        .prompts_for(class)
+                        .iter()
+                        .map(|p| format!("{p:?}"))
+                        .collect();
+                    out.push_str(&format!("  {class}: {}\n", quoted.join(", ")));
+                }
+            }
+            OntologyKind::Search(search) => {
+                out.push_str(&format!(
+                    "  searched on the dev split: up to {} of {} templates, applied to\n",
+                    search.max_templates,
+                    search.templates.len()
+                ));
+                for class in classes {
+                    out.push_str(&format!(
+                        "  {class}: {}\n",
+                        search.names_for(class).join(" | ")
+                    ));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A shard run: its images and every prompt into the cache, and its record; no report.

@@ -13,28 +13,31 @@ use serde_json::json;
 
 #[derive(Args)]
 pub struct ThroughputArgs {
+    /// Model directory (Hugging Face ONNX layout).
     #[arg(long)]
     model: PathBuf,
     /// A folder with one sub-folder per class.
     #[arg(long)]
     images: PathBuf,
+    /// Images per encoder call.
     #[arg(long, default_value_t = 32)]
     batch: usize,
     /// Use at most this many images.
     #[arg(long)]
     limit: Option<usize>,
+    /// Execution provider: auto, cpu or cuda.
     #[arg(long, default_value = "auto")]
     ep: EpChoice,
-    /// ONNX Runtime intra-op threads (0: one per core).
-    #[arg(long, default_value_t = 0)]
-    threads: usize,
+    /// ONNX Runtime intra-op threads [default: one per core].
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 pub fn measure(args: ThroughputArgs) -> anyhow::Result<ExitCode> {
     let model = ModelDir::open(&args.model)?;
     let options = SessionOptions {
         ep: args.ep,
-        intra_threads: args.threads,
+        intra_threads: args.threads.unwrap_or(0),
     };
     let mut encoder = ImageEncoder::new(crate::runtime()?, &model, &IoNames::default(), options)?;
     let found = dataset::scan_folder(&args.images, None).map_err(anyhow::Error::msg)?;

@@ -116,6 +116,11 @@ impl SiglipTokenizer {
         })
     }
 
+    /// The vocabulary entry of `id`.
+    pub fn token(&self, id: i64) -> Option<String> {
+        self.inner.id_to_token(u32::try_from(id).ok()?)
+    }
+
     pub fn length(&self) -> usize {
         self.length
     }

@@ -42,6 +42,11 @@ impl ClipTokenizer {
         })
     }
 
+    /// The vocabulary entry of `id`.
+    pub fn token(&self, id: i64) -> Option<String> {
+        self.inner.id_to_token(u32::try_from(id).ok()?)
+    }
+
     pub fn encode(&self, text: &str) -> Result<Tokens> {
         let cleaned = text_cleanup::clean(text);
         let encoding = self
@@ -84,6 +89,14 @@ impl TextTokenizer {
         match self {
             TextTokenizer::Clip(t) => t.encode(text),
             TextTokenizer::Siglip(t) => t.encode(text),
+        }
+    }
+
+    /// The vocabulary entry of `id`, as the model's tokenizer spells it.
+    pub fn token(&self, id: i64) -> Option<String> {
+        match self {
+            TextTokenizer::Clip(t) => t.token(id),
+            TextTokenizer::Siglip(t) => t.token(id),
         }
     }
 

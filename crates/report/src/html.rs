@@ -17,7 +17,7 @@ use crate::{ReportError, io_error};
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222;padding:0 1rem}
 h1{margin-bottom:.2rem}.meta{color:#666;margin-top:0}table{border-collapse:collapse;margin:1rem 0}
 th,td{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:right}th{background:#f4f4f4}
-td.l,th.l{text-align:left}tr.baseline td{background:#f7f7f7}.chart{max-width:100%;border:1px solid #eee}
+td.l,th.l{text-align:left}tr.baseline td{background:#f7f7f7}.chart{max-width:100%;border:1px solid #eee}#accuracy-chart{width:100%;height:auto}#summary td{white-space:nowrap}
 .gallery{display:flex;flex-wrap:wrap;gap:.5rem}.gallery figure{margin:0;width:120px;font-size:.75rem}
 .gallery img{width:112px;height:112px;object-fit:cover;border-radius:4px;display:block}
 .bad{color:#c62828}.good{color:#2e7d32}details{margin:.6rem 0}summary{cursor:pointer;font-weight:600}
@@ -118,7 +118,9 @@ fn summary_table(results: &SweepResults) -> Markup {
         table id="summary" {
             tr {
                 th.l { "model" } th.l { "ontology" } th { "accuracy" } th { "95% CI" }
-                th { "balanced" } th { "macro F1" } th { "ECE" }
+                th { "balanced" }
+                @if results.classes.len() > 5 { th { "top-5" } }
+                th { "macro F1" } th { "ECE" }
                 th { "Δ vs baseline [95% CI]" } th { "McNemar p" } th { "Holm p" }
             }
             @for model in &results.models {
@@ -139,6 +141,9 @@ fn summary_row(results: &SweepResults, model: &ModelResults, o: &OntologyResults
             td { (format!("{:.1}%", 100.0 * m.accuracy)) }
             td { (format!("{:.1}–{:.1}", 100.0 * m.ci_low, 100.0 * m.ci_high)) }
             td { (format!("{:.1}%", 100.0 * m.balanced_accuracy)) }
+            @if results.classes.len() > 5 {
+                td { (crate::tables::top5(results, m).map_or(String::new(), |t| format!("{:.1}%", 100.0 * t))) }
+            }
             td { (format!("{:.3}", m.macro_f1)) }
             td { (format!("{:.3}", m.ece)) }
             @match &o.vs_baseline {

@@ -63,6 +63,16 @@ struct SummaryRow<'a> {
     gained: Option<usize>,
     lost: Option<usize>,
     is_baseline: bool,
+    /// Share of images whose class is among the five highest scores; empty with five
+    /// classes or fewer, where it says nothing.
+    top5_accuracy: Option<f64>,
+}
+
+/// Top-5 accuracy, when there are more than five classes.
+pub(crate) fn top5(results: &SweepResults, m: &ontosweep_results::Metrics) -> Option<f64> {
+    (results.classes.len() > 5)
+        .then(|| m.top_k.get(4).copied())
+        .flatten()
 }
 
 fn summary(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError> {
@@ -90,6 +100,7 @@ fn summary(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError> {
                     gained: c.map(|c| c.gained),
                     lost: c.map(|c| c.lost),
                     is_baseline: o.ontology == results.baseline,
+                    top5_accuracy: top5(results, m),
                 })?;
             }
         }

@@ -29,7 +29,7 @@ mod yaml_bounds;
 pub use config::{ConfigErrors, Diagnostic, Experiment};
 pub use embed::{EmbeddingCache, ImageOutcome, embed_files};
 pub use locate::Position;
-pub use models::{ResolvedModel, resolve};
+pub use models::{ResolvedModel, resolve, resolve_argument};
 pub use progress::{Progress, Silent};
 pub use registry::{ModelFile, ModelSource, ModelSpec};
 pub use sweep::{

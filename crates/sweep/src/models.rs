@@ -197,6 +197,47 @@ fn is_contained_relative(path: &Path) -> bool {
             .all(|c| matches!(c, std::path::Component::Normal(_)))
 }
 
+/// A model named on the command line: a model folder, or the id of a `models/<id>.yaml`
+/// (downloaded and checked as a sweep would).
+pub fn resolve_argument(
+    argument: &Path,
+    models_dir: &Path,
+    progress: &dyn Progress,
+) -> Result<ResolvedModel, String> {
+    if argument.is_dir() {
+        return from_dir(argument);
+    }
+    let id = argument.to_string_lossy();
+    if crate::config::check_plain_name(&id).is_err()
+        || !models_dir.join(format!("{id}.yaml")).is_file()
+    {
+        return Err(format!(
+            "{}: neither a model folder nor the id of a model in {} (ids: {})",
+            argument.display(),
+            models_dir.display(),
+            known_ids(models_dir).join(", ")
+        ));
+    }
+    let locate = |e: String| format!("model `{id}`: {e}");
+    from_spec_file(models_dir, &id, progress, &hash_file, &locate)
+}
+
+/// The ids of `models_dir`'s yaml files, sorted.
+fn known_ids(models_dir: &Path) -> Vec<String> {
+    let mut ids: Vec<String> = std::fs::read_dir(models_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let id = name.strip_suffix(".yaml")?;
+            (!id.ends_with(".lock")).then(|| id.to_string())
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
 fn from_spec(
     experiment: &Experiment,
     models_dir: &Path,
@@ -204,12 +245,31 @@ fn from_spec(
     progress: &dyn Progress,
     hash: FileHasher,
 ) -> Result<ResolvedModel, String> {
-    let yaml = models_dir.join(format!("{id}.yaml"));
-    let text = read_bounded(&yaml, MAX_YAML_BYTES).map_err(|e| {
+    let unreadable = |e: String| {
         experiment
-            .diagnostic_at(&["models"], id, format!("model `{id}`: cannot read {} ({e}); add that file, or write `- path: DIR` for a model directory", yaml.display()))
+            .diagnostic_at(
+                &["models"],
+                id,
+                format!(
+                    "model `{id}`: {e}; add that file, or write `- path: DIR` for a model directory"
+                ),
+            )
             .to_string()
-    })?;
+    };
+    from_spec_file(models_dir, id, progress, hash, &unreadable)
+}
+
+/// `models/<id>.yaml` read, its paths checked, its files downloaded or checked.
+fn from_spec_file(
+    models_dir: &Path,
+    id: &str,
+    progress: &dyn Progress,
+    hash: FileHasher,
+    unreadable: &dyn Fn(String) -> String,
+) -> Result<ResolvedModel, String> {
+    let yaml = models_dir.join(format!("{id}.yaml"));
+    let text = read_bounded(&yaml, MAX_YAML_BYTES)
+        .map_err(|e| unreadable(format!("cannot read {} ({e})", yaml.display())))?;
     yaml_bounds::check(&text).map_err(|too| {
         Diagnostic {
             file: yaml.clone(),

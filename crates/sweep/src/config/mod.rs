@@ -79,6 +79,9 @@ pub struct DatasetSpec {
     pub classes: Option<Vec<String>>,
     /// A known archive to fetch when the folder is missing.
     pub download: Option<String>,
+    /// Per class: the words every template uses instead of the folder name (`roses: rose`),
+    /// unless an ontology's own `names` say otherwise.
+    pub names: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -111,12 +114,18 @@ pub struct WrittenPrompts {
     pub prompts: BTreeMap<String, Vec<String>>,
     /// Per class: the words templates use instead of the folder name.
     pub names: BTreeMap<String, String>,
+    /// The dataset's `names`, for the classes this ontology does not name itself.
+    pub display: BTreeMap<String, String>,
 }
 
 impl WrittenPrompts {
     /// The prompts for `class`: templates applied to its name, then its own prompts.
     pub fn prompts_for(&self, class: &str) -> Vec<String> {
-        let word = self.names.get(class).map_or(class, String::as_str);
+        let word = self
+            .names
+            .get(class)
+            .or(self.display.get(class))
+            .map_or(class, String::as_str);
         let mut prompts: Vec<String> = self
             .templates
             .iter()
@@ -174,6 +183,8 @@ struct RawDataset {
     classnames: Option<PathBuf>,
     classes: Option<Vec<String>>,
     download: Option<String>,
+    #[serde(default)]
+    names: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -236,7 +247,13 @@ impl Experiment {
         checks.name(&raw.name);
         let dataset = checks.dataset(raw.dataset, folder);
         let models = checks.models(raw.models, folder);
-        let ontologies = checks.ontologies(raw.ontologies);
+        let mut ontologies = checks.ontologies(raw.ontologies);
+        for ontology in &mut ontologies {
+            match &mut ontology.kind {
+                OntologyKind::Written(w) => w.display = dataset.names.clone(),
+                OntologyKind::Search(s) => s.display = dataset.names.clone(),
+            }
+        }
         let baseline = checks.baseline(raw.baseline, &ontologies);
         let searched = ontologies.iter().any(|o| o.written().is_none());
         let split = checks.split(raw.split, searched);
@@ -259,6 +276,14 @@ impl Experiment {
     /// no ontology may name a class the dataset lacks (keyed by name, never by position).
     pub fn check_classes(&self, classes: &[String]) -> Result<(), ConfigErrors> {
         let mut errors = Vec::new();
+        for class in self.dataset.names.keys() {
+            if !classes.contains(class) {
+                errors.push(self.diagnostic(
+                    &["dataset", "names", class],
+                    format!("`dataset.names` names class `{class}`, which the dataset does not have (classes: {}); fix the spelling or remove it", classes.join(", ")),
+                ));
+            }
+        }
         for ontology in &self.ontologies {
             for (class, section) in ontology.mentioned_classes() {
                 if !classes.contains(class) {
@@ -335,7 +360,7 @@ fn parse_document(file: &Path, source: &str) -> Result<RawExperiment, ConfigErro
     crate::yaml_bounds::check(source)
         .map_err(|too| only(too.position, format!("{}. Nothing was run", too.message)))?;
     yaml_serde::from_str(source).map_err(|e| {
-        let position = e.location().map(|l| Position {
+        let mut position = e.location().map(|l| Position {
             line: l.line(),
             column: l.column(),
         });
@@ -344,11 +369,69 @@ fn parse_document(file: &Path, source: &str) -> Result<RawExperiment, ConfigErro
         if let Some(at) = message.find(" at line ") {
             message.truncate(at);
         }
-        only(
-            position,
-            format!("{message}. See README.md, \"Experiment files\", for the fields"),
-        )
+        if let (Some(key), Some(first)) = (duplicate_key(&message), position) {
+            // The parser points at the first of the two; the second is the one to look at.
+            position = second_occurrence(source, first, key).or(position);
+        }
+        // Only a field or a type can be looked up; a syntax error is about the text.
+        let about_fields = [
+            "unknown field",
+            "missing field",
+            "invalid type",
+            "unknown variant",
+        ]
+        .iter()
+        .any(|kind| message.contains(kind));
+        if about_fields {
+            message.push_str(". See README.md, \"Experiment files\", for the fields");
+        }
+        only(position, message)
     })
+}
+
+/// The key of a "duplicate entry with key" message.
+fn duplicate_key(message: &str) -> Option<&str> {
+    message
+        .split_once("duplicate entry with key \"")?
+        .1
+        .split_once('"')
+        .map(|(key, _)| key)
+}
+
+/// The next line after `first` that holds `key:` at the same indentation, within its block.
+fn second_occurrence(source: &str, first: Position, key: &str) -> Option<Position> {
+    let indent = first.column.saturating_sub(1);
+    for (index, line) in source.lines().enumerate().skip(first.line) {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let here = line.len() - trimmed.len();
+        if here < indent {
+            return None;
+        }
+        let named = [
+            format!("{key}:"),
+            format!("\"{key}\":"),
+            format!("'{key}':"),
+        ];
+        if here == indent && named.iter().any(|n| trimmed.starts_with(n.as_str())) {
+            return Some(Position {
+                line: index + 1,
+                column: indent + 1,
+            });
+        }
+    }
+    None
+}
+
+/// The field an "unknown field `x`" message names.
+fn unknown_field(message: &str) -> Option<&str> {
+    message
+        .split_once("unknown field `")?
+        .1
+        .split_once('`')
+        .map(|(field, _)| field)
 }
 
 /// The checks that follow a successful parse, each section in turn; every problem found is
@@ -394,7 +477,17 @@ impl Checks<'_> {
             classnames: raw.classnames.map(|p| folder.join(p)),
             classes: raw.classes,
             download: raw.download,
+            names: raw.names,
         };
+        for (class, name) in &dataset.names {
+            if name.trim().is_empty() {
+                self.report(
+                    &["dataset", "names", class],
+                    None,
+                    format!("class `{class}` has an empty name; give the words templates should use, e.g. `roses: rose`"),
+                );
+            }
+        }
         let sources = [
             dataset.root.is_some(),
             dataset.manifest.is_some(),
@@ -489,7 +582,16 @@ impl Checks<'_> {
         let parsed: RawOntology = match yaml_serde::from_value(value) {
             Ok(parsed) => parsed,
             Err(e) => {
-                self.report(&["ontologies", &name], None, format!("ontology `{name}`: {e}. An ontology has `templates:` (a list with `{{}}` for the class) and/or `prompts:` (class: prompt or list of prompts), or only `search:`"));
+                let message = e.to_string();
+                // A misspelt field is shown at its own line; search fields are one level down.
+                let path: Vec<&str> = match unknown_field(&message) {
+                    Some(field) if message.contains("`max_templates`") => {
+                        vec!["ontologies", &name, "search", field]
+                    }
+                    Some(field) => vec!["ontologies", &name, field],
+                    None => vec!["ontologies", &name],
+                };
+                self.report(&path, None, format!("ontology `{name}`: {message}. An ontology has `templates:` (a list with `{{}}` for the class) and/or `prompts:` (class: prompt or list of prompts), or only `search:`"));
                 return None;
             }
         };
@@ -533,6 +635,7 @@ impl Checks<'_> {
                 templates: parsed.templates,
                 prompts,
                 names: parsed.names,
+                display: BTreeMap::new(),
             }),
         })
     }

@@ -20,15 +20,21 @@ pub struct SearchSpec {
     pub names: BTreeMap<String, Vec<String>>,
     pub max_templates: usize,
     pub objective: Objective,
+    /// The dataset's `names`, for the classes without candidates of their own.
+    pub display: BTreeMap<String, String>,
 }
 
 impl SearchSpec {
     /// The names the search may give `class`, in file order.
     pub fn names_for(&self, class: &str) -> Vec<String> {
-        self.names
-            .get(class)
-            .cloned()
-            .unwrap_or_else(|| vec![class.to_string()])
+        self.names.get(class).cloned().unwrap_or_else(|| {
+            vec![
+                self.display
+                    .get(class)
+                    .map_or(class, String::as_str)
+                    .to_string(),
+            ]
+        })
     }
 }
 
@@ -141,6 +147,7 @@ impl Checks<'_> {
             names,
             max_templates,
             objective,
+            display: BTreeMap::new(),
         }
     }
 

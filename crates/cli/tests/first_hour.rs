@@ -1,0 +1,247 @@
+//! What a new user meets in the first hour: every message said once and about the right
+//! file, help for every flag, inspection commands that take what `sweep` takes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn ontosweep(args: &[&str]) -> Output {
+    assert!(
+        std::env::var_os("ORT_DYLIB_PATH").is_some(),
+        "ORT_DYLIB_PATH is not set: run the tests with `cargo xtask test`"
+    );
+    Command::new(env!("CARGO_BIN_EXE_ontosweep"))
+        .args(args)
+        .current_dir(root())
+        .env("ONTOSWEEP_HOME", root())
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn mini() -> PathBuf {
+    root().join("experiments/data/flowers-mini")
+}
+
+fn experiment(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.yaml"));
+    std::fs::write(&path, body).unwrap();
+    path
+}
+
+#[test]
+fn every_problem_is_printed_once() {
+    let temp = tempfile::tempdir().unwrap();
+    let file = experiment(
+        temp.path(),
+        "m8",
+        &format!(
+            "name: m8\ndataset:\n  root: {}\nmodels: [clip-tiny-random]\nontologies:\n  names:\n    prompts:\n      daisy: daisy\n      dandelion: dandelion\n      roses: rose\n",
+            mini().display()
+        ),
+    );
+    let output = ontosweep(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--out",
+        temp.path().join("o").to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    for class in ["sunflowers", "tulips"] {
+        let needle = format!("no prompt for class `{class}`");
+        assert_eq!(err.matches(&needle).count(), 1, "{err}");
+    }
+    assert!(!err.contains("See README"), "{err}");
+}
+
+/// The mini set's daisies and dandelions in a flat folder, with a manifest.
+fn manifest(dir: &Path, rows: impl Fn(usize, &str, &str) -> Option<String>) -> PathBuf {
+    let mut text = String::from("path,label\n");
+    let mut n = 0;
+    for class in ["daisy", "dandelion"] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(mini().join(class))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for file in files {
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            std::fs::copy(&file, dir.join(&name)).unwrap();
+            if let Some(row) = rows(n, &name, class) {
+                text.push_str(&row);
+                text.push('\n');
+            }
+            n += 1;
+        }
+    }
+    let path = dir.join("labels.csv");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn manifest_mistakes_are_shown_in_the_manifest() {
+    let temp = tempfile::tempdir().unwrap();
+    let body = "name: m\ndataset:\n  manifest: labels.csv\nmodels: [clip-tiny-random]\nontologies:\n  plain:\n    prompts: {daisy: daisy, dandelion: dandelion}\n";
+    let file = experiment(temp.path(), "m", body);
+    let out = temp.path().join("o");
+    // A label typo: the manifest's rows are named, not the ontology.
+    manifest(temp.path(), |n, name, class| {
+        Some(format!(
+            "{name},{}",
+            if n == 30 { "dandelions" } else { class }
+        ))
+    });
+    let err = stderr(&ontosweep(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert!(
+        err.contains("labels.csv:32:1: label `dandelions` (line 32)") && err.contains("typo"),
+        "{err}"
+    );
+    assert!(!err.contains("m.yaml:"), "{err}");
+    // A row whose file is missing stops the run, at its line.
+    manifest(temp.path(), |n, name, class| {
+        Some(if n == 3 {
+            format!("gone.jpg,{class}")
+        } else {
+            format!("{name},{class}")
+        })
+    });
+    let output = ontosweep(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    assert!(
+        err.contains("labels.csv:5: gone.jpg") && err.contains("not there"),
+        "{err}"
+    );
+}
+
+#[test]
+fn yaml_mistakes_are_located_where_they_are() {
+    let temp = tempfile::tempdir().unwrap();
+    let head = format!(
+        "name: y\ndataset:\n  root: {}\nmodels: [clip-tiny-random]\nontologies:\n",
+        mini().display()
+    );
+    let run = |name: &str, tail: &str| {
+        let file = experiment(temp.path(), name, &format!("{head}{tail}"));
+        stderr(&ontosweep(&["sweep", file.to_str().unwrap()]))
+    };
+    let err = run("misspelt", "  plain:\n    template: [\"{}\"]\n");
+    assert!(
+        err.contains("misspelt.yaml:7:5:") && err.contains("unknown field `template`"),
+        "{err}"
+    );
+    let err = run(
+        "twice",
+        "  plain:\n    templates: [\"{}\"]\n  plain:\n    templates: [\"a {}\"]\n",
+    );
+    assert!(
+        err.contains("twice.yaml:8:3:") && err.contains("duplicate"),
+        "{err}"
+    );
+    let err = run("broken", "  plain:\n    templates: [\"{}\"\n");
+    assert!(!err.contains("See README"), "{err}");
+}
+
+#[test]
+fn every_flag_has_help_text() {
+    for command in ["sweep", "tokenize", "embed", "throughput"] {
+        let output = ontosweep(&[command, "--help"]);
+        assert!(output.status.success());
+        let help = String::from_utf8_lossy(&output.stdout).into_owned();
+        for line in help.lines().filter(|l| l.trim_start().starts_with('-')) {
+            let flag = line
+                .split_whitespace()
+                .find(|w| w.starts_with("--"))
+                .unwrap_or(line);
+            let described = line
+                .split_once("  ")
+                .is_some_and(|(_, rest)| !rest.trim().is_empty());
+            assert!(described, "`{command} {flag}` has no help text: {line:?}");
+            assert!(line.matches("[default:").count() <= 1, "{line}");
+        }
+    }
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let help = String::from_utf8_lossy(&ontosweep(&["sweep", "--help"]).stdout).into_owned();
+    for flag in help
+        .split_whitespace()
+        .filter(|w| w.starts_with("--") && *w != "--help")
+    {
+        let flag = flag.trim_end_matches(',');
+        assert!(
+            readme.contains(flag),
+            "README does not mention `sweep {flag}`"
+        );
+    }
+}
+
+#[test]
+fn tokenize_takes_a_model_id_and_prints_the_tokens() {
+    let output = ontosweep(&["tokenize", "--model", "clip-tiny-random", "a daisy"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let line: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let tokens: Vec<&str> = line["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tokens,
+        ["<|startoftext|>", "a</w>", "daisy</w>", "<|endoftext|>"]
+    );
+    let err = stderr(&ontosweep(&["tokenize", "--model", "no-such-model", "x"]));
+    assert!(
+        err.contains("neither a model folder nor the id") && err.contains("clip-tiny-random"),
+        "{err}"
+    );
+}
+
+#[test]
+fn dataset_names_reach_every_template_and_show_prompts_prints_them() {
+    let temp = tempfile::tempdir().unwrap();
+    let file = experiment(
+        temp.path(),
+        "n",
+        &format!(
+            "name: n\ndataset:\n  root: {}\n  names: {{roses: rose}}\nmodels: [clip-tiny-random]\nontologies:\n  plain:\n    templates: [\"a photo of a {{}}.\"]\n  own:\n    templates: [\"{{}}\"]\n    names: {{roses: garden rose}}\n",
+            mini().display()
+        ),
+    );
+    let output = ontosweep(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--show-prompts",
+        "--out",
+        temp.path().join("o").to_str().unwrap(),
+        "--no-cache",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(shown.contains("roses: \"a photo of a rose.\""), "{shown}");
+    assert!(shown.contains("roses: \"garden rose\""), "{shown}");
+    assert!(
+        shown.contains("tulips: \"a photo of a tulips.\""),
+        "{shown}"
+    );
+}
