@@ -217,10 +217,22 @@ fn encode_shard(
 /// What the run did, on stderr before the report is written: the providers each model ran
 /// on and how much came from the cache, agreement with a reference model, skipped files.
 fn print_summary(results: &SweepResults) {
+    let tower = |name: &str, ep: &str, cached_from: &[String]| match (ep, cached_from) {
+        (_, []) => format!("{name} on {ep}"),
+        ("cache", from) => format!("{name} from the cache (computed with {})", from.join("; ")),
+        (_, from) => format!(
+            "{name} on {ep} (cached ones computed with {})",
+            from.join("; ")
+        ),
+    };
     for model in &results.run.models {
         eprintln!(
-            "{}: vision on {}, text on {}; {} images encoded, {} from cache",
-            model.id, model.vision_ep, model.text_ep, model.images_encoded, model.images_from_cache
+            "{}: {}, {}; {} images encoded, {} from cache",
+            model.id,
+            tower("vision", &model.vision_ep, &model.vision_cached_from),
+            tower("text", &model.text_ep, &model.text_cached_from),
+            model.images_encoded,
+            model.images_from_cache
         );
     }
     for model in &results.models {

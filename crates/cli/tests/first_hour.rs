@@ -245,3 +245,39 @@ fn dataset_names_reach_every_template_and_show_prompts_prints_them() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_cached_run_says_what_computed_its_embeddings() {
+    let temp = tempfile::tempdir().unwrap();
+    let (out, cache) = (temp.path().join("o"), temp.path().join("cache"));
+    let args = [
+        "sweep",
+        "experiments/flowers-mini.yaml",
+        "--out",
+        out.to_str().unwrap(),
+        "--cache-dir",
+        cache.to_str().unwrap(),
+    ];
+    assert!(ontosweep(&args).status.success());
+    let second = ontosweep(&args);
+    let err = stderr(&second);
+    assert!(
+        err.contains("vision from the cache (computed with cpu, ONNX Runtime 1."),
+        "{err}"
+    );
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["models"][0]["vision_ep"], "cache");
+    assert!(
+        run["models"][0]["vision_cached_from"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("cpu, ONNX Runtime")
+    );
+    assert!(
+        run["models"][0]["text_cached_from"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("cpu, ONNX Runtime")
+    );
+}

@@ -211,9 +211,14 @@ pub struct ModelRunInfo {
     pub directory: String,
     pub vision_sha256: String,
     pub text_sha256: String,
-    /// The execution provider each tower actually ran on.
+    /// The execution provider each tower actually ran on (`cache`: not loaded this run).
     pub vision_ep: String,
     pub text_ep: String,
+    /// What computed the embeddings taken from the cache (provider, ONNX Runtime version).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vision_cached_from: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub text_cached_from: Vec<String>,
     pub images_encoded: usize,
     pub images_from_cache: usize,
     pub prompts_encoded: usize,

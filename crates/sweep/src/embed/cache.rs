@@ -10,7 +10,12 @@ use sha2::{Digest, Sha256};
 
 use crate::atomic::write_atomically;
 
+/// Entries before provenance was kept: read, never written.
 const MAGIC: &[u8; 4] = b"OSE1";
+/// Entries that say what computed them (execution provider, ONNX Runtime version).
+const MAGIC_V2: &[u8; 4] = b"OSE2";
+/// The longest provenance kept.
+const MAX_ORIGIN_BYTES: usize = 200;
 
 #[derive(Debug, Clone)]
 pub struct EmbeddingCache {
@@ -36,7 +41,7 @@ const CACHE_TAG: &str = "CACHEDIR.TAG";
 const CACHE_TAG_TEXT: &str = "Signature: 8a477f597d28d172789f06886806bc55\n# This folder holds ontosweep's embedding cache; it can be deleted and is rebuilt on demand.\n";
 /// The largest entry read: a header, 65,536 values and a checksum. A longer file (or a
 /// link to a device) is not an entry.
-const MAX_ENTRY_BYTES: u64 = 8 + 4 * 65_536 + 32;
+const MAX_ENTRY_BYTES: u64 = 10 + MAX_ORIGIN_BYTES as u64 + 4 * 65_536 + 32;
 
 impl EmbeddingCache {
     /// Opens (creating) the cache in `dir`. A folder that holds anything else is refused:
@@ -74,6 +79,16 @@ impl EmbeddingCache {
     /// The stored embedding, or `None` when absent or damaged (a damaged entry is a miss
     /// and gets rewritten).
     pub fn get(&self, namespace: &str, key: &str) -> Option<Vec<f32>> {
+        self.get_with_origin(namespace, key)
+            .map(|(embedding, _)| embedding)
+    }
+
+    /// As [`EmbeddingCache::get`], with what computed the entry (`None` for older entries).
+    pub fn get_with_origin(
+        &self,
+        namespace: &str,
+        key: &str,
+    ) -> Option<(Vec<f32>, Option<String>)> {
         let path = self.entry(namespace, key);
         let meta = fs::symlink_metadata(&path).ok()?;
         if !meta.is_file() || meta.len() > MAX_ENTRY_BYTES {
@@ -111,9 +126,21 @@ impl EmbeddingCache {
     }
 
     pub fn put(&self, namespace: &str, key: &str, embedding: &[f32]) -> std::io::Result<()> {
+        self.put_with_origin(namespace, key, embedding, "")
+    }
+
+    /// Stores an embedding with what computed it (e.g. `cpu, ONNX Runtime 1.31.1`), so a
+    /// later run can say where its cached embeddings came from.
+    pub fn put_with_origin(
+        &self,
+        namespace: &str,
+        key: &str,
+        embedding: &[f32],
+        origin: &str,
+    ) -> std::io::Result<()> {
         let path = self.entry(namespace, key);
         fs::create_dir_all(path.parent().expect("entries live in a folder"))?;
-        write_atomically(&path, &to_entry_bytes(embedding))
+        write_atomically(&path, &to_entry_bytes(embedding, origin))
     }
 }
 
@@ -145,40 +172,88 @@ fn is_cache_entry_name(name: &str) -> bool {
         || (name.len() == 32 && name.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-fn to_entry_bytes(embedding: &[f32]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(8 + embedding.len() * 4 + 32);
-    out.extend_from_slice(MAGIC);
+fn to_entry_bytes(embedding: &[f32], origin: &str) -> Vec<u8> {
+    let mut cut = origin.len().min(MAX_ORIGIN_BYTES);
+    while !origin.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let origin = &origin.as_bytes()[..cut];
+    let mut out = Vec::with_capacity(10 + origin.len() + embedding.len() * 4 + 32);
+    out.extend_from_slice(MAGIC_V2);
     out.extend_from_slice(&(embedding.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(origin.len() as u16).to_le_bytes());
+    out.extend_from_slice(origin);
     for value in embedding {
         out.extend_from_slice(&value.to_le_bytes());
     }
-    let checksum = Sha256::digest(&out[8..]);
+    let checksum = Sha256::digest(&out[4..]);
     out.extend_from_slice(&checksum);
     out
 }
 
-fn from_entry_bytes(bytes: &[u8]) -> Option<Vec<f32>> {
-    if bytes.len() < 8 + 32 || &bytes[..4] != MAGIC {
+fn from_entry_bytes(bytes: &[u8]) -> Option<(Vec<f32>, Option<String>)> {
+    if bytes.len() < 8 + 32 {
         return None;
     }
     let dim = u32::from_le_bytes(bytes[4..8].try_into().ok()?) as usize;
-    let data_end = 8 + dim * 4;
+    let (values_at, origin, checked_from) = match &bytes[..4] {
+        m if m == MAGIC => (8, None, 8),
+        m if m == MAGIC_V2 => {
+            let length = u16::from_le_bytes(bytes.get(8..10)?.try_into().ok()?) as usize;
+            if length > MAX_ORIGIN_BYTES {
+                return None;
+            }
+            let origin = std::str::from_utf8(bytes.get(10..10 + length)?).ok()?;
+            (10 + length, Some(origin.to_string()), 4)
+        }
+        _ => return None,
+    };
+    let data_end = values_at + dim.checked_mul(4)?;
     if bytes.len() != data_end + 32
-        || Sha256::digest(&bytes[8..data_end]).as_slice() != &bytes[data_end..]
+        || Sha256::digest(&bytes[checked_from..data_end]).as_slice() != &bytes[data_end..]
     {
         return None;
     }
-    Some(
-        bytes[8..data_end]
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-            .collect(),
-    )
+    let values = bytes[values_at..data_end]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    Some((values, origin.filter(|o| !o.is_empty())))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entries_keep_what_computed_them_and_old_entries_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = EmbeddingCache::open(dir.path()).unwrap();
+        let ns = namespace(&["m"]);
+        cache
+            .put_with_origin(&ns, "abcd", &[0.5, 1.0], "cpu, ONNX Runtime 1.31.1")
+            .unwrap();
+        assert_eq!(
+            cache.get_with_origin(&ns, "abcd"),
+            Some((vec![0.5, 1.0], Some("cpu, ONNX Runtime 1.31.1".into())))
+        );
+        // An entry written before provenance was kept: read, origin unknown.
+        let mut old = MAGIC.to_vec();
+        old.extend_from_slice(&1u32.to_le_bytes());
+        old.extend_from_slice(&2.0f32.to_le_bytes());
+        let checksum = Sha256::digest(&old[8..]);
+        old.extend_from_slice(&checksum);
+        fs::write(cache.entry(&ns, "ef01"), &old).unwrap_or_else(|_| {
+            fs::create_dir_all(cache.entry(&ns, "ef01").parent().unwrap()).unwrap();
+            fs::write(cache.entry(&ns, "ef01"), &old).unwrap();
+        });
+        assert_eq!(cache.get_with_origin(&ns, "ef01"), Some((vec![2.0], None)));
+        // A provenance that lies about its length is no entry.
+        let mut bad = to_entry_bytes(&[1.0], "cpu");
+        bad[8] = 250;
+        fs::write(cache.entry(&ns, "abcd"), &bad).unwrap();
+        assert_eq!(cache.get(&ns, "abcd"), None);
+    }
 
     #[test]
     fn round_trips_and_rejects_damage() {

@@ -19,6 +19,8 @@ pub enum ImageOutcome {
     Embedded {
         embedding: Embedding,
         from_cache: bool,
+        /// For a cache hit: what computed it, when the entry says.
+        origin: Option<String>,
     },
     Failed(String),
     /// Read and hashed, but another shard encodes it.
@@ -32,8 +34,9 @@ pub type ContentKeys = Vec<Option<KeyOrError>>;
 /// A file's content key, or why it could not be read.
 pub type KeyOrError = Result<String, String>;
 
-/// A cache and the namespace of one model's image embeddings in it.
-pub type CacheSlot<'a> = Option<(&'a EmbeddingCache, &'a str)>;
+/// A cache, the namespace of one model's image embeddings in it, and the ONNX Runtime
+/// version that new entries record beside the provider.
+pub type CacheSlot<'a> = Option<(&'a EmbeddingCache, &'a str, &'a str)>;
 
 /// Files read and decoded together: enough to keep the cores busy, few enough to keep
 /// memory flat.
@@ -183,12 +186,13 @@ fn prepare(
     let elsewhere = |key: &str| shard.is_some_and(|s| !s.contains(key));
     let cached = |key: &str| {
         cache
-            .and_then(|(c, ns)| c.get(ns, key))
-            .filter(|e| unusable(e).is_none())
-            .map(|embedding| {
+            .and_then(|(c, ns, _)| c.get_with_origin(ns, key))
+            .filter(|(e, _)| unusable(e).is_none())
+            .map(|(embedding, origin)| {
                 Prepared::Done(ImageOutcome::Embedded {
                     embedding,
                     from_cache: true,
+                    origin,
                 })
             })
     };
@@ -327,15 +331,22 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
         }
         let pixels = std::mem::take(&mut self.pixels);
         let pending = std::mem::take(&mut self.pending);
-        let embeddings = self.encoder()?.0.encode_batch(pixels)?;
+        let (encoder, _) = self.encoder()?;
+        let ep = encoder.ep();
+        let embeddings = encoder.encode_batch(pixels)?;
         for ((i, key), embedding) in pending.iter().zip(embeddings) {
             if let Some(reason) = unusable(&embedding) {
                 self.outcomes[*i] = Some(ImageOutcome::Failed(reason.into()));
                 continue;
             }
             // Written at once, so an interrupted sweep keeps every finished batch.
-            if let (Some((cache, ns)), Some(key)) = (self.cache, key)
-                && let Err(e) = cache.put(ns, key, &embedding)
+            if let (Some((cache, ns, runtime)), Some(key)) = (self.cache, key)
+                && let Err(e) = cache.put_with_origin(
+                    ns,
+                    key,
+                    &embedding,
+                    &format!("{ep}, ONNX Runtime {runtime}"),
+                )
             {
                 self.warnings
                     .push(format!("warning: could not write the embedding cache: {e}"));
@@ -343,6 +354,7 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
             self.outcomes[*i] = Some(ImageOutcome::Embedded {
                 embedding,
                 from_cache: false,
+                origin: None,
             });
         }
         progress.advance(pending.len());

@@ -117,7 +117,10 @@ fn embed_model_images(
     let model = &plan.model;
     let vision_sha256 = fingerprint(settings.cache, &model.dir.vision_files())?;
     let namespace = namespaces::images(&vision_sha256, &plan.preprocessing, &model.io);
-    let slot = settings.cache.map(|c| (c, namespace.as_str()));
+    let version = settings.runtime.version().to_string();
+    let slot = settings
+        .cache
+        .map(|c| (c, namespace.as_str(), version.as_str()));
     let open = || -> Result<(ImageEncoder, usize), ontosweep_clip::Error> {
         let encoder = ImageEncoder::new(settings.runtime, &model.dir, &model.io, settings.session)?;
         let batch = settings
@@ -159,9 +162,15 @@ fn embed_model_images(
             ImageOutcome::Embedded {
                 embedding,
                 from_cache,
+                origin,
             } => {
                 if from_cache {
                     info.images_from_cache += 1;
+                    let origin = origin.unwrap_or_else(|| "an earlier version of ontosweep".into());
+                    if !info.vision_cached_from.contains(&origin) {
+                        info.vision_cached_from.push(origin);
+                        info.vision_cached_from.sort();
+                    }
                 } else {
                     info.images_encoded += 1;
                 }

@@ -30,10 +30,18 @@ pub fn embed_prompts(
     let mut embeddings = HashMap::new();
     let mut missing = Vec::new();
     for (prompt, tokens) in &plan.prompts {
-        match settings.cache.and_then(|c| c.get(&namespace, &key(tokens))) {
-            Some(e) => {
+        match settings
+            .cache
+            .and_then(|c| c.get_with_origin(&namespace, &key(tokens)))
+        {
+            Some((e, origin)) => {
                 embeddings.insert(prompt.clone(), e);
                 info.prompts_from_cache += 1;
+                let origin = origin.unwrap_or_else(|| "an earlier version of ontosweep".into());
+                if !info.text_cached_from.contains(&origin) {
+                    info.text_cached_from.push(origin);
+                    info.text_cached_from.sort();
+                }
             }
             None => missing.push((prompt, tokens)),
         }
@@ -47,7 +55,16 @@ pub fn embed_prompts(
         let encoded = encoder.encode(&tokens, TEXT_BATCH)?;
         for ((prompt, tokens), embedding) in missing.into_iter().zip(encoded) {
             if let Some(cache) = settings.cache
-                && let Err(e) = cache.put(&namespace, &key(tokens), &embedding)
+                && let Err(e) = cache.put_with_origin(
+                    &namespace,
+                    &key(tokens),
+                    &embedding,
+                    &format!(
+                        "{}, ONNX Runtime {}",
+                        info.text_ep,
+                        settings.runtime.version()
+                    ),
+                )
             {
                 warnings.push(format!("warning: could not write the embedding cache: {e}"));
             }
