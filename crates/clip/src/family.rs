@@ -30,14 +30,27 @@ impl Family {
         }
     }
 
-    /// The family `config.json` declares; CLIP when the directory has no `config.json` (as
-    /// older exports do). An unknown `model_type` is an error that names it.
+    /// The family `config.json` declares. Without one (as some exports ship), the image
+    /// processor or tokenizer class named in the other configs decides, else CLIP. An unknown
+    /// `model_type` is an error that names it.
     pub fn of(model: &ModelDir) -> Result<Self> {
         let path = model.config();
-        if !path.is_file() {
-            return Ok(Family::Clip);
+        if path.is_file() {
+            return Self::from_config(&path);
         }
-        Self::from_config(&path)
+        let names_siglip = |file: &Path, field: &str| {
+            crate::model::read_small(file)
+                .ok()
+                .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+                .and_then(|json| json[field].as_str().map(|v| v.starts_with("Siglip")))
+                .unwrap_or(false)
+        };
+        if names_siglip(&model.preprocessor_config(), "image_processor_type")
+            || names_siglip(&model.tokenizer_config(), "tokenizer_class")
+        {
+            return Ok(Family::Siglip);
+        }
+        Ok(Family::Clip)
     }
 
     fn from_config(path: &Path) -> Result<Self> {

@@ -205,6 +205,8 @@ mod tests {
         let tokens = t.encode("a daisy").unwrap();
         assert_eq!(tokens.ids.len(), 16);
         assert_eq!(*tokens.ids.last().unwrap(), 2, "padded with <unk>'s id");
+        // Without config.json the image processor's class tells the family.
+        assert_eq!(crate::Family::of(&m).unwrap(), crate::Family::Siglip);
         let (_d, m) = model(
             Some(r#"{"model_max_length": 1000000000000000019884624838656}"#),
             Some(r#"{"model_type": "siglip", "text_config": {"max_position_embeddings": 8}}"#),

@@ -575,6 +575,17 @@ mod tests {
         }
         let manifest = dir.path().join("labels.csv");
         std::fs::write(&manifest, "path,label\nimg/b.jpg,dandelion\nimg/a.jpg,daisy\nimg/gone.jpg,daisy\nimg/c.jpg,rose\n").unwrap();
+        // A row naming a missing file is most likely a typo: refused, at its line.
+        let err = read_manifest(&manifest, None).unwrap_err();
+        assert!(
+            err.contains("labels.csv:4: img/gone.jpg") && err.contains("not there"),
+            "{err}"
+        );
+        std::fs::write(
+            &manifest,
+            "path,label\nimg/b.jpg,dandelion\nimg/a.jpg,daisy\nimg/c.jpg,rose\n",
+        )
+        .unwrap();
         let all = read_manifest(&manifest, None).unwrap();
         assert_eq!(all.classes, vec!["daisy", "dandelion", "rose"]);
         assert_eq!(
@@ -584,12 +595,7 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec![("img/a.jpg", 0), ("img/b.jpg", 1), ("img/c.jpg", 2)]
         );
-        assert_eq!(all.skipped.len(), 1);
-        assert!(
-            all.skipped[0].reason.contains("line 4"),
-            "{:?}",
-            all.skipped
-        );
+        assert!(all.skipped.is_empty(), "{:?}", all.skipped);
         // A subset, in the given order: other labels are left out.
         let subset = read_manifest(&manifest, Some(&["dandelion".into(), "daisy".into()])).unwrap();
         assert_eq!(
