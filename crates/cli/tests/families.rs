@@ -1,41 +1,19 @@
 //! CLIP and SigLIP side by side through the binary: one sweep over both tiny models, and
 //! `tokenize`/`embed` on the tiny SigLIP against its reference goldens.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Output;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+mod common;
+
+use common::{golden, json};
 
 fn siglip() -> PathBuf {
-    root().join("models/siglip-tiny-random")
-}
-
-fn golden(path: &str) -> PathBuf {
-    root().join("crates/clip/tests/golden").join(path)
+    common::model("siglip-tiny-random")
 }
 
 fn ontosweep(args: &[&str]) -> Output {
-    assert!(
-        std::env::var_os("ORT_DYLIB_PATH").is_some(),
-        "ORT_DYLIB_PATH is not set: run the tests with `cargo xtask test`"
-    );
-    let output = Command::new(env!("CARGO_BIN_EXE_ontosweep"))
-        .args(args)
-        .current_dir(root())
-        .env("ONTOSWEEP_HOME", root())
-        .output()
-        .expect("the binary runs");
-    assert!(
-        output.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+    common::succeeded(common::command(args).output().expect("the binary runs"))
 }
 
 fn json_lines(output: &Output) -> Vec<serde_json::Value> {
@@ -43,10 +21,6 @@ fn json_lines(output: &Output) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
-}
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 fn cosine(a: &serde_json::Value, b: &serde_json::Value) -> f64 {

@@ -2,34 +2,14 @@
 //! file, help for every flag, inspection commands that take what `sweep` takes.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+mod common;
+
+use common::{mini, root, stderr};
 
 fn ontosweep(args: &[&str]) -> Output {
-    assert!(
-        std::env::var_os("ORT_DYLIB_PATH").is_some(),
-        "ORT_DYLIB_PATH is not set: run the tests with `cargo xtask test`"
-    );
-    Command::new(env!("CARGO_BIN_EXE_ontosweep"))
-        .args(args)
-        .current_dir(root())
-        .env("ONTOSWEEP_HOME", root())
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn mini() -> PathBuf {
-    root().join("experiments/data/flowers-mini")
+    common::command(args).output().expect("the binary runs")
 }
 
 fn experiment(dir: &Path, name: &str, body: &str) -> PathBuf {

@@ -4,66 +4,24 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+mod common;
 
-fn mini() -> PathBuf {
-    root().join("experiments/data/flowers-mini")
-}
-
-fn tiny_model() -> PathBuf {
-    root().join("models/clip-tiny-random")
-}
+use common::{json, mini, root, rows};
 
 /// Runs a sweep and returns its stdout; panics with stderr when it fails.
 fn sweep(experiment: &Path, out: &Path, cache: &Path, extra: &[&str]) -> String {
-    assert!(
-        std::env::var_os("ORT_DYLIB_PATH").is_some(),
-        "ORT_DYLIB_PATH is not set: run the tests with `cargo xtask test`"
-    );
-    let output = Command::new(env!("CARGO_BIN_EXE_ontosweep"))
-        .arg("sweep")
-        .arg(experiment)
-        .arg("--out")
-        .arg(out)
-        .arg("--cache-dir")
-        .arg(cache)
-        .args(extra)
-        .current_dir(root())
-        .env("ONTOSWEEP_HOME", root())
-        .output()
-        .expect("the binary runs");
-    assert!(
-        output.status.success(),
-        "sweep failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let mut args = vec![
+        "sweep",
+        experiment.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--cache-dir",
+        cache.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    let output = common::succeeded(common::command(&args).output().unwrap());
     String::from_utf8(output.stdout).unwrap()
-}
-
-fn rows(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    reader
-        .records()
-        .map(|r| {
-            header
-                .iter()
-                .cloned()
-                .zip(r.unwrap().iter().map(String::from))
-                .collect()
-        })
-        .collect()
-}
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// What `run.json` says the search of ontology `name` chose.
@@ -117,7 +75,7 @@ fn shipped_search_experiments_run_and_a_pasted_choice_scores_the_same() {
         "--data-root",
         mini().to_str().unwrap(),
         "--model-dir",
-        tiny_model().to_str().unwrap(),
+        common::model("clip-tiny-random").to_str().unwrap(),
     ]
     .map(String::from);
     let overrides: Vec<&str> = overrides.iter().map(String::as_str).collect();
@@ -181,7 +139,7 @@ fn shipped_search_experiments_run_and_a_pasted_choice_scores_the_same() {
         format!(
             "name: pasted\ndataset:\n  root: {}\n  classes: [daisy, dandelion]\nmodels:\n  - path: {}\nsplit: {{dev_fraction: 0.5, seed: 0}}\n{}\n",
             mini().display(),
-            tiny_model().display(),
+            common::model("clip-tiny-random").display(),
             std::fs::read_to_string(&chosen).unwrap()
         ),
     )
@@ -250,7 +208,7 @@ fn relabelling_test_images_changes_nothing_the_search_saw() {
         &experiment,
         format!(
             "name: relabel\ndataset:\n  manifest: labels.csv\nmodels:\n  - path: {}\nontologies:\n  plain:\n    templates: [\"{{}}\"]\n  searched:\n    search:\n      templates: openai-imagenet\n      names: {{roses: [rose, roses], tulips: [tulip, tulips]}}\n      max_templates: 5\n",
-            tiny_model().display()
+            common::model("clip-tiny-random").display()
         ),
     )
     .unwrap();

@@ -3,37 +3,14 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+mod common;
+
+use common::{json, root, succeeded};
 
 fn ontosweep(args: &[&str]) -> Command {
-    assert!(
-        std::env::var_os("ORT_DYLIB_PATH").is_some(),
-        "ORT_DYLIB_PATH is not set: run the tests with `cargo xtask test`"
-    );
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ontosweep"));
-    command
-        .args(args)
-        .current_dir(root())
-        .env("ONTOSWEEP_HOME", root())
-        .env_remove("SLURM_ARRAY_TASK_ID")
-        .env_remove("JOB_COMPLETION_INDEX");
-    command
-}
-
-fn succeeded(output: Output) -> Output {
-    assert!(
-        output.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+    common::command(args)
 }
 
 fn sweep_args<'a>(out: &'a Path, cache: &'a Path) -> Vec<&'a str> {
@@ -47,10 +24,6 @@ fn sweep_args<'a>(out: &'a Path, cache: &'a Path) -> Vec<&'a str> {
         "--threads",
         "1",
     ]
-}
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 #[test]

@@ -1,0 +1,73 @@
+//! What the binary's end-to-end tests share: where things are, and running the binary.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// The committed 120-photo mini set.
+pub fn mini() -> PathBuf {
+    root().join("experiments/data/flowers-mini")
+}
+
+/// A committed model folder under `models/`.
+pub fn model(name: &str) -> PathBuf {
+    root().join("models").join(name)
+}
+
+pub fn golden(path: &str) -> PathBuf {
+    root().join("crates/clip/tests/golden").join(path)
+}
+
+/// The binary, run from the project folder as `cargo xtask` runs it, outside any scheduler.
+pub fn command(args: &[&str]) -> Command {
+    assert!(
+        std::env::var_os("ORT_DYLIB_PATH").is_some(),
+        "ORT_DYLIB_PATH is not set: run the tests with `cargo xtask test`"
+    );
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ontosweep"));
+    command
+        .args(args)
+        .current_dir(root())
+        .env("ONTOSWEEP_HOME", root())
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("JOB_COMPLETION_INDEX");
+    command
+}
+
+/// `output`, after checking that it succeeded (its stderr in the failure message).
+pub fn succeeded(output: Output) -> Output {
+    assert!(output.status.success(), "failed: {}", stderr(&output));
+    output
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A CSV file's rows, each by column name.
+pub fn rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    reader
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .cloned()
+                .zip(r.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
