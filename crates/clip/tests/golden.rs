@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{cosine, golden, runtime, tiny_model};
+use common::{cosine, golden, mean_max_difference, runtime, tiny_model};
 use ontosweep_clip::{
     ClipTokenizer, ImageEncoder, IoNames, Preprocessing, SessionOptions, TextEncoder, Tokens,
 };
@@ -70,13 +70,7 @@ fn preprocessing_matches_the_reference_crops() {
         let file = case["file"].as_str().unwrap();
         let ours = p.load(&golden(&format!("preprocess/{file}"))).unwrap();
         let reference = p.normalise(&read_crop_png(case["expected_crop"].as_str().unwrap()));
-        let diffs: Vec<f64> = ours
-            .iter()
-            .zip(&reference)
-            .map(|(a, b)| f64::from((a - b).abs()))
-            .collect();
-        let mean = diffs.iter().sum::<f64>() / diffs.len() as f64;
-        let max = diffs.iter().cloned().fold(0.0, f64::max);
+        let (mean, max) = mean_max_difference(&ours, &reference);
         if mean > 0.01 || max > 0.15 {
             report.push(format!("{file}: mean |Δ| {mean:.4}, max |Δ| {max:.4}"));
         }

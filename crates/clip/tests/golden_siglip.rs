@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{cosine, golden, runtime, workspace_root};
+use common::{cosine, golden, mean_max_difference, runtime, workspace_root};
 use ontosweep_clip::{
     Family, ImageEncoder, ModelDir, Preprocessing, SessionOptions, TextEncoder, TextTokenizer,
     Tokens,
@@ -74,13 +74,7 @@ fn preprocessing_matches_the_reference_resize() {
         .into_rgb8();
         let reference = p.normalise(&resized);
         assert_eq!(ours.len(), reference.len());
-        let diffs: Vec<f64> = ours
-            .iter()
-            .zip(&reference)
-            .map(|(a, b)| f64::from((a - b).abs()))
-            .collect();
-        let mean = diffs.iter().sum::<f64>() / diffs.len() as f64;
-        let max = diffs.iter().cloned().fold(0.0, f64::max);
+        let (mean, max) = mean_max_difference(&ours, &reference);
         // One 8-bit level is 2/255 ≈ 0.008 after SigLIP's normalisation.
         if mean > 0.005 || max > 0.1 {
             report.push(format!("{file}: mean |Δ| {mean:.4}, max |Δ| {max:.4}"));
@@ -168,13 +162,7 @@ fn bilinear_resize_matches_pillow() {
         };
         let ours = p.load(&golden(&format!("preprocess/{file}"))).unwrap();
         let reference = p.normalise(&image::open(&path).unwrap().into_rgb8());
-        let diffs: Vec<f64> = ours
-            .iter()
-            .zip(&reference)
-            .map(|(a, b)| f64::from((a - b).abs()))
-            .collect();
-        let mean = diffs.iter().sum::<f64>() / diffs.len() as f64;
-        let max = diffs.iter().cloned().fold(0.0, f64::max);
+        let (mean, max) = mean_max_difference(&ours, &reference);
         assert!(
             mean <= 0.005 && max <= 0.1,
             "{file}: mean |Δ| {mean:.4}, max {max:.4}"

@@ -12,7 +12,8 @@ use crate::{ReportError, io_error};
 /// records: the folder itself, a record, or the temporary name a killed write left.
 pub fn is_shard_entry(dir: &Path, relative: &str) -> bool {
     if relative == SHARDS_FOLDER {
-        return dir.join(relative).is_dir();
+        // The folder itself, not a link to one elsewhere.
+        return std::fs::symlink_metadata(dir.join(relative)).is_ok_and(|m| m.is_dir());
     }
     let Some(name) = relative
         .strip_prefix(SHARDS_FOLDER)
@@ -21,12 +22,37 @@ pub fn is_shard_entry(dir: &Path, relative: &str) -> bool {
         return false;
     };
     let path = dir.join(relative);
-    !name.contains('/')
-        && (is_record(&path) || (name.starts_with(".shard-") && name.ends_with(".tmp")))
+    let plain_file = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
+    !name.contains('/') && plain_file && (is_record(&path) || is_leftover_temp(name))
+}
+
+/// Exactly the temporary name an interrupted record write leaves:
+/// `.shard-I-of-N.json.<pid>.<16 hex digits>.tmp`, for a record name `is_record` accepts.
+fn is_leftover_temp(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+        return false;
+    };
+    let mut parts = rest.rsplitn(3, '.');
+    let (Some(nonce), Some(pid), Some(record)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let numbered = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let record_named = record
+        .strip_prefix("shard-")
+        .and_then(|r| r.strip_suffix(".json"))
+        .and_then(|r| r.split_once("-of-"))
+        .is_some_and(|(i, n)| numbered(i) && numbered(n));
+    record_named
+        && numbered(pid)
+        && nonce.len() == 16
+        && nonce.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The records in `old/shards/`, copied into `new/shards/`; their paths relative to `new`.
 pub fn carry_over(old: &Path, new: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    if !is_shard_entry(old, SHARDS_FOLDER) {
+        return Ok(Vec::new());
+    }
     let from = old.join(SHARDS_FOLDER);
     let Ok(entries) = std::fs::read_dir(&from) else {
         return Ok(Vec::new());
@@ -50,6 +76,9 @@ pub fn carry_over(old: &Path, new: &Path) -> Result<Vec<PathBuf>, ReportError> {
 /// Removes the shard records (copied into the new report) and temporary leftovers from an
 /// old report folder set aside, and the folder if that leaves it empty.
 pub fn remove_from(old: &Path) {
+    if !is_shard_entry(old, SHARDS_FOLDER) {
+        return; // none, or a link: never followed
+    }
     let folder = old.join(SHARDS_FOLDER);
     let Ok(entries) = std::fs::read_dir(&folder) else {
         return;
@@ -63,4 +92,65 @@ pub fn remove_from(old: &Path) {
         }
     }
     let _ = std::fs::remove_dir(&folder);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RECORD: &str = r#"{"kind": "ontosweep shard record"}"#;
+
+    #[test]
+    fn only_real_records_and_their_exact_leftovers_are_ours() {
+        let dir = tempfile::tempdir().unwrap();
+        let shards = dir.path().join(SHARDS_FOLDER);
+        std::fs::create_dir(&shards).unwrap();
+        std::fs::write(shards.join("shard-0-of-2.json"), RECORD).unwrap();
+        std::fs::write(
+            shards.join(".shard-1-of-2.json.77.0123456789abcdef.tmp"),
+            "",
+        )
+        .unwrap();
+        assert!(is_shard_entry(dir.path(), "shards"));
+        assert!(is_shard_entry(dir.path(), "shards/shard-0-of-2.json"));
+        assert!(is_shard_entry(
+            dir.path(),
+            "shards/.shard-1-of-2.json.77.0123456789abcdef.tmp"
+        ));
+        // Hostile look-alikes: a user's file with the prefix, a record-named file that is
+        // not a record, a link to a record elsewhere, a `shards` link to another folder.
+        for (name, bytes) in [
+            (".shard-notes.tmp", ""),
+            (".shard-1-of-2.json.77.xyz.tmp", ""),
+            ("shard-3-of-4.json", "my notes"),
+            ("shard-x-of-4.json", RECORD),
+        ] {
+            std::fs::write(shards.join(name), bytes).unwrap();
+            assert!(
+                !is_shard_entry(dir.path(), &format!("shards/{name}")),
+                "{name}"
+            );
+        }
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::fs::write(elsewhere.path().join("shard-0-of-1.json"), RECORD).unwrap();
+        std::os::unix::fs::symlink(
+            elsewhere.path().join("shard-0-of-1.json"),
+            shards.join("shard-0-of-1.json"),
+        )
+        .unwrap();
+        assert!(!is_shard_entry(dir.path(), "shards/shard-0-of-1.json"));
+        let linked = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), linked.path().join(SHARDS_FOLDER)).unwrap();
+        assert!(!is_shard_entry(linked.path(), "shards"));
+        // Clearing an old report removes only what is ours, never through the link.
+        remove_from(linked.path());
+        assert!(elsewhere.path().join("shard-0-of-1.json").is_file());
+        remove_from(dir.path());
+        assert!(!shards.join("shard-0-of-2.json").exists());
+        assert_eq!(
+            std::fs::read_to_string(shards.join("shard-3-of-4.json")).unwrap(),
+            "my notes"
+        );
+        assert!(shards.join(".shard-notes.tmp").exists());
+    }
 }

@@ -79,8 +79,9 @@ pub fn is_record(path: &Path) -> bool {
         .and_then(|n| n.strip_prefix("shard-")?.strip_suffix(".json"))
         .and_then(|n| n.split_once("-of-"))
         .is_some_and(|(i, n)| i.parse::<usize>().is_ok() && n.parse::<usize>().is_ok());
+    // A link is never a record: what it points to is not in the folder being judged.
     named
-        && std::fs::metadata(path).is_ok_and(|m| m.len() < 1 << 30)
+        && std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() < 1 << 30)
         && std::fs::read(path)
             .ok()
             .and_then(|b| serde_json::from_slice::<Kind>(&b).ok())

@@ -34,3 +34,11 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
     let norm = |v: &[f32]| v.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
     dot / (norm(a) * norm(b))
 }
+
+/// Mean and largest absolute difference between two tensors of the same length.
+pub fn mean_max_difference(a: &[f32], b: &[f32]) -> (f64, f64) {
+    assert_eq!(a.len(), b.len());
+    let diffs = a.iter().zip(b).map(|(x, y)| f64::from((x - y).abs()));
+    let (sum, max) = diffs.fold((0.0, 0.0f64), |(s, m), d| (s + d, m.max(d)));
+    (sum / a.len() as f64, max)
+}
