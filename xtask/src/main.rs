@@ -15,16 +15,26 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [args]
 
 commands:
-  setup [--gpu]        provision ONNX Runtime (CPU, or the CUDA build with --gpu) and print where it is
+  setup [--gpu] [--openvino]
+                       provision ONNX Runtime (CPU, or the CUDA build with --gpu) and print where it
+                       is; --openvino adds the OpenVINO execution-provider plugin (Intel CPUs;
+                       `sweep`, `embed` and `throughput` provision it themselves for --ep openvino)
   test [cargo args]    provision, then run the whole test suite, then `check-deploy`
   sweep FILE.yaml ...  run an experiment (see `cargo xtask sweep --help`)
   tokenize ...         print CLIP token ids (see `cargo xtask tokenize --help`)
   embed ...            print L2-normalised embeddings (see `cargo xtask embed --help`)
   throughput ...       image-encoding speed: raw session vs the sweep pipeline, same images
-  peers --model DIR --images DIR [--batch N] [--limit N]
-                       `throughput`, then the Python peer (Pillow + onnxruntime) on the same images
+  peers --model DIR --images DIR [--batch N] [--limit N] [--rounds N] [--arm 'FLAGS']...
+                       `throughput` and the Python peer (Pillow + onnxruntime) on the same images,
+                       in interleaved rounds (default 3); each --arm adds a `throughput` variant
+                       (e.g. --arm '--io-binding', --arm '--model target/int8'); prints each
+                       figure's median and the medians of per-round ratios
+  convert --fp16|--int8 --model DIR --out DIR
+                       a float16 copy of a model (fp32 inputs and outputs), or an int8 one (ONNX
+                       Runtime dynamic quantisation of the vision tower, the faster of two recipes
+                       as timed here); OUT must not exist
   quantize --model DIR --out DIR
-                       an int8 copy of a model (ONNX Runtime dynamic quantisation of the vision tower)
+                       the same as `convert --int8`
   bench [args]         provision, then run the criterion benchmarks
   env [--gpu]          print `export` lines for running target/release/ontosweep directly
                        (ORT_DYLIB_PATH, ONTOSWEEP_HOME, ONTOSWEEP_ORT_SHA256); provisions nothing:
@@ -44,7 +54,15 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     // The commands xtask runs itself answer `--help` with their own line of the usage.
-    let own = ["setup", "bench", "peers", "env", "check-deploy", "quantize"];
+    let own = [
+        "setup",
+        "bench",
+        "peers",
+        "env",
+        "check-deploy",
+        "convert",
+        "quantize",
+    ];
     if own.contains(&command.as_str()) && rest.iter().any(|a| a == "--help" || a == "-h") {
         let mut lines = USAGE
             .lines()
@@ -75,7 +93,8 @@ fn main() -> ExitCode {
         "peers" => peers(rest),
         "env" => shell_env::env(rest),
         "check-deploy" => deploy_check::check(rest),
-        "quantize" => quantize(rest),
+        "convert" => convert(rest),
+        "quantize" => convert(&[&["--int8".to_string()], rest].concat()),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -97,9 +116,21 @@ fn wants_gpu(args: &[String]) -> bool {
         || args.windows(2).any(|w| w[0] == "--ep" && w[1] == "cuda")
 }
 
+/// Whether the arguments ask for OpenVINO: by name, or by bf16, which only it computes.
+fn wants_openvino(args: &[String]) -> bool {
+    args.iter()
+        .any(|a| a == "--openvino" || a == "--ep=openvino" || a == "--precision=bf16")
+        || args.windows(2).any(|w| {
+            (w[0] == "--ep" && w[1] == "openvino") || (w[0] == "--precision" && w[1] == "bf16")
+        })
+}
+
 fn setup(args: &[String]) -> Result<(), String> {
     let runtime = provision::runtime(wants_gpu(args))?;
     println!("{}", runtime.library.display());
+    if wants_openvino(args) {
+        println!("{}", provision::openvino()?.library.display());
+    }
     Ok(())
 }
 
@@ -111,27 +142,13 @@ fn run_ontosweep(subcommand: &str, args: &[String], gpu: bool) -> ExitCode {
         eprintln!("error: {message}");
         ExitCode::FAILURE
     };
-    let runtime = match provision::runtime(gpu) {
-        Ok(runtime) => runtime,
+    let mut command = match ontosweep_command(gpu, wants_openvino(args)) {
+        Ok(command) => command,
         Err(message) => return fail(message),
     };
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let build = Command::new(cargo)
-        .args(["build", "--release", "--package", "ontosweep"])
-        .current_dir(provision::workspace_root())
-        .status();
-    match build {
-        Ok(status) if status.success() => {}
-        Ok(_) => return fail("building ontosweep failed (cargo's messages are above)".into()),
-        Err(e) => return fail(format!("could not start cargo: {e}")),
-    }
-    let target = env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| provision::workspace_root().join("target"), Into::into);
-    let mut command = Command::new(target.join("release").join("ontosweep"));
     command
         .arg(subcommand)
         .args(args.iter().filter(|a| *a != "--gpu"));
-    with_runtime_env(&mut command, &runtime);
     match command.status() {
         Ok(status) => match status.code() {
             Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
@@ -141,8 +158,42 @@ fn run_ontosweep(subcommand: &str, args: &[String], gpu: bool) -> ExitCode {
     }
 }
 
-/// What the binary needs to load the provisioned runtime, and to check it once more.
-fn with_runtime_env(command: &mut Command, runtime: &provision::Runtime) {
+/// The release binary, built, with the provisioned runtime (and OpenVINO plugin) in its
+/// environment.
+fn ontosweep_command(gpu: bool, openvino: bool) -> Result<Command, String> {
+    let runtime = provision::runtime(gpu)?;
+    let plugin = if openvino {
+        Some(provision::openvino()?)
+    } else {
+        None
+    };
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let build = Command::new(cargo)
+        .args(["build", "--release", "--package", "ontosweep"])
+        .current_dir(provision::workspace_root())
+        .status();
+    match build {
+        Ok(status) if status.success() => {}
+        Ok(_) => return Err("building ontosweep failed (cargo's messages are above)".into()),
+        Err(e) => return Err(format!("could not start cargo: {e}")),
+    }
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| provision::workspace_root().join("target"), Into::into);
+    let mut command = Command::new(target.join("release").join("ontosweep"));
+    with_runtime_env(&mut command, &runtime, plugin.as_ref());
+    Ok(command)
+}
+
+/// What the binary needs to load the provisioned runtime, and to check it once more; and
+/// where the OpenVINO plugin is, when it was provisioned and checked.
+fn with_runtime_env(
+    command: &mut Command,
+    runtime: &provision::Runtime,
+    openvino: Option<&provision::Runtime>,
+) {
+    if let Some(plugin) = openvino {
+        command.env("ONTOSWEEP_OPENVINO_PLUGIN", &plugin.library);
+    }
     command
         .env("ORT_DYLIB_PATH", &runtime.library)
         .env("ONTOSWEEP_HOME", provision::workspace_root());
@@ -154,13 +205,20 @@ fn with_runtime_env(command: &mut Command, runtime: &provision::Runtime) {
     }
 }
 
+/// `cargo <cargo_args> <rest>` with the runtime and, where its wheel exists (Linux x86_64),
+/// the OpenVINO plugin, so that the tests and benchmarks of both run.
 fn cargo_with_runtime(cargo_args: &[&str], rest: &[String], gpu: bool) -> Result<(), String> {
     let runtime = provision::runtime(gpu)?;
+    let plugin = if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+        Some(provision::openvino()?)
+    } else {
+        None
+    };
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let rest: Vec<&String> = rest.iter().filter(|a| *a != "--gpu").collect();
     let mut command = Command::new(cargo);
     command.args(cargo_args).args(rest);
-    with_runtime_env(&mut command, &runtime);
+    with_runtime_env(&mut command, &runtime, plugin.as_ref());
     let status = command
         .status()
         .map_err(|e| format!("could not start cargo: {e}"))?;
@@ -174,45 +232,32 @@ fn cargo_with_runtime(cargo_args: &[&str], rest: &[String], gpu: bool) -> Result
     }
 }
 
-/// `throughput` and the Python peers on the same images and model, one after the other.
+/// `throughput` and the Python peer on the same images and model, in interleaved rounds
+/// (`scripts/peers/interleave.py` runs them and takes the medians of per-round ratios).
 fn peers(args: &[String]) -> Result<(), String> {
-    let value = |flag: &str| args.windows(2).find(|w| w[0] == flag).map(|w| w[1].clone());
-    let (model, images) = match (value("--model"), value("--images")) {
-        (Some(m), Some(i)) => (m, i),
-        _ => {
-            return Err(
-                "usage: cargo xtask peers --model DIR --images DIR [--batch N] [--limit N]".into(),
-            );
-        }
-    };
-    let batch = value("--batch").unwrap_or_else(|| "32".into());
-    let limit = value("--limit");
-    let mut ours = vec![
-        "--model".to_string(),
-        model.clone(),
-        "--images".into(),
-        images.clone(),
-        "--batch".into(),
-        batch.clone(),
-    ];
-    if let Some(limit) = &limit {
-        ours.extend(["--limit".into(), limit.clone()]);
+    if !args.iter().any(|a| a == "--model") || !args.iter().any(|a| a == "--images") {
+        return Err("usage: cargo xtask peers --model DIR --images DIR [--batch N] [--limit N] [--rounds N] [--arm 'THROUGHPUT FLAGS']...".into());
     }
-    if run_ontosweep("throughput", &ours, false) != ExitCode::SUCCESS {
-        return Err("`throughput` failed (its message is above)".into());
-    }
-    let root = provision::workspace_root();
+    let openvino = args
+        .iter()
+        .any(|a| a.contains("openvino") || a.contains("bf16"));
+    let ontosweep = ontosweep_command(false, openvino)?;
     let python = python_tools()?;
     let mut script = Command::new(&python);
     script
-        .arg(root.join("scripts/peers/pillow_onnxruntime.py"))
-        .args([&model, &images, &batch]);
-    if let Some(limit) = &limit {
-        script.arg(limit);
+        .arg(provision::workspace_root().join("scripts/peers/interleave.py"))
+        .arg("--ontosweep")
+        .arg(ontosweep.get_program())
+        .args(args);
+    for (key, value) in ontosweep.get_envs() {
+        if let Some(value) = value {
+            script.env(key, value);
+        }
     }
     match script.status() {
         Ok(s) if s.success() => Ok(()),
-        other => Err(format!("the Pillow + onnxruntime peer failed ({other:?})")),
+        Ok(_) => Err("the interleaved comparison failed (its message is above)".into()),
+        Err(e) => Err(format!("could not start Python: {e}")),
     }
 }
 
@@ -254,19 +299,31 @@ fn python_tools() -> Result<std::path::PathBuf, String> {
     Ok(python)
 }
 
-/// `quantize --model DIR --out DIR`: an int8 copy of a model directory.
-fn quantize(args: &[String]) -> Result<(), String> {
+/// `convert --fp16|--int8 --model DIR --out DIR`: a converted copy of a model directory.
+fn convert(args: &[String]) -> Result<(), String> {
+    let usage = "usage: cargo xtask convert --fp16|--int8 --model DIR --out DIR";
     let value = |flag: &str| args.windows(2).find(|w| w[0] == flag).map(|w| w[1].clone());
-    let (Some(model), Some(out)) = (value("--model"), value("--out")) else {
-        return Err("usage: cargo xtask quantize --model DIR --out DIR".into());
+    let precision = match (
+        args.iter().any(|a| a == "--fp16"),
+        args.iter().any(|a| a == "--int8"),
+    ) {
+        (true, false) => "fp16",
+        (false, true) => "int8",
+        _ => return Err(format!("{usage} (one of --fp16 and --int8)")),
     };
-    let script = provision::workspace_root().join("scripts/quantize.py");
+    let (Some(model), Some(out)) = (value("--model"), value("--out")) else {
+        return Err(usage.into());
+    };
+    let script = provision::workspace_root().join("scripts/convert.py");
     match Command::new(python_tools()?)
         .arg(script)
-        .args([&model, &out])
+        .args([precision, &model, &out])
         .status()
     {
         Ok(s) if s.success() => Ok(()),
-        other => Err(format!("quantisation failed ({other:?})")),
+        Ok(_) => Err(format!(
+            "the {precision} conversion failed (its message is above)"
+        )),
+        Err(e) => Err(format!("could not start Python: {e}")),
     }
 }

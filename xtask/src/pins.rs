@@ -122,3 +122,12 @@ pub const GPU_WHEELS: &[(&str, &str)] = &[
         "bfe1bb15168f7dcc76e970eff8f07615adb87a128d53bc9f00d8def2c3dbf1b6",
     ),
 ];
+
+/// `onnxruntime-ep-openvino` 1.8.1, the OpenVINO execution-provider plugin for ONNX Runtime
+/// 1.31 (pure-Python tag: one wheel for every CPython). Checked on the downloaded bytes:
+/// `python3 -m pip download --no-deps onnxruntime-ep-openvino==1.8.1 -d /tmp/wheels` then
+/// `sha256sum` (52,587,628 bytes).
+pub const OPENVINO_WHEELS: &[(&str, &str)] = &[(
+    "onnxruntime_ep_openvino-1.8.1-py3-none-manylinux_2_28_x86_64.whl",
+    "3832643158c8c187fcab6db661cde2a8c06a2b3559d95d0f2411ac0e51c5e924",
+)];

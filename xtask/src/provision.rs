@@ -24,6 +24,19 @@ use crate::manifest::Manifest;
 use crate::pins;
 
 pub const ORT_VERSION: &str = "1.31.1";
+/// `onnxruntime-ep-openvino`, built for ONNX Runtime 1.31 (it carries OpenVINO 2026.4.1).
+pub const OPENVINO_PLUGIN_VERSION: &str = "1.8.1";
+/// The library ONNX Runtime registers as the OpenVINO execution provider.
+pub const OPENVINO_PLUGIN: &str = "libonnxruntime_providers_openvino_plugin.so";
+/// What a CPU run loads of the wheel's 158 MB (measured: the GPU, NPU, hetero and auto
+/// plugins are never opened for the CPU device), 90 MB.
+const OPENVINO_CPU_LIBRARIES: &[&str] = &[
+    OPENVINO_PLUGIN,
+    "libopenvino.so.2641",
+    "libopenvino_onnx_frontend.so.2641",
+    "libopenvino_intel_cpu_plugin.so",
+    "libtbb.so.12",
+];
 const UNPACK_SCRIPT: &str = include_str!("unpack_wheel.py");
 const MANIFEST: &str = "MANIFEST.json";
 /// The plain-text marker of copies provisioned before the manifest: never trusted.
@@ -42,38 +55,73 @@ for path in sys.argv[1:]:
 enum Flavour {
     Cpu,
     Gpu,
+    /// The OpenVINO execution-provider plugin for the CPU runtime (Intel CPUs).
+    OpenVino,
+}
+
+/// What one provisioned package is: its pinned wheels, where its libraries sit inside them,
+/// which to unpack, and which one is handed over.
+pub(crate) struct Spec<'a> {
+    package: &'a str,
+    version: &'a str,
+    pins: &'a [(&'a str, &'a str)],
+    setup: &'a str,
+    /// The folder inside the wheel that holds the libraries.
+    inside: &'a str,
+    /// The libraries to unpack (all of `inside`'s when empty).
+    only: &'a [&'a str],
+    /// The file handed over.
+    library: String,
+    /// How to go without this package, said with every refusal.
+    alternative: &'a str,
+}
+
+impl<'a> Spec<'a> {
+    fn onnxruntime(package: &'a str, pins: &'a [(&'a str, &'a str)], setup: &'a str) -> Self {
+        Spec {
+            package,
+            version: ORT_VERSION,
+            pins,
+            setup,
+            inside: "onnxruntime/capi/",
+            only: &[],
+            library: library_name(),
+            alternative: "set ORT_DYLIB_PATH to a runtime of your own",
+        }
+    }
 }
 
 impl Flavour {
-    fn package(self) -> &'static str {
+    fn spec(self) -> Spec<'static> {
         match self {
-            Flavour::Cpu => "onnxruntime",
-            Flavour::Gpu => "onnxruntime-gpu",
-        }
-    }
-
-    fn wheels(self) -> &'static [(&'static str, &'static str)] {
-        match self {
-            Flavour::Cpu => pins::CPU_WHEELS,
-            Flavour::Gpu => pins::GPU_WHEELS,
-        }
-    }
-
-    fn setup_command(self) -> &'static str {
-        match self {
-            Flavour::Cpu => "cargo xtask setup",
-            Flavour::Gpu => "cargo xtask setup --gpu",
+            Flavour::Cpu => Spec::onnxruntime("onnxruntime", pins::CPU_WHEELS, "cargo xtask setup"),
+            Flavour::Gpu => Spec::onnxruntime(
+                "onnxruntime-gpu",
+                pins::GPU_WHEELS,
+                "cargo xtask setup --gpu",
+            ),
+            Flavour::OpenVino => Spec {
+                package: "onnxruntime-ep-openvino",
+                version: OPENVINO_PLUGIN_VERSION,
+                pins: pins::OPENVINO_WHEELS,
+                setup: "cargo xtask setup --openvino",
+                inside: "onnxruntime_ep_openvino/",
+                only: OPENVINO_CPU_LIBRARIES,
+                library: OPENVINO_PLUGIN.into(),
+                alternative: "use --ep cpu",
+            },
         }
     }
 
     fn dir(self) -> PathBuf {
-        let name = match self {
-            Flavour::Cpu => "cpu",
-            Flavour::Gpu => "gpu",
+        let (name, version) = match self {
+            Flavour::Cpu => ("cpu", ORT_VERSION),
+            Flavour::Gpu => ("gpu", ORT_VERSION),
+            Flavour::OpenVino => ("openvino", OPENVINO_PLUGIN_VERSION),
         };
         workspace_root()
             .join("target/onnxruntime")
-            .join(format!("{name}-{ORT_VERSION}"))
+            .join(format!("{name}-{version}"))
     }
 }
 
@@ -142,11 +190,22 @@ fn state(dir: &Path) -> State {
     }
 }
 
+/// The OpenVINO plugin, provisioned (from its pinned wheel) and checked like the runtime.
+pub fn openvino() -> Result<Runtime, String> {
+    provision(Flavour::OpenVino)
+}
+
+/// The OpenVINO plugin if it was provisioned before (then checked); never provisions.
+pub fn openvino_if_provisioned() -> Option<Result<Runtime, String>> {
+    (state(&Flavour::OpenVino.dir()) != State::Missing).then(openvino)
+}
+
 fn provision(flavour: Flavour) -> Result<Runtime, String> {
     let dir = flavour.dir();
-    let package = flavour.package();
+    let spec = flavour.spec();
+    let (package, version) = (spec.package, spec.version);
     match state(&dir) {
-        State::Manifest => return check(&dir, package, flavour.wheels(), flavour.setup_command()),
+        State::Manifest => return check(&dir, &spec),
         State::Legacy => eprintln!(
             "{} predates the sha256 manifest of its libraries: provisioning it again",
             dir.display()
@@ -154,7 +213,7 @@ fn provision(flavour: Flavour) -> Result<Runtime, String> {
         State::Missing => {}
     }
     eprintln!(
-        "provisioning ONNX Runtime {ORT_VERSION} from the `{package}` wheel into {}",
+        "provisioning {package} {version} from its wheel into {}",
         dir.display()
     );
     let staging = Staging::new(&dir)?;
@@ -163,12 +222,12 @@ fn provision(flavour: Flavour) -> Result<Runtime, String> {
         .map_err(|e| format!("cannot create {}: {e}", download.display()))?;
     // Hash-checking mode: pip refuses any file whose sha256 is not one of the pins.
     let requirements = staging.path.join("requirements.txt");
-    let hashes: String = flavour
-        .wheels()
+    let hashes: String = spec
+        .pins
         .iter()
         .map(|(_, sha256)| format!(" --hash=sha256:{sha256}"))
         .collect();
-    fs::write(&requirements, format!("{package}=={ORT_VERSION}{hashes}\n"))
+    fs::write(&requirements, format!("{package}=={version}{hashes}\n"))
         .map_err(|e| format!("cannot write {}: {e}", requirements.display()))?;
     run(
         Command::new(python())
@@ -186,9 +245,10 @@ fn provision(flavour: Flavour) -> Result<Runtime, String> {
             .arg("--dest")
             .arg(&download),
         &format!(
-            "pip could not download a pinned {package}=={ORT_VERSION} wheel (xtask/src/pins.rs lists the \
+            "pip could not download a pinned {package}=={version} wheel (xtask/src/pins.rs lists the \
              platforms and Python versions it pins). Check that pip can reach the package index, \
-             or set ORT_DYLIB_PATH to an existing libonnxruntime.so {ORT_VERSION}"
+             or {}",
+            spec.alternative
         ),
     )?;
     let wheels: Vec<PathBuf> = fs::read_dir(&download)
@@ -203,38 +263,25 @@ fn provision(flavour: Flavour) -> Result<Runtime, String> {
             download.display()
         ));
     };
-    install(
-        wheel,
-        &dir,
-        &staging,
-        package,
-        flavour.wheels(),
-        flavour.setup_command(),
-    )
+    install(wheel, &dir, &staging, &spec)
 }
 
 /// Checks `wheel` against `pins` (file name → sha256) before any byte of it is unpacked,
 /// unpacks its libraries into `staging`, moves them into `dir` and records their sha256 in
 /// `dir/MANIFEST.json`; then checks `dir` as every hand-over does.
-fn install(
-    wheel: &Path,
-    dir: &Path,
-    staging: &Staging,
-    package: &str,
-    pins: &[(&str, &str)],
-    setup: &str,
-) -> Result<Runtime, String> {
+fn install(wheel: &Path, dir: &Path, staging: &Staging, spec: &Spec) -> Result<Runtime, String> {
+    let (package, version) = (spec.package, spec.version);
     let name = wheel
         .file_name()
         .and_then(OsStr::to_str)
         .ok_or_else(|| format!("{} is not a wheel file name", wheel.display()))?;
     let how_to_proceed = format!(
-        "To use a runtime of your own, set ORT_DYLIB_PATH to its libonnxruntime.so {ORT_VERSION} \
-         (xtask does not check it); to accept this wheel, check it and add its sha256 to xtask/src/pins.rs"
+        "To go without it, {} (xtask does not check what you bring); to accept this wheel, check it and add its sha256 to xtask/src/pins.rs",
+        spec.alternative
     );
-    let Some(&(_, pinned)) = pins.iter().find(|(pinned, _)| *pinned == name) else {
+    let Some(&(_, pinned)) = spec.pins.iter().find(|(pinned, _)| *pinned == name) else {
         return Err(format!(
-            "{}: refused, not unpacked: {name} is not one of the {package} {ORT_VERSION} wheels xtask pins. {how_to_proceed}",
+            "{}: refused, not unpacked: {name} is not one of the {package} {version} wheels xtask pins. {how_to_proceed}",
             wheel.display()
         ));
     };
@@ -253,7 +300,9 @@ fn install(
             .arg(UNPACK_SCRIPT)
             .arg(wheel)
             .arg(pinned)
-            .arg(&unpacked),
+            .arg(&unpacked)
+            .arg(spec.inside)
+            .args(spec.only),
         &format!("could not unpack {}", wheel.display()),
     )?;
     let mut libraries: Vec<PathBuf> = fs::read_dir(&unpacked)
@@ -266,8 +315,8 @@ fn install(
         })
         .collect();
     libraries.sort();
-    let library = library_name();
-    if !libraries.iter().any(|p| p.ends_with(&library)) {
+    let library = &spec.library;
+    if !libraries.iter().any(|p| p.ends_with(library)) {
         return Err(format!("{} holds no {library}", wheel.display()));
     }
     let digests = sha256_files(&libraries.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
@@ -291,7 +340,7 @@ fn install(
     }
     let manifest = Manifest {
         package: package.into(),
-        version: ORT_VERSION.into(),
+        version: version.into(),
         wheel: name.into(),
         wheel_sha256: actual,
         files,
@@ -302,30 +351,34 @@ fn install(
     fs::rename(&part, dir.join(MANIFEST))
         .map_err(|e| format!("cannot write {}: {e}", dir.join(MANIFEST).display()))?;
     let _ = fs::remove_file(dir.join(LEGACY_MARKER));
-    check(dir, package, pins, setup)
+    check(dir, spec)
 }
 
 /// Re-checks a provisioned copy against its manifest: the wheel it names is pinned, every
 /// library it lists hashes as recorded, and no other library sits beside them.
-fn check(dir: &Path, package: &str, pins: &[(&str, &str)], setup: &str) -> Result<Runtime, String> {
+fn check(dir: &Path, spec: &Spec) -> Result<Runtime, String> {
+    let (package, version) = (spec.package, spec.version);
     let path = dir.join(MANIFEST);
     let fix = format!(
-        "Delete {} and run `{setup}` to provision a fresh copy (or set ORT_DYLIB_PATH to a runtime of your own)",
-        dir.display()
+        "Delete {} and run `{}` to provision a fresh copy (or {})",
+        dir.display(),
+        spec.setup,
+        spec.alternative
     );
     let manifest = fs::read_to_string(&path)
         .map_err(|e| e.to_string())
         .and_then(|text| Manifest::parse(&text))
         .map_err(|e| format!("{}: {e}. {fix}", path.display()))?;
-    if manifest.package != package || manifest.version != ORT_VERSION {
+    if manifest.package != package || manifest.version != version {
         return Err(format!(
-            "{}: records {}=={}, not {package}=={ORT_VERSION}. {fix}",
+            "{}: records {}=={}, not {package}=={version}. {fix}",
             path.display(),
             manifest.package,
             manifest.version
         ));
     }
-    if !pins
+    if !spec
+        .pins
         .iter()
         .any(|&(name, sha256)| name == manifest.wheel && sha256 == manifest.wheel_sha256)
     {
@@ -342,8 +395,8 @@ fn check(dir: &Path, package: &str, pins: &[(&str, &str)], setup: &str) -> Resul
             path.display()
         ));
     }
-    let library = library_name();
-    let Some(library_sha256) = manifest.files.get(&library) else {
+    let library = &spec.library;
+    let Some(library_sha256) = manifest.files.get(library) else {
         return Err(format!(
             "{}: does not list {library}. {fix}",
             path.display()
@@ -386,7 +439,7 @@ fn check(dir: &Path, package: &str, pins: &[(&str, &str)], setup: &str) -> Resul
         }
     }
     Ok(Runtime {
-        library: dir.join(&library),
+        library: dir.join(library),
         sha256: Some(library_sha256.clone()),
     })
 }
@@ -523,6 +576,21 @@ mod tests {
     /// accepted), holding a stand-in ONNX Runtime.
     fn fake_wheel(path: &Path) {
         let library = format!("onnxruntime/capi/{}", library_name());
+        write_wheel(
+            path,
+            &[
+                (library.as_str(), "not really ONNX Runtime"),
+                (
+                    "onnxruntime/capi/libonnxruntime_providers_shared.so",
+                    "not really a provider",
+                ),
+                ("onnxruntime/__init__.py", ""),
+            ],
+        );
+    }
+
+    /// A zip holding `entries` (name, text) and a RECORD that matches them.
+    fn write_wheel(path: &Path, entries: &[(&str, &str)]) {
         let script = r#"
 import base64, hashlib, sys, zipfile
 path, entries = sys.argv[1], sys.argv[2:]
@@ -540,12 +608,7 @@ with zipfile.ZipFile(path, "w") as zf:
             .arg("-c")
             .arg(script)
             .arg(path)
-            .args([&library, "not really ONNX Runtime"])
-            .args([
-                "onnxruntime/capi/libonnxruntime_providers_shared.so",
-                "not really a provider",
-            ])
-            .args(["onnxruntime/__init__.py", ""])
+            .args(entries.iter().flat_map(|(name, text)| [name, text]))
             .status()
             .expect("python3");
         assert!(status.success());
@@ -587,16 +650,25 @@ with zipfile.ZipFile(path, "w") as zf:
     #[test]
     fn the_pins_are_well_formed() {
         for (wheels, prefix) in [
-            (pins::CPU_WHEELS, "onnxruntime-"),
-            (pins::GPU_WHEELS, "onnxruntime_gpu-"),
+            (pins::CPU_WHEELS, "onnxruntime-".to_string()),
+            (pins::GPU_WHEELS, "onnxruntime_gpu-".to_string()),
+            (
+                pins::OPENVINO_WHEELS,
+                format!("onnxruntime_ep_openvino-{OPENVINO_PLUGIN_VERSION}-"),
+            ),
         ] {
             let mut names: Vec<&str> = wheels.iter().map(|(name, _)| *name).collect();
             names.sort_unstable();
             names.dedup();
             assert_eq!(names.len(), wheels.len(), "a wheel is pinned twice");
             for (name, sha256) in wheels {
+                let versioned = if prefix.contains(OPENVINO_PLUGIN_VERSION) {
+                    prefix.clone()
+                } else {
+                    format!("{prefix}{ORT_VERSION}-")
+                };
                 assert!(
-                    name.starts_with(&format!("{prefix}{ORT_VERSION}-")) && name.ends_with(".whl"),
+                    name.starts_with(&versioned) && name.ends_with(".whl"),
                     "{name}"
                 );
                 assert!(
@@ -650,9 +722,7 @@ with zipfile.ZipFile(path, "w") as zf:
             &wheel,
             &dir,
             &staging,
-            "onnxruntime",
-            pins::CPU_WHEELS,
-            "cargo xtask setup",
+            &Spec::onnxruntime("onnxruntime", pins::CPU_WHEELS, "cargo xtask setup"),
         )
         .unwrap_err();
         for says in [
@@ -686,9 +756,7 @@ with zipfile.ZipFile(path, "w") as zf:
             &wheel,
             &dir,
             &staging,
-            "onnxruntime",
-            pins::CPU_WHEELS,
-            "cargo xtask setup",
+            &Spec::onnxruntime("onnxruntime", pins::CPU_WHEELS, "cargo xtask setup"),
         )
         .unwrap_err();
         for says in [
@@ -731,7 +799,13 @@ with zipfile.ZipFile(path, "w") as zf:
         let dir = scratch.0.join("cpu-1.31.1");
         let setup = "cargo xtask setup";
         let staging = Staging::new(&dir).unwrap();
-        let runtime = install(&wheel, &dir, &staging, "onnxruntime", &pins, setup).unwrap();
+        let runtime = install(
+            &wheel,
+            &dir,
+            &staging,
+            &Spec::onnxruntime("onnxruntime", &pins, setup),
+        )
+        .unwrap();
         drop(staging);
         let library = dir.join(library_name());
         assert_eq!(runtime.library, library);
@@ -752,10 +826,10 @@ with zipfile.ZipFile(path, "w") as zf:
         assert_eq!(manifest.wheel_sha256, wheel_sha256);
         assert_eq!(manifest.files.len(), 2);
         // Nothing changed: the next hand-over passes.
-        check(&dir, "onnxruntime", &pins, setup).unwrap();
+        check(&dir, &Spec::onnxruntime("onnxruntime", &pins, setup)).unwrap();
 
         let expect_refused = |says: &[&str]| {
-            let error = check(&dir, "onnxruntime", &pins, setup).unwrap_err();
+            let error = check(&dir, &Spec::onnxruntime("onnxruntime", &pins, setup)).unwrap_err();
             for s in says {
                 assert!(error.contains(s), "{error:?} lacks {s:?}");
             }
@@ -767,7 +841,7 @@ with zipfile.ZipFile(path, "w") as zf:
         fs::write(&library, "a swapped library").unwrap();
         expect_refused(&[&library.display().to_string(), "replaced or altered"]);
         fs::write(&library, &genuine).unwrap();
-        check(&dir, "onnxruntime", &pins, setup).unwrap();
+        check(&dir, &Spec::onnxruntime("onnxruntime", &pins, setup)).unwrap();
 
         // The provider library too: ONNX Runtime loads it from the same folder.
         let provider = dir.join("libonnxruntime_providers_shared.so");
@@ -800,7 +874,7 @@ with zipfile.ZipFile(path, "w") as zf:
         fs::remove_file(&provider).unwrap();
         expect_refused(&[&provider.display().to_string()]);
         fs::write(&provider, "not really a provider").unwrap();
-        check(&dir, "onnxruntime", &pins, setup).unwrap();
+        check(&dir, &Spec::onnxruntime("onnxruntime", &pins, setup)).unwrap();
 
         // A manifest rewritten to name a wheel that is not pinned, or another package.
         let text = fs::read_to_string(dir.join(MANIFEST)).unwrap();
@@ -811,12 +885,12 @@ with zipfile.ZipFile(path, "w") as zf:
         .unwrap();
         expect_refused(&["onnxruntime-other.whl", "not one xtask pins"]);
         fs::write(dir.join(MANIFEST), &text).unwrap();
-        let error = check(&dir, "onnxruntime-gpu", &pins, setup).unwrap_err();
+        let error = check(&dir, &Spec::onnxruntime("onnxruntime-gpu", &pins, setup)).unwrap_err();
         assert!(error.contains("not onnxruntime-gpu==1.31.1"), "{error}");
         fs::write(dir.join(MANIFEST), "VERIFIED").unwrap();
         expect_refused(&[MANIFEST]);
         fs::write(dir.join(MANIFEST), &text).unwrap();
-        check(&dir, "onnxruntime", &pins, setup).unwrap();
+        check(&dir, &Spec::onnxruntime("onnxruntime", &pins, setup)).unwrap();
     }
 
     #[test]
@@ -840,9 +914,7 @@ with zipfile.ZipFile(path, "w") as zf:
             &wheel,
             &dir,
             &staging,
-            "onnxruntime",
-            &pins,
-            "cargo xtask setup",
+            &Spec::onnxruntime("onnxruntime", &pins, "cargo xtask setup"),
         )
         .unwrap();
         assert_eq!(state(&dir), State::Manifest);
@@ -850,6 +922,80 @@ with zipfile.ZipFile(path, "w") as zf:
         assert_eq!(
             fs::read_to_string(dir.join(library_name())).unwrap(),
             "not really ONNX Runtime"
+        );
+    }
+
+    /// The OpenVINO spec with `pins` in place of the real ones.
+    fn openvino_spec<'a>(pins: &'a [(&'a str, &'a str)]) -> Spec<'a> {
+        Spec {
+            pins,
+            ..Flavour::OpenVino.spec()
+        }
+    }
+
+    #[test]
+    fn the_openvino_plugin_unpacks_only_what_a_cpu_run_loads() {
+        let scratch = Scratch::new();
+        let wheel = scratch.0.join("onnxruntime_ep_openvino-test.whl");
+        let mut entries: Vec<(String, &str)> = OPENVINO_CPU_LIBRARIES
+            .iter()
+            .map(|name| (format!("onnxruntime_ep_openvino/{name}"), "a CPU library"))
+            .collect();
+        entries.push((
+            "onnxruntime_ep_openvino/libopenvino_intel_gpu_plugin.so".into(),
+            "the GPU plugin",
+        ));
+        entries.push(("onnxruntime_ep_openvino/__init__.py".into(), ""));
+        let borrowed: Vec<(&str, &str)> = entries.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+        write_wheel(&wheel, &borrowed);
+        let sha256 = sha256_of(&wheel);
+        let pins = [("onnxruntime_ep_openvino-test.whl", sha256.as_str())];
+        let dir = scratch.0.join("openvino");
+        let staging = Staging::new(&dir).unwrap();
+        let plugin = install(&wheel, &dir, &staging, &openvino_spec(&pins)).unwrap();
+        assert_eq!(plugin.library, dir.join(OPENVINO_PLUGIN));
+        let mut expected: Vec<String> = OPENVINO_CPU_LIBRARIES
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        expected.sort();
+        assert_eq!(libraries_in(&dir), expected);
+        let manifest = Manifest::parse(&fs::read_to_string(dir.join(MANIFEST)).unwrap()).unwrap();
+        assert_eq!(manifest.package, "onnxruntime-ep-openvino");
+        assert_eq!(manifest.version, OPENVINO_PLUGIN_VERSION);
+        assert_eq!(manifest.files.len(), OPENVINO_CPU_LIBRARIES.len());
+        // Checked at every hand-over like the runtime: an altered CPU plugin is refused.
+        fs::write(dir.join("libopenvino_intel_cpu_plugin.so"), "altered").unwrap();
+        let error = check(&dir, &openvino_spec(&pins)).unwrap_err();
+        for says in [
+            "libopenvino_intel_cpu_plugin.so",
+            "cargo xtask setup --openvino",
+            "--ep cpu",
+        ] {
+            assert!(error.contains(says), "{error:?} lacks {says:?}");
+        }
+    }
+
+    #[test]
+    fn an_openvino_wheel_without_the_cpu_plugin_is_refused() {
+        let scratch = Scratch::new();
+        let wheel = scratch.0.join("onnxruntime_ep_openvino-test.whl");
+        let entries: Vec<String> = OPENVINO_CPU_LIBRARIES
+            .iter()
+            .filter(|name| **name != "libopenvino_intel_cpu_plugin.so")
+            .map(|name| format!("onnxruntime_ep_openvino/{name}"))
+            .collect();
+        let borrowed: Vec<(&str, &str)> = entries.iter().map(|n| (n.as_str(), "x")).collect();
+        write_wheel(&wheel, &borrowed);
+        let sha256 = sha256_of(&wheel);
+        let pins = [("onnxruntime_ep_openvino-test.whl", sha256.as_str())];
+        let dir = scratch.0.join("openvino");
+        let staging = Staging::new(&dir).unwrap();
+        let error = install(&wheel, &dir, &staging, &openvino_spec(&pins)).unwrap_err();
+        assert!(error.contains("could not unpack"), "{error}");
+        assert!(
+            !dir.exists(),
+            "a plugin folder was made from an incomplete wheel"
         );
     }
 }

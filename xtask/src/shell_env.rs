@@ -35,6 +35,10 @@ pub fn env(args: &[String]) -> Result<(), String> {
             &format!("{sha256}  {library}"),
         ));
     }
+    // The plugin only when `setup --openvino` provisioned it: this provisions nothing.
+    if let Some(plugin) = provision::openvino_if_provisioned() {
+        lines.push(export("ONTOSWEEP_OPENVINO_PLUGIN", utf8(&plugin?.library)?));
+    }
     println!("{}", lines.join("\n"));
     Ok(())
 }

@@ -1,6 +1,8 @@
-"""Unpack ONNX Runtime's shared libraries from a pinned wheel and verify them.
+"""Unpack shared libraries from a pinned wheel and verify them.
 
-Usage: python3 -c "$(cat unpack_wheel.py)" WHEEL SHA256 DEST.
+Usage: python3 -c "$(cat unpack_wheel.py)" WHEEL SHA256 DEST [INSIDE [NAME ...]]
+INSIDE: the wheel's folder holding the libraries (default onnxruntime/capi/); NAMEs: the
+only libraries to unpack, each of which must be there (default: all of INSIDE's).
 
 The wheel's own sha256 is checked against SHA256 (the pin xtask holds) on the open file
 before anything is read from the archive, so a wheel that is not the pinned one never has
@@ -10,6 +12,8 @@ against the sha256 recorded in the wheel's RECORD, so a bad extraction never get
 import base64, hashlib, os, sys, zipfile
 
 wheel, expected, dest = sys.argv[1], sys.argv[2], sys.argv[3]
+inside = sys.argv[4] if len(sys.argv) > 4 else "onnxruntime/capi/"
+only = set(sys.argv[5:])
 with open(wheel, "rb") as handle:
     digest = hashlib.sha256()
     for block in iter(lambda: handle.read(1 << 20), b""):
@@ -27,11 +31,14 @@ with open(wheel, "rb") as handle:
             if len(parts) == 3 and parts[1].startswith("sha256="):
                 record[parts[0]] = parts[1][len("sha256="):]
         wanted = [n for n in zf.namelist()
-                  if n.startswith("onnxruntime/capi/lib")
-                  and os.path.basename(n).startswith("lib")
-                  and (".so" in os.path.basename(n) or n.endswith(".dylib"))]
+                  if n.startswith(inside + "lib") and "/" not in n[len(inside):]
+                  and (".so" in os.path.basename(n) or n.endswith(".dylib"))
+                  and (not only or os.path.basename(n) in only)]
         if not wanted:
-            sys.exit(f"{wheel}: holds no onnxruntime/capi/lib*.so")
+            sys.exit(f"{wheel}: holds no {inside}lib*.so")
+        missing = only - {os.path.basename(n) for n in wanted}
+        if missing:
+            sys.exit(f"{wheel}: lacks {', '.join(sorted(missing))} in {inside}")
         names = [os.path.basename(n) for n in wanted]
         if len(set(names)) != len(names) or any(n in ("", ".", "..") for n in names):
             sys.exit(f"{wheel}: its libraries' file names clash")

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use ontosweep_clip::{EpChoice, ImageEncoder, SessionOptions, TextEncoder, TextTokenizer};
+use ontosweep_clip::{ImageEncoder, TextEncoder, TextTokenizer};
 use serde_json::json;
 
 #[derive(Args)]
@@ -22,9 +22,8 @@ pub struct EmbedArgs {
     /// A model folder (Hugging Face ONNX layout), or a model id (`clip-vit-b32`: models/<id>.yaml).
     #[arg(long)]
     model: PathBuf,
-    /// Execution provider: auto, cpu or cuda.
-    #[arg(long, default_value = "auto")]
-    ep: EpChoice,
+    #[command(flatten)]
+    session: crate::session_args::SessionArgs,
     /// A text to embed (repeat the flag for more).
     #[arg(long = "text", value_name = "TEXT")]
     texts: Vec<String>,
@@ -70,10 +69,8 @@ pub fn embed(args: EmbedArgs) -> anyhow::Result<ExitCode> {
     let resolved = model(&args.model)?;
     let (model, family, io) = (&resolved.dir, resolved.family, &resolved.io);
     let runtime = crate::runtime()?;
-    let options = SessionOptions {
-        ep: args.ep,
-        intra_threads: 0,
-    };
+    args.session.prepare(runtime)?;
+    let options = args.session.options();
     if !args.texts.is_empty() {
         let tokenizer = TextTokenizer::for_model(model, family)?;
         let mut encoder = TextEncoder::new(runtime, model, io, options)?;

@@ -7,6 +7,7 @@ use ontosweep_clip::{EXPECTED_ORT, Error as ClipError};
 use ontosweep_sweep::SweepError;
 
 const CUDA_HINT: &str = "Run `cargo xtask setup --gpu` to provision the CUDA build of ONNX Runtime, and make the CUDA 13 and cuDNN 9 libraries findable (LD_LIBRARY_PATH: libcudart, libcublas, libcublasLt, libcurand, libcufft, libcudnn*). Or choose `--ep cpu`.";
+const OPENVINO_HINT: &str = "Choose `--ep cpu`; `cargo xtask setup --openvino` provisions the plugin (the pinned `onnxruntime-ep-openvino` wheel) when it is missing or was altered.";
 const INPUT_HINT: &str = "Set `io:` in the model's yaml to the names this export uses";
 const OUTPUT_HINT: &str = "Export the model with projection heads (CLIPTextModelWithProjection / CLIPVisionModelWithProjection), or set `io:` in the model's yaml";
 
@@ -59,6 +60,10 @@ fn message(error: &ClipError) -> Option<String> {
             runtime_hint()
         ),
         ClipError::Cuda { reason } => format!("--ep cuda: {reason}. {CUDA_HINT}"),
+        ClipError::OpenVino { reason } => format!("--ep openvino: {reason}. {OPENVINO_HINT}"),
+        ClipError::Precision { reason } => format!(
+            "--precision: {reason}. Choose `--precision fp32` (the default), or for speed on this processor an int8 copy (`cargo xtask convert --int8`)"
+        ),
         ClipError::WrongName {
             path,
             what,

@@ -5,6 +5,7 @@ mod embed;
 mod hints;
 mod progress;
 mod searches;
+mod session_args;
 mod sweep;
 mod table;
 mod throughput;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use ontosweep_clip::EpChoice;
+use ontosweep_clip::Precision;
 use ontosweep_report::HeadlineCopy;
 use ontosweep_results::SweepResults;
 use ontosweep_sweep::shard::{Shard, ShardExt};
@@ -27,9 +27,8 @@ pub struct SweepArgs {
     /// Report folder [default: <project>/reports/<experiment name>].
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Execution provider: auto, cpu or cuda.
-    #[arg(long, default_value = "auto")]
-    ep: EpChoice,
+    #[command(flatten)]
+    session: crate::session_args::SessionArgs,
     /// Images per encoder call [default: 32 on CPU, 256 on CUDA].
     #[arg(long)]
     batch: Option<usize>,
@@ -39,9 +38,6 @@ pub struct SweepArgs {
     /// Encode everything afresh and store nothing.
     #[arg(long, conflicts_with = "cache_dir")]
     no_cache: bool,
-    /// ONNX Runtime intra-op threads [default: one per core].
-    #[arg(long)]
-    threads: Option<usize>,
     /// Encode only shard I of N (from 0) of the images, and the prompts, into the cache;
     /// write `<out>/shards/shard-I-of-N.json` and no report. `auto`: from Slurm's array task
     /// or a Kubernetes Indexed Job (with ONTOSWEEP_SHARD_COUNT).
@@ -75,7 +71,7 @@ pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
     let options = SweepOptions {
         model_override: args.model_dir,
         model_registry: args.models_dir.unwrap_or_else(|| root.join("models")),
-        ep: args.ep,
+        session: args.session.options(),
         batch_size: args.batch.map(|b| b.max(1)),
         cache_dir: if args.no_cache {
             None
@@ -85,7 +81,6 @@ pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
                     .unwrap_or_else(|| root.join(".cache/embeddings")),
             )
         },
-        intra_threads: args.threads.unwrap_or(0),
     };
     // Refuse a report folder that is not ours before any work, not after an hour of it.
     ontosweep_report::check_replaceable(&out)
@@ -101,6 +96,12 @@ pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
     }
     refuse_report_inside_dataset(&out, &dataset.root)?;
     let runtime = crate::runtime()?;
+    let bf16_entry = experiment
+        .models
+        .iter()
+        .any(|m| m.precision == Some(Precision::Bf16))
+        .then_some(experiment.file.as_path());
+    args.session.prepare_for(runtime, bf16_entry)?;
     if let Some(shard) = shard {
         return encode_shard(
             &experiment,

@@ -7,6 +7,7 @@ use ort::session::Session;
 use ort::value::TensorElementType;
 use ort::value::{Tensor, ValueType};
 
+use crate::binding::ImageBinding;
 use crate::error::{Error, Result};
 use crate::model::{IoNames, ModelDir};
 use crate::preprocess::Preprocessing;
@@ -224,6 +225,7 @@ pub struct ImageEncoder {
     io: IoNames,
     preprocessing: Preprocessing,
     ep: Ep,
+    binding: Option<ImageBinding>,
 }
 
 impl ImageEncoder {
@@ -249,12 +251,25 @@ impl ImageEncoder {
                 });
             }
         }
+        let binding = if options.io_binding {
+            Some(
+                ImageBinding::new(&session, &io.image_embeds).map_err(|source| {
+                    Error::Inference {
+                        path: path.clone(),
+                        cause: source,
+                    }
+                })?,
+            )
+        } else {
+            None
+        };
         Ok(Self {
             session,
             path,
             io: io.clone(),
             preprocessing,
             ep,
+            binding,
         })
     }
 
@@ -286,13 +301,19 @@ impl ImageEncoder {
             path: self.path.clone(),
             cause: source,
         })?;
-        let outputs = self
-            .session
-            .run(ort::inputs![self.io.pixel_values.as_str() => input])
-            .map_err(|source| Error::Inference {
-                path: self.path.clone(),
-                cause: source,
-            })?;
+        let inference = |source| Error::Inference {
+            path: self.path.clone(),
+            cause: source,
+        };
+        let outputs = match &mut self.binding {
+            Some(binding) => binding
+                .run(&mut self.session, &self.io.pixel_values, &input, batch)
+                .map_err(inference)?,
+            None => self
+                .session
+                .run(ort::inputs![self.io.pixel_values.as_str() => input])
+                .map_err(inference)?,
+        };
         rows(&outputs, &self.io.image_embeds, &self.path, batch)
     }
 }

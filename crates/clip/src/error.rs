@@ -67,6 +67,14 @@ pub enum Error {
     #[error("{reason}. {}", crate::runtime::CUDA_NEEDS)]
     Cuda { reason: String },
 
+    /// OpenVINO was asked for and cannot be used: `reason` says why. Nothing stands in.
+    #[error("OpenVINO: {reason}")]
+    OpenVino { reason: String },
+
+    /// A precision was asked for that the provider cannot honour.
+    #[error("precision: {reason}")]
+    Precision { reason: String },
+
     // Not a `source`: the message already carries it, and a chain would say it twice.
     #[error("{path}: ONNX Runtime failed: {cause}")]
     Inference { path: PathBuf, cause: ort::Error },

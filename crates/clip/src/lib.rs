@@ -28,7 +28,7 @@
 //!     // CPU here; `EpChoice::Auto` uses CUDA when it can, `Cuda` insists on it.
 //!     let options = SessionOptions {
 //!         ep: EpChoice::Cpu,
-//!         intra_threads: 0,
+//!         ..SessionOptions::default()
 //!     };
 //!     // The input and output names of Hugging Face's exports; other exports name theirs.
 //!     let io = IoNames::default();
@@ -60,10 +60,12 @@
 /// (preprocessing, tokenisation, pooling): caches put it in their keys so no entry goes stale.
 pub const EMBEDDING_CODE_VERSION: u32 = 1;
 
+mod binding;
 mod encoder;
 mod error;
 mod family;
 mod model;
+mod openvino;
 pub mod preprocess;
 mod runtime;
 mod siglip_tokenizer;
@@ -74,8 +76,9 @@ pub use encoder::{Embedding, ImageEncoder, TextEncoder, l2_normalise};
 pub use error::{Error, Result};
 pub use family::Family;
 pub use model::{IoNames, ModelDir, fingerprint};
+pub use openvino::{OPENVINO_EP, OpenVinoPlugin, bf16_support};
 pub use preprocess::Preprocessing;
-pub use runtime::{EXPECTED_ORT, Ep, EpChoice, Runtime, SessionOptions};
+pub use runtime::{EXPECTED_ORT, Ep, EpChoice, Precision, Runtime, SessionOptions};
 pub use siglip_tokenizer::SiglipTokenizer;
 pub use text_cleanup::clean as clean_text;
 pub use tokenizer::{CONTEXT_LENGTH, ClipTokenizer, TextTokenizer, Tokens};

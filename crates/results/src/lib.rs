@@ -203,6 +203,22 @@ pub struct RuntimeInfo {
     pub version: String,
     pub library: String,
     pub intra_op_threads: usize,
+    /// The arithmetic asked for: `fp32`, or `bf16` (OpenVINO only).
+    #[serde(default = "fp32")]
+    pub precision: String,
+    /// The OpenVINO execution-provider plugin, when the run registered one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openvino_plugin: Option<PluginInfo>,
+}
+
+fn fp32() -> String {
+    "fp32".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct PluginInfo {
+    pub version: String,
+    pub library: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]

@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use ontosweep_clip::{Ep, Runtime};
 use ontosweep_results::{
-    ImageRecord, RunMetadata, RuntimeInfo, SkippedFile, Split, SweepResults, Timings,
+    ImageRecord, PluginInfo, RunMetadata, RuntimeInfo, SkippedFile, Split, SweepResults, Timings,
 };
 
 use crate::embed::Embedded;
@@ -70,11 +70,16 @@ pub fn assemble(
         onnxruntime: RuntimeInfo {
             version: runtime.version().into(),
             library: runtime.library().display().to_string(),
-            intra_op_threads: if options.intra_threads == 0 {
+            intra_op_threads: if options.session.intra_threads == 0 {
                 std::thread::available_parallelism().map_or(1, |n| n.get())
             } else {
-                options.intra_threads
+                options.session.intra_threads
             },
+            precision: options.session.precision.to_string(),
+            openvino_plugin: runtime.openvino().ok().map(|plugin| PluginInfo {
+                version: plugin.version.clone(),
+                library: plugin.library.display().to_string(),
+            }),
         },
         batch_size: embedded
             .batch_size

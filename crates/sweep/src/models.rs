@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ontosweep_clip::{Family, IoNames, ModelDir};
+use ontosweep_clip::{Family, IoNames, ModelDir, Precision, SessionOptions};
 
 use crate::registry::{CLIP_LOGIT_SCALE, ModelSpec};
 use crate::score::zero_shot::Scoring;
@@ -23,6 +23,8 @@ pub struct ResolvedModel {
     /// The family's input and output names, with the yaml's overrides.
     pub io: IoNames,
     pub scoring: Scoring,
+    /// The precision its experiment entry asks for, over the run's own.
+    pub precision: Option<Precision>,
     /// Said once per sweep (e.g. a SigLIP folder without a yaml to give its bias).
     pub warnings: Vec<String>,
 }
@@ -88,8 +90,19 @@ fn finish(
         spec,
         family,
         scoring,
+        precision: None,
         warnings,
     })
+}
+
+impl ResolvedModel {
+    /// The run's session options with this model's own precision, if its entry gives one.
+    pub fn session(&self, run: SessionOptions) -> SessionOptions {
+        SessionOptions {
+            precision: self.precision.unwrap_or(run.precision),
+            ..run
+        }
+    }
 }
 
 /// Resolves `models:` (or `override_dir`, which replaces them) against `models_dir`,
@@ -117,9 +130,17 @@ pub fn resolve_hashing(
     experiment
         .models
         .iter()
-        .map(|model| match model {
-            ModelRef::Path(dir) => from_dir(dir),
-            ModelRef::Id(id) => from_spec(experiment, models_dir, id, progress, hash),
+        .map(|entry| {
+            let mut model = match &entry.model {
+                ModelRef::Path(dir) => from_dir(dir)?,
+                ModelRef::Id(id) => from_spec(experiment, models_dir, id, progress, hash)?,
+            };
+            if let Some(precision) = entry.precision {
+                // The same model at two precisions: two names in the report.
+                model.id = format!("{} ({precision})", model.id);
+                model.precision = Some(precision);
+            }
+            Ok(model)
         })
         .collect()
 }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use ontosweep_clip::{Ep, EpChoice, Runtime, SessionOptions};
+use ontosweep_clip::{Ep, Runtime, SessionOptions};
 use ontosweep_results::SweepResults;
 
 use crate::assemble::{StageTimes, assemble, now_unix};
@@ -26,13 +26,12 @@ pub struct SweepOptions {
     pub model_registry: PathBuf,
     /// A model folder used in place of every model the experiment names.
     pub model_override: Option<PathBuf>,
-    pub ep: EpChoice,
+    /// Provider, threads and IoBinding for every session.
+    pub session: SessionOptions,
     /// Images per encoder call; `None`: [`default_batch_size`] for the provider in use.
     pub batch_size: Option<usize>,
     /// `None` turns the embedding cache off.
     pub cache_dir: Option<PathBuf>,
-    /// ONNX Runtime intra-op threads (0: one per core).
-    pub intra_threads: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,7 +57,7 @@ pub struct SweepOutcome {
 /// Images per encoder call when the user does not say: a GPU wants large batches.
 pub fn default_batch_size(ep: Ep) -> usize {
     match ep {
-        Ep::Cpu => 32,
+        Ep::Cpu | Ep::OpenVino => 32,
         Ep::Cuda => 256,
     }
 }
@@ -306,10 +305,7 @@ fn embed_settings<'a>(
 ) -> EmbedSettings<'a> {
     EmbedSettings {
         runtime,
-        session: SessionOptions {
-            ep: options.ep,
-            intra_threads: options.intra_threads,
-        },
+        session: options.session,
         batch_size: options.batch_size,
         cache,
         shard,

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use ontosweep_clip::Precision;
 use serde::Deserialize;
 
 use crate::locate::{Position, locate};
@@ -57,7 +58,7 @@ pub struct Experiment {
     pub source: String,
     pub name: String,
     pub dataset: DatasetSpec,
-    pub models: Vec<ModelRef>,
+    pub models: Vec<ModelEntry>,
     pub baseline: String,
     /// In file order.
     pub ontologies: Vec<Ontology>,
@@ -82,6 +83,14 @@ pub struct DatasetSpec {
     /// Per class: the words every template uses instead of the folder name (`roses: rose`),
     /// unless an ontology's own `names` say otherwise.
     pub names: BTreeMap<String, String>,
+}
+
+/// One `models:` entry: the model, and the precision it runs at when the entry says
+/// (listing a model twice at two precisions puts their agreement in the report).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelEntry {
+    pub model: ModelRef,
+    pub precision: Option<Precision>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -191,7 +200,16 @@ struct RawDataset {
 #[serde(untagged)]
 enum RawModel {
     Id(String),
-    Path { path: PathBuf },
+    Entry(RawModelEntry),
+}
+
+/// `{id: ID}` or `{path: DIR}`, optionally with `precision`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModelEntry {
+    id: Option<String>,
+    path: Option<PathBuf>,
+    precision: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -523,7 +541,7 @@ impl Checks<'_> {
     }
 
     /// The model list: ids must be plain names; paths are resolved against `folder`.
-    fn models(&mut self, raw: Vec<RawModel>, folder: &Path) -> Vec<ModelRef> {
+    fn models(&mut self, raw: Vec<RawModel>, folder: &Path) -> Vec<ModelEntry> {
         if raw.is_empty() {
             self.report(
                 &["models"],
@@ -532,23 +550,60 @@ impl Checks<'_> {
                     .into(),
             );
         }
-        for model in &raw {
-            if let RawModel::Id(id) = model
-                && let Err(problem) = check_plain_name(id)
-            {
+        let mut entries = Vec::new();
+        for model in raw {
+            let (id, path, precision) = match model {
+                RawModel::Id(id) => (Some(id), None, None),
+                RawModel::Entry(e) => (e.id, e.path, e.precision),
+            };
+            let model = match (id, path) {
+                (Some(id), None) => {
+                    if let Err(problem) = check_plain_name(&id) {
+                        self.report(
+                            &["models"],
+                            Some(&id),
+                            format!("model id {id:?} {problem}: an id names models/<id>.yaml, so it is one plain name of letters, digits, `.`, `_` and `-`; for a model folder elsewhere write `- path: DIR`"),
+                        );
+                    }
+                    ModelRef::Id(id)
+                }
+                (None, Some(path)) => ModelRef::Path(folder.join(path)),
+                (id, path) => {
+                    let needle = id.or(path.map(|p| p.display().to_string()));
+                    self.report(
+                        &["models"],
+                        needle.as_deref(),
+                        "a model entry gives either `id: ID` (models/<id>.yaml) or `path: DIR`, not both or neither".into(),
+                    );
+                    continue;
+                }
+            };
+            let precision = precision.and_then(|text| match text.parse::<Precision>() {
+                Ok(p) => Some(p),
+                Err(problem) => {
+                    self.report(
+                        &["models"],
+                        Some(&text),
+                        format!("{problem} (bf16 runs on OpenVINO; fp32 is the default)"),
+                    );
+                    None
+                }
+            });
+            let entry = ModelEntry { model, precision };
+            if entries.contains(&entry) {
+                let name = match &entry.model {
+                    ModelRef::Id(id) => id.clone(),
+                    ModelRef::Path(path) => path.display().to_string(),
+                };
                 self.report(
                     &["models"],
-                    Some(id),
-                    format!("model id {id:?} {problem}: an id names models/<id>.yaml, so it is one plain name of letters, digits, `.`, `_` and `-`; for a model folder elsewhere write `- path: DIR`"),
+                    None,
+                    format!("model `{name}` is listed twice at the same precision"),
                 );
             }
+            entries.push(entry);
         }
-        raw.into_iter()
-            .map(|m| match m {
-                RawModel::Id(id) => ModelRef::Id(id),
-                RawModel::Path { path } => ModelRef::Path(folder.join(path)),
-            })
-            .collect()
+        entries
     }
 
     /// Every ontology that parses, in file order. "None defined" is said only when nothing
@@ -851,6 +906,38 @@ mod tests {
             m[0].starts_with("exp.yaml:4:") && m[0].contains("\"../../x\""),
             "{m:?}"
         );
+    }
+
+    #[test]
+    fn a_model_entry_may_give_its_precision() {
+        let e = parse(&GOOD.replace(
+            "models: [m]",
+            "models:\n  - m\n  - {id: m, precision: bf16}\n  - {path: dir, precision: fp32}",
+        ))
+        .unwrap();
+        let precisions: Vec<_> = e.models.iter().map(|m| m.precision).collect();
+        assert_eq!(
+            precisions,
+            [None, Some(Precision::Bf16), Some(Precision::Fp32)]
+        );
+        assert_eq!(e.models[1].model, ModelRef::Id("m".into()));
+        assert_eq!(e.models[2].model, ModelRef::Path(PathBuf::from("dir")));
+    }
+
+    #[test]
+    fn bad_model_entries_are_located() {
+        let m = messages(&GOOD.replace(
+            "models: [m]",
+            "models:\n  - m\n  - {id: m, precision: fp16}",
+        ));
+        assert!(
+            m[0].starts_with("exp.yaml:6:") && m[0].contains("unknown precision `fp16`"),
+            "{m:?}"
+        );
+        let m = messages(&GOOD.replace("models: [m]", "models:\n  - {id: m, path: x}"));
+        assert!(m[0].contains("either `id: ID`"), "{m:?}");
+        let m = messages(&GOOD.replace("models: [m]", "models: [m, n, m]"));
+        assert!(m[0].contains("`m` is listed twice"), "{m:?}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crossbeam_channel::bounded;
 use ontosweep_clip::{Embedding, ImageEncoder, Preprocessing};
 use rayon::prelude::*;
 
+use super::Provenance;
 use super::cache::{EmbeddingCache, content_key};
 use crate::dataset::ImageSource;
 use crate::progress::Progress;
@@ -34,9 +35,9 @@ pub type ContentKeys = Vec<Option<KeyOrError>>;
 /// A file's content key, or why it could not be read.
 pub type KeyOrError = Result<String, String>;
 
-/// A cache, the namespace of one model's image embeddings in it, and the ONNX Runtime
-/// version that new entries record beside the provider.
-pub type CacheSlot<'a> = Option<(&'a EmbeddingCache, &'a str, &'a str)>;
+/// A cache, the namespace of one model's image embeddings in it, and what new entries
+/// record as having computed them.
+pub type CacheSlot<'a> = Option<(&'a EmbeddingCache, &'a str, &'a Provenance)>;
 
 /// Files read and decoded together: enough to keep the cores busy, few enough to keep
 /// memory flat.
@@ -341,12 +342,7 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
             }
             // Written at once, so an interrupted sweep keeps every finished batch.
             if let (Some((cache, ns, runtime)), Some(key)) = (self.cache, key)
-                && let Err(e) = cache.put_with_origin(
-                    ns,
-                    key,
-                    &embedding,
-                    &format!("{ep}, ONNX Runtime {runtime}"),
-                )
+                && let Err(e) = cache.put_with_origin(ns, key, &embedding, &runtime.label(ep))
             {
                 self.warnings
                     .push(format!("warning: could not write the embedding cache: {e}"));

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use ontosweep_clip::{Embedding, Ep, ImageEncoder, Runtime, SessionOptions};
+use ontosweep_clip::{Embedding, Ep, ImageEncoder, Precision, Runtime, SessionOptions};
 use ontosweep_results::ModelRunInfo;
 
 pub use cache::EmbeddingCache;
@@ -24,6 +24,34 @@ use crate::shard::Shard;
 use crate::sweep::{SweepError, default_batch_size};
 
 /// How to embed: the runtime, its session settings, the batch size and the cache.
+/// What computes new embeddings, as the cache records it beside each entry.
+pub struct Provenance {
+    onnxruntime: String,
+    openvino_plugin: Option<String>,
+    precision: Precision,
+}
+
+impl Provenance {
+    pub fn new(settings: &EmbedSettings, session: &SessionOptions) -> Self {
+        Provenance {
+            onnxruntime: settings.runtime.version().to_string(),
+            openvino_plugin: settings.runtime.openvino().ok().map(|p| p.version.clone()),
+            precision: session.precision,
+        }
+    }
+
+    /// e.g. `cpu, ONNX Runtime 1.31.1`, or `openvino bf16 (plugin 1.8.1), ONNX Runtime 1.31.1`.
+    pub fn label(&self, ep: Ep) -> String {
+        match (ep, &self.openvino_plugin) {
+            (Ep::OpenVino, Some(plugin)) => format!(
+                "openvino {} (plugin {plugin}), ONNX Runtime {}",
+                self.precision, self.onnxruntime
+            ),
+            _ => format!("{ep}, ONNX Runtime {}", self.onnxruntime),
+        }
+    }
+}
+
 pub struct EmbedSettings<'a> {
     pub runtime: &'a Runtime,
     pub session: SessionOptions,
@@ -116,13 +144,18 @@ fn embed_model_images(
 ) -> Result<ModelEmbeddings, SweepError> {
     let model = &plan.model;
     let vision_sha256 = fingerprint(settings.cache, &model.dir.vision_files())?;
-    let namespace = namespaces::images(&vision_sha256, &plan.preprocessing, &model.io);
-    let version = settings.runtime.version().to_string();
-    let slot = settings
-        .cache
-        .map(|c| (c, namespace.as_str(), version.as_str()));
+    let session = model.session(settings.session);
+    let numerics = namespaces::numerics(&session);
+    let namespace = namespaces::images(
+        &vision_sha256,
+        &plan.preprocessing,
+        &model.io,
+        numerics.as_deref(),
+    );
+    let provenance = Provenance::new(settings, &session);
+    let slot = settings.cache.map(|c| (c, namespace.as_str(), &provenance));
     let open = || -> Result<(ImageEncoder, usize), ontosweep_clip::Error> {
-        let encoder = ImageEncoder::new(settings.runtime, &model.dir, &model.io, settings.session)?;
+        let encoder = ImageEncoder::new(settings.runtime, &model.dir, &model.io, session)?;
         let batch = settings
             .batch_size
             .unwrap_or(default_batch_size(encoder.ep()));

@@ -2,30 +2,53 @@
 //! can go stale when a model file, a preprocessing setting, an input or output name, or the
 //! embedding code changes.
 
-use ontosweep_clip::{EMBEDDING_CODE_VERSION, IoNames, Preprocessing};
+use ontosweep_clip::{
+    EMBEDDING_CODE_VERSION, EpChoice, IoNames, Precision, Preprocessing, SessionOptions,
+};
 
 use super::cache::namespace;
 
+/// The arithmetic that computes the embeddings, when it is not ONNX Runtime's own fp32
+/// kernels (CPU or CUDA, which share entries; each entry records which computed it):
+/// OpenVINO's kernels, and bf16, give other numbers and so other entries.
+pub fn numerics(session: &SessionOptions) -> Option<String> {
+    let openvino = session.ep == EpChoice::OpenVino || session.precision == Precision::Bf16;
+    openvino.then(|| format!("openvino-{}", session.precision))
+}
+
 /// Image embeddings (the key is the image's content hash).
-pub fn images(vision_sha256: &str, preprocessing: &Preprocessing, io: &IoNames) -> String {
-    namespace(&[
+pub fn images(
+    vision_sha256: &str,
+    preprocessing: &Preprocessing,
+    io: &IoNames,
+    numerics: Option<&str>,
+) -> String {
+    let code = EMBEDDING_CODE_VERSION.to_string();
+    let preprocessing = serde_json::to_string(preprocessing).unwrap_or_default();
+    let mut parts = vec![
         vision_sha256,
-        &serde_json::to_string(preprocessing).unwrap_or_default(),
+        &preprocessing,
         &io.pixel_values,
         &io.image_embeds,
-        &EMBEDDING_CODE_VERSION.to_string(),
-    ])
+        &code,
+    ];
+    // Appended only when present: fp32 entries made before keep their names.
+    parts.extend(numerics);
+    namespace(&parts)
 }
 
 /// Prompt embeddings (the key is the token ids).
-pub fn prompts(text_sha256: &str, io: &IoNames) -> String {
-    namespace(&[
+pub fn prompts(text_sha256: &str, io: &IoNames, numerics: Option<&str>) -> String {
+    let code = EMBEDDING_CODE_VERSION.to_string();
+    let mut parts = vec![
         text_sha256,
         &io.input_ids,
         &io.attention_mask,
         &io.text_embeds,
-        &EMBEDDING_CODE_VERSION.to_string(),
-    ])
+        &code,
+    ];
+    parts.extend(numerics);
+    namespace(&parts)
 }
 
 #[cfg(test)]
@@ -35,7 +58,7 @@ mod tests {
     #[test]
     fn namespaces_change_with_everything_that_changes_an_embedding() {
         let (p, io) = (Preprocessing::default(), IoNames::default());
-        let base = images("sha", &p, &io);
+        let base = images("sha", &p, &io, None);
         let other_io = IoNames {
             image_embeds: "pooler_output".into(),
             ..IoNames::default()
@@ -48,17 +71,49 @@ mod tests {
             ..Preprocessing::default()
         };
         let variants = [
-            images("sha2", &p, &io),
-            images("sha", &other_size, &io),
-            images("sha", &p, &other_io),
+            images("sha2", &p, &io, None),
+            images("sha", &other_size, &io, None),
+            images("sha", &p, &other_io, None),
+            images("sha", &p, &io, Some("openvino-fp32")),
+            images("sha", &p, &io, Some("openvino-bf16")),
         ];
         assert!(variants.iter().all(|v| *v != base), "{variants:?}");
-        let text = prompts("sha", &io);
+        assert_ne!(variants[3], variants[4]);
+        let text = prompts("sha", &io, None);
         let no_mask = IoNames {
             attention_mask: String::new(),
             ..IoNames::default()
         };
-        assert_ne!(text, prompts("sha", &no_mask));
-        assert_ne!(text, prompts("sha2", &io));
+        assert_ne!(text, prompts("sha", &no_mask, None));
+        assert_ne!(text, prompts("sha2", &io, None));
+        assert_ne!(text, prompts("sha", &io, Some("openvino-bf16")));
+    }
+
+    #[test]
+    fn only_openvino_and_bf16_get_namespaces_of_their_own() {
+        let with = |ep, precision| {
+            numerics(&SessionOptions {
+                ep,
+                precision,
+                ..SessionOptions::default()
+            })
+        };
+        // ONNX Runtime's fp32 kernels share entries, as before this setting existed.
+        assert_eq!(with(EpChoice::Cpu, Precision::Fp32), None);
+        assert_eq!(with(EpChoice::Cuda, Precision::Fp32), None);
+        assert_eq!(with(EpChoice::Auto, Precision::Fp32), None);
+        assert_eq!(
+            with(EpChoice::OpenVino, Precision::Fp32).as_deref(),
+            Some("openvino-fp32")
+        );
+        // bf16 is OpenVINO's whether asked by name or through auto.
+        assert_eq!(
+            with(EpChoice::OpenVino, Precision::Bf16),
+            with(EpChoice::Auto, Precision::Bf16)
+        );
+        assert_eq!(
+            with(EpChoice::Auto, Precision::Bf16).as_deref(),
+            Some("openvino-bf16")
+        );
     }
 }

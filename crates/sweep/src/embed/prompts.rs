@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use ontosweep_clip::{Embedding, TextEncoder, Tokens};
 use ontosweep_results::ModelRunInfo;
 
-use super::EmbedSettings;
 use super::cache::content_key;
 use super::namespaces;
+use super::{EmbedSettings, Provenance};
 use crate::plan::ModelPlan;
 use crate::score::zero_shot::unusable;
 use crate::sweep::SweepError;
@@ -25,7 +25,9 @@ pub fn embed_prompts(
     warnings: &mut Vec<String>,
 ) -> Result<HashMap<String, Embedding>, SweepError> {
     let model = &plan.model;
-    let namespace = namespaces::prompts(&info.text_sha256, &model.io);
+    let session = model.session(settings.session);
+    let numerics = namespaces::numerics(&session);
+    let namespace = namespaces::prompts(&info.text_sha256, &model.io, numerics.as_deref());
     let key = |t: &Tokens| content_key(format!("{:?}", t.ids).as_bytes());
     let mut embeddings = HashMap::new();
     let mut missing = Vec::new();
@@ -48,8 +50,7 @@ pub fn embed_prompts(
     }
     info.text_ep = "cache".into();
     if !missing.is_empty() {
-        let mut encoder =
-            TextEncoder::new(settings.runtime, &model.dir, &model.io, settings.session)?;
+        let mut encoder = TextEncoder::new(settings.runtime, &model.dir, &model.io, session)?;
         info.text_ep = encoder.ep().to_string();
         let tokens: Vec<Tokens> = missing.iter().map(|(_, t)| (*t).clone()).collect();
         let encoded = encoder.encode(&tokens, TEXT_BATCH)?;
@@ -59,11 +60,7 @@ pub fn embed_prompts(
                     &namespace,
                     &key(tokens),
                     &embedding,
-                    &format!(
-                        "{}, ONNX Runtime {}",
-                        info.text_ep,
-                        settings.runtime.version()
-                    ),
+                    &Provenance::new(settings, &session).label(encoder.ep()),
                 )
             {
                 warnings.push(format!("warning: could not write the embedding cache: {e}"));

@@ -1,0 +1,230 @@
+//! `--ep openvino` and `--precision` from the command line: the refusals name what is wrong
+//! and what to do, and a sweep on OpenVINO keeps its embeddings apart from the CPU's.
+//! Whether OpenVINO can run depends on the processor (the plugin serves Intel CPUs;
+//! `ONTOSWEEP_TEST_OPENVINO_DEVICE=present|absent` overrides that rule); each case asserts
+//! its own behaviour.
+
+mod common;
+
+use common::{command, golden, json, model, stderr, succeeded};
+
+const PLUGIN_VAR: &str = "ONTOSWEEP_OPENVINO_PLUGIN";
+
+fn embed(args: &[&str]) -> std::process::Command {
+    let image = golden("preprocess/flower_0.jpg");
+    let tiny = model("clip-tiny-random");
+    let mut all = vec![
+        "embed",
+        "--model",
+        tiny.to_str().unwrap(),
+        "--image",
+        image.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    command(&all)
+}
+
+fn refused(mut command: std::process::Command, says: &[&str]) {
+    let output = command.output().unwrap();
+    assert!(!output.status.success(), "it ran");
+    let message = stderr(&output);
+    for s in says {
+        assert!(message.contains(s), "{message:?} lacks {s:?}");
+    }
+}
+
+#[test]
+fn openvino_without_its_plugin_says_how_to_get_it() {
+    let mut command = embed(&["--ep", "openvino"]);
+    command.env_remove(PLUGIN_VAR);
+    refused(command, &[PLUGIN_VAR, "cargo xtask setup --openvino"]);
+}
+
+#[test]
+fn a_plugin_that_is_not_there_is_named() {
+    let mut command = embed(&["--ep", "openvino"]);
+    command.env(PLUGIN_VAR, "/no/such/dir/libplugin.so");
+    refused(
+        command,
+        &["/no/such/dir/libplugin.so", "does not exist", "--ep cpu"],
+    );
+}
+
+#[test]
+fn bf16_is_refused_where_only_fp32_is_computed() {
+    refused(
+        embed(&["--ep", "cpu", "--precision", "bf16"]),
+        &[
+            "--precision",
+            "bf16",
+            "only by OpenVINO",
+            "--precision fp32",
+        ],
+    );
+    refused(
+        embed(&["--precision", "fp16"]),
+        &["unknown precision `fp16`", "fp32 or bf16"],
+    );
+}
+
+fn device_expected() -> bool {
+    match std::env::var("ONTOSWEEP_TEST_OPENVINO_DEVICE").as_deref() {
+        Ok("present") => true,
+        Ok("absent") => false,
+        _ => std::fs::read_to_string("/proc/cpuinfo")
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.starts_with("vendor_id") && l.ends_with("GenuineIntel")),
+    }
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn an_openvino_sweep_runs_with_its_own_cache_entries_or_says_why_not() {
+    assert!(
+        std::env::var_os(PLUGIN_VAR).is_some(),
+        "{PLUGIN_VAR} is not set: run the tests with `cargo xtask test`"
+    );
+    let temp = tempfile::tempdir().unwrap();
+    let cache = temp.path().join("cache");
+    let sweep = |out: &str, ep: &str| {
+        command(&[
+            "sweep",
+            "experiments/flowers-mini.yaml",
+            "--out",
+            temp.path().join(out).to_str().unwrap(),
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "--ep",
+            ep,
+        ])
+        .output()
+        .unwrap()
+    };
+    succeeded(sweep("cpu", "cpu"));
+    let output = sweep("openvino", "openvino");
+    if !device_expected() {
+        assert!(!output.status.success(), "OpenVINO ran where it should not");
+        let message = stderr(&output);
+        for says in [
+            "--ep openvino",
+            "offers no device for this processor",
+            "--ep cpu",
+        ] {
+            assert!(message.contains(says), "{message:?} lacks {says:?}");
+        }
+        assert!(
+            !temp.path().join("openvino/index.html").exists(),
+            "a report was written"
+        );
+        return;
+    }
+    succeeded(output);
+    let run = json(&temp.path().join("openvino/run.json"));
+    let model = &run["models"][0];
+    // The CPU's entries are not OpenVINO's: everything is encoded again, on OpenVINO.
+    assert_eq!(model["images_from_cache"], 0, "{model}");
+    assert_eq!(model["images_encoded"], 120);
+    assert_eq!(model["vision_ep"], "openvino");
+    assert_eq!(model["text_ep"], "openvino");
+    assert_eq!(run["onnxruntime"]["precision"], "fp32");
+    assert!(
+        !run["onnxruntime"]["openvino_plugin"]["version"]
+            .as_str()
+            .unwrap()
+            .is_empty()
+    );
+    // And OpenVINO's entries serve the next OpenVINO run, which says what computed them.
+    succeeded(sweep("again", "openvino"));
+    let again = json(&temp.path().join("again/run.json"));
+    assert_eq!(again["models"][0]["images_from_cache"], 120);
+    let origin = again["models"][0]["vision_cached_from"][0]
+        .as_str()
+        .unwrap();
+    assert!(origin.starts_with("openvino fp32 (plugin "), "{origin}");
+}
+
+/// The mini experiment with `models` replaced, written into `dir`.
+fn experiment_with_models(dir: &std::path::Path, models: &str) -> std::path::PathBuf {
+    let source = std::fs::read_to_string(common::root().join("experiments/flowers-mini.yaml"))
+        .unwrap()
+        .replace(
+            "root: data/flowers-mini",
+            &format!("root: {:?}", common::mini()),
+        )
+        .replace("  - clip-tiny-random\n", models);
+    let file = dir.join("two-precisions.yaml");
+    std::fs::write(&file, source).unwrap();
+    file
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn a_model_listed_at_bf16_is_compared_with_fp32_or_refused_before_any_encoding() {
+    let temp = tempfile::tempdir().unwrap();
+    let file = experiment_with_models(
+        temp.path(),
+        "  - clip-tiny-random\n  - {id: clip-tiny-random, precision: bf16}\n",
+    );
+    let tiny = model("clip-tiny-random");
+    let sweep = |out: &str, extra: &[&str]| {
+        let out = temp.path().join(out);
+        let cache = temp.path().join("cache");
+        let mut args = vec![
+            "sweep",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "--models-dir",
+            tiny.parent().unwrap().to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        command(&args).output().unwrap()
+    };
+    // The CPU provider computes no bf16: refused at once, naming the file.
+    let output = sweep("cpu", &["--ep", "cpu"]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    for says in ["two-precisions.yaml", "precision: bf16", "--ep openvino"] {
+        assert!(message.contains(says), "{message:?} lacks {says:?}");
+    }
+    assert!(!temp.path().join("cache").exists(), "something was encoded");
+
+    let output = sweep("auto", &[]);
+    let flags = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let bf16_here = device_expected() && bf16_arithmetic(&flags);
+    if !bf16_here {
+        assert!(!output.status.success(), "bf16 ran where it cannot");
+        let message = stderr(&output);
+        assert!(
+            message.contains("--ep openvino:") || message.contains("--precision: bf16"),
+            "{message}"
+        );
+        return;
+    }
+    succeeded(output);
+    let rows = common::rows(&temp.path().join("auto/agreement.csv"));
+    assert!(!rows.is_empty());
+    for row in rows {
+        assert_eq!(row["model"], "clip-tiny-random (bf16)");
+        assert_eq!(row["reference"], "clip-tiny-random");
+        let agreement: f64 = row["prediction_agreement"].parse().unwrap();
+        let cosine: f64 = row["image_cosine_min"].parse().unwrap();
+        // Random weights leave near-ties that bf16 may flip: the embeddings must agree
+        // closely, the predictions mostly.
+        assert!(agreement >= 0.5 && cosine >= 0.99, "{row:?}");
+    }
+}
+
+/// Whether `/proc/cpuinfo`'s flags include bf16 arithmetic (AMX or AVX-512 BF16).
+fn bf16_arithmetic(cpuinfo: &str) -> bool {
+    cpuinfo
+        .lines()
+        .find(|l| l.starts_with("flags"))
+        .is_some_and(|l| {
+            l.split_whitespace()
+                .any(|f| f == "amx_bf16" || f == "avx512_bf16")
+        })
+}

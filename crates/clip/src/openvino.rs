@@ -1,0 +1,165 @@
+//! The OpenVINO execution provider, a plugin library registered with ONNX Runtime at run
+//! time (PyPI's `onnxruntime-ep-openvino`). It is never given up on silently: a plugin that
+//! does not load, offers no device for this CPU, or leaves a node to ONNX Runtime's own CPU
+//! kernels is an error that says so. The precision is always stated to OpenVINO, because
+//! its default on CPUs with AMX is bf16.
+
+use std::ffi::{CStr, CString};
+use std::path::{Path, PathBuf};
+
+use ort::AsPointer;
+use ort::session::builder::SessionBuilder;
+
+use crate::error::{Error, Result};
+use crate::runtime::{Precision, Runtime};
+
+/// The provider's name in ONNX Runtime.
+pub const OPENVINO_EP: &str = "OpenVINOExecutionProvider";
+
+/// A registered plugin: where it was loaded from and the version its CPU device reports.
+#[derive(Debug, Clone)]
+pub struct OpenVinoPlugin {
+    pub library: PathBuf,
+    pub version: String,
+}
+
+/// Registers the plugin library with the runtime's environment (once per process).
+pub(crate) fn register(runtime: &Runtime, library: &Path) -> Result<OpenVinoPlugin> {
+    let fail = |reason: String| Error::OpenVino { reason };
+    if !library.is_file() {
+        return Err(fail(format!(
+            "the OpenVINO plugin {} does not exist",
+            library.display()
+        )));
+    }
+    runtime
+        .environment()
+        .register_ep_library("OpenVINO", library)
+        .map_err(|e| {
+            fail(format!(
+                "ONNX Runtime could not register the OpenVINO plugin {}: {e}",
+                library.display()
+            ))
+        })?;
+    let version = cpu_device(runtime)
+        .map(|device| metadata(&device, "version").unwrap_or_else(|| "unknown".into()))
+        .unwrap_or_else(|| "unknown".into());
+    Ok(OpenVinoPlugin {
+        library: library.to_path_buf(),
+        version,
+    })
+}
+
+/// The OpenVINO plugin's CPU device, if it offers one on this machine.
+fn cpu_device(runtime: &Runtime) -> Option<ort::device::Device<'_>> {
+    runtime.environment().devices().find(|device| {
+        device.ep().is_ok_and(|ep| ep == OPENVINO_EP)
+            && metadata(device, "ov_device").as_deref() == Some("CPU")
+    })
+}
+
+/// One entry of a device's provider metadata (`ov_device`, `version`, ...).
+fn metadata(device: &ort::device::Device<'_>, key: &str) -> Option<String> {
+    let key = CString::new(key).ok()?;
+    let api = ort::api();
+    // SAFETY: the device comes from the live environment; ONNX Runtime owns the key-value
+    // pairs it returns (valid as long as the device) and returns null for a missing key.
+    unsafe {
+        let pairs = (api.EpDevice_EpMetadata)(device.ptr());
+        if pairs.is_null() {
+            return None;
+        }
+        let value = (api.GetKeyValue)(pairs, key.as_ptr());
+        (!value.is_null()).then(|| CStr::from_ptr(value).to_string_lossy().into_owned())
+    }
+}
+
+/// What `bf16` needs from the processor for OpenVINO to use it (without it OpenVINO runs
+/// fp32 and says nothing). `cpu_flags` is `/proc/cpuinfo`'s `flags` line.
+pub fn bf16_support(cpu_flags: &str) -> std::result::Result<(), String> {
+    let has = |flag: &str| cpu_flags.split_whitespace().any(|f| f == flag);
+    if has("amx_bf16") || has("avx512_bf16") {
+        Ok(())
+    } else {
+        Err("this processor has neither AMX (amx_bf16) nor AVX-512 BF16 (avx512_bf16), so OpenVINO would compute in fp32 and call it bf16".into())
+    }
+}
+
+fn cpu_flags() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("flags"))
+                .map(|l| l.split_once(':').map_or("", |(_, f)| f).to_string())
+        })
+        .unwrap_or_default()
+}
+
+/// A session builder with OpenVINO's CPU device appended at `precision`, and ONNX Runtime's
+/// CPU fallback disabled so that every node runs on OpenVINO or the session fails.
+pub(crate) fn builder(
+    runtime: &Runtime,
+    base: SessionBuilder,
+    precision: Precision,
+) -> Result<SessionBuilder> {
+    let fail = |reason: String| Error::OpenVino { reason };
+    let plugin = runtime.openvino()?;
+    if precision == Precision::Bf16 {
+        bf16_support(&cpu_flags()).map_err(|reason| Error::Precision {
+            reason: format!("bf16 cannot be honoured: {reason}"),
+        })?;
+    }
+    let device = cpu_device(runtime).ok_or_else(|| {
+        fail(format!(
+            "the OpenVINO plugin {} offers no device for this processor ({}); its builds serve \
+             Intel CPUs only",
+            plugin.library.display(),
+            cpu_name()
+        ))
+    })?;
+    let hint = match precision {
+        Precision::Fp32 => "f32",
+        Precision::Bf16 => "bf16",
+    };
+    let options = [(
+        format!("{OPENVINO_EP}.load_config"),
+        format!(r#"{{"CPU": {{"INFERENCE_PRECISION_HINT": "{hint}"}}}}"#),
+    )];
+    let appended = |e: ort::Error<SessionBuilder>| {
+        fail(format!(
+            "OpenVINO could not be appended to the session: {e}"
+        ))
+    };
+    base.with_config_entry("session.disable_cpu_ep_fallback", "1")
+        .map_err(appended)?
+        .with_devices([device], Some(&options))
+        .map_err(appended)
+}
+
+fn cpu_name() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, name)| name.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown processor".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bf16_support;
+
+    #[test]
+    fn bf16_needs_amx_or_avx512_bf16() {
+        assert!(bf16_support("fpu sse avx2 amx_bf16 amx_tile").is_ok());
+        assert!(bf16_support("fpu avx512f avx512_bf16").is_ok());
+        let refused = bf16_support("fpu sse avx2 fma avx512f avx512_vnni").unwrap_err();
+        assert!(refused.contains("amx_bf16"), "{refused}");
+        // a flag that merely contains the name is not the flag
+        assert!(bf16_support("xamx_bf16 avx512_bf16x").is_err());
+    }
+}

@@ -1,0 +1,147 @@
+//! The OpenVINO execution provider through the plugin `cargo xtask test` provisions
+//! (`ONTOSWEEP_OPENVINO_PLUGIN`). What to expect depends on the processor, and each case
+//! asserts its own behaviour: on Intel CPUs the plugin offers a CPU device and must agree
+//! with ONNX Runtime's CPU kernels; elsewhere it offers none and must say so. bf16 must be
+//! refused unless the processor computes it (AMX or AVX-512 BF16), and differ from fp32
+//! where it does. `ONTOSWEEP_TEST_OPENVINO_DEVICE=present|absent` overrides the vendor
+//! rule (a developer's plugin build for other CPUs).
+#![cfg(all(target_os = "linux", target_arch = "x86_64"))]
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{cosine, golden, runtime, tiny_model};
+use ontosweep_clip::{
+    Ep, EpChoice, Error, ImageEncoder, IoNames, Precision, SessionOptions, bf16_support,
+};
+
+fn plugin() -> PathBuf {
+    std::env::var_os("ONTOSWEEP_OPENVINO_PLUGIN")
+        .map(PathBuf::from)
+        .expect("ONTOSWEEP_OPENVINO_PLUGIN is not set: run the tests with `cargo xtask test`, which provisions the OpenVINO plugin")
+}
+
+fn cpuinfo_line(key: &str) -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Whether the plugin should offer a CPU device here: its builds serve Intel CPUs.
+fn device_expected() -> bool {
+    match std::env::var("ONTOSWEEP_TEST_OPENVINO_DEVICE").as_deref() {
+        Ok("present") => true,
+        Ok("absent") => false,
+        _ => cpuinfo_line("vendor_id") == "GenuineIntel",
+    }
+}
+
+fn encoder(ep: EpChoice, precision: Precision) -> Result<ImageEncoder, Error> {
+    let runtime = runtime();
+    let registered = runtime.register_openvino(&plugin()).unwrap();
+    assert_eq!(registered.library, plugin());
+    let options = SessionOptions {
+        ep,
+        precision,
+        ..SessionOptions::default()
+    };
+    ImageEncoder::new(runtime, &tiny_model(), &IoNames::default(), options)
+}
+
+fn golden_batch(encoder: &ImageEncoder) -> Vec<f32> {
+    ["flower_0.jpg", "cmyk.jpg", "alpha.png", "exact224.png"]
+        .iter()
+        .flat_map(|f| {
+            encoder
+                .preprocessing()
+                .load(&golden(&format!("preprocess/{f}")))
+                .unwrap()
+        })
+        .collect()
+}
+
+fn cpu_embeddings() -> Vec<Vec<f32>> {
+    let mut cpu = encoder(EpChoice::Cpu, Precision::Fp32).unwrap();
+    let batch = golden_batch(&cpu);
+    cpu.encode_batch(batch).unwrap()
+}
+
+#[test]
+fn openvino_agrees_with_the_cpu_kernels_or_says_why_it_cannot_run() {
+    match encoder(EpChoice::OpenVino, Precision::Fp32) {
+        Ok(mut openvino) => {
+            assert!(
+                device_expected(),
+                "OpenVINO ran on {}, which its plugin was not expected to serve",
+                cpuinfo_line("model name")
+            );
+            assert_eq!(openvino.ep(), Ep::OpenVino);
+            let batch = golden_batch(&openvino);
+            let ours = openvino.encode_batch(batch).unwrap();
+            for (i, (a, b)) in ours.iter().zip(cpu_embeddings()).enumerate() {
+                let c = cosine(a, &b);
+                assert!(c >= 0.9999, "image {i}: OpenVINO fp32 vs CPU cosine {c}");
+            }
+        }
+        Err(error) => {
+            assert!(
+                !device_expected(),
+                "OpenVINO failed where it should run: {error}"
+            );
+            let message = error.to_string();
+            for says in [
+                "OpenVINO",
+                "offers no device for this processor",
+                cpuinfo_line("model name").as_str(),
+                plugin().to_str().unwrap(),
+            ] {
+                assert!(message.contains(says), "{message:?} lacks {says:?}");
+            }
+            assert!(matches!(error, Error::OpenVino { .. }), "{error:?}");
+        }
+    }
+}
+
+#[test]
+fn bf16_is_refused_unless_it_is_computed_and_then_it_changes_the_numbers() {
+    let refused = encoder(EpChoice::Cpu, Precision::Bf16).err().unwrap();
+    assert!(matches!(refused, Error::Precision { .. }), "{refused:?}");
+    assert!(
+        refused.to_string().contains("only by OpenVINO"),
+        "{refused}"
+    );
+
+    let flags = cpuinfo_line("flags");
+    match (
+        bf16_support(&flags),
+        encoder(EpChoice::OpenVino, Precision::Bf16),
+    ) {
+        (Err(_), Err(error)) => {
+            assert!(matches!(error, Error::Precision { .. }), "{error:?}");
+            assert!(error.to_string().contains("amx_bf16"), "{error}");
+        }
+        (Err(_), Ok(_)) => panic!("bf16 was accepted on a processor without bf16 arithmetic"),
+        (Ok(()), Err(error)) => {
+            assert!(
+                !device_expected(),
+                "bf16 failed where it should run: {error}"
+            );
+            assert!(matches!(error, Error::OpenVino { .. }), "{error:?}");
+        }
+        (Ok(()), Ok(mut bf16)) => {
+            let batch = golden_batch(&bf16);
+            let ours = bf16.encode_batch(batch).unwrap();
+            let fp32 = cpu_embeddings();
+            assert_ne!(ours, fp32, "bf16 gave fp32's numbers exactly");
+            for (i, (a, b)) in ours.iter().zip(fp32).enumerate() {
+                let c = cosine(a, &b);
+                assert!(c >= 0.99, "image {i}: bf16 vs fp32 cosine {c}");
+            }
+        }
+    }
+}
