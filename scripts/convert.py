@@ -15,9 +15,8 @@ OUT_DIR/conversion.json records the source, the recipe and what was measured.
 """
 import json, os, platform, shutil, statistics, sys, tempfile, time
 
-import numpy as np
-import onnx
-import onnxruntime as ort
+# numpy, onnx and onnxruntime are imported where used: the refusals come first and need
+# only the standard library.
 
 TOWERS_KEPT_FP32_FOR_INT8 = ("text_model",)
 TWO_GIB = 2**31
@@ -59,6 +58,8 @@ def copy_top_level(src, dst):
 
 
 def save(model, path):
+    import onnx
+
     # Protobuf caps one file at 2 GiB: larger graphs keep their weights beside them.
     if model.ByteSize() >= TWO_GIB - 2**20:
         onnx.save_model(model, path, save_as_external_data=True, location=os.path.basename(path) + ".data")
@@ -67,6 +68,7 @@ def save(model, path):
 
 
 def convert_fp16(src, dst):
+    import onnx
     from onnxruntime.transformers.float16 import convert_float_to_float16
 
     converted = []
@@ -78,6 +80,9 @@ def convert_fp16(src, dst):
 
 
 def input_batch(path, batch=8):
+    import numpy as np
+    import onnxruntime as ort
+
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     first = session.get_inputs()[0]
     shape = [batch] + [d if isinstance(d, int) and d > 0 else 224 for d in first.shape[1:]]
@@ -86,6 +91,8 @@ def input_batch(path, batch=8):
 
 
 def images_per_second(path, name, pixels, runs=3):
+    import onnxruntime as ort
+
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     session.run(None, {name: pixels})  # warm-up: allocation and planning
     start = time.perf_counter()
@@ -163,6 +170,9 @@ def main():
                 record = convert_fp16(src, staging)
             else:
                 record = convert_int8(src, staging, work)
+        import onnx
+        import onnxruntime as ort
+
         record.update({
             "source": src,
             "onnxruntime": ort.__version__,

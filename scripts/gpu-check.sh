@@ -5,10 +5,13 @@
 # `cargo xtask setup --gpu` (target/onnxruntime/gpu-1.31.1, staged in parts of < 64 MiB),
 # and a model directory. The device's PyTorch provides CUDA 13 and cuDNN 9.
 #
-# Usage: scripts/gpu-check.sh MODEL_DIR IMAGES_DIR OUT_FILE
-# Writes: the golden CUDA check and img/s per batch size to OUT_FILE (JSON lines).
+# Usage: scripts/gpu-check.sh MODEL_DIR IMAGES_DIR OUT_FILE [FP16_MODEL_DIR]
+# FP16_MODEL_DIR: `cargo xtask convert --fp16 --model MODEL_DIR --out …`, made here (it needs
+# pip) and carried along.
+# Writes: the golden CUDA check and img/s per batch size, precision and IoBinding to
+# OUT_FILE (JSON lines; each `throughput` line holds its interleaved rounds).
 set -euo pipefail
-model=$1 images=$2 out=$3
+model=$1 images=$2 out=$3 fp16=${4:-}
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$here/target/release/ontosweep
 export ORT_DYLIB_PATH=$here/target/onnxruntime/gpu-1.31.1/libonnxruntime.so.1.31.1
@@ -31,8 +34,13 @@ result["ok"] = result["text_cosine"] >= 0.9999 and result["image_cosine"] >= 0.9
 print(json.dumps(result))
 PY
 
-# 2. Throughput: raw session and the sweep pipeline, per batch size.
-for batch in 64 256 1024; do
-  "$bin" throughput --model "$model" --images "$images" --ep cuda --batch "$batch" >> "$out"
+# 2. Throughput: raw session and the sweep pipeline, per batch size, fp32 and fp16, with and
+#    without IoBinding.
+for m in "$model" ${fp16:+"$fp16"}; do
+  for batch in 64 256 1024; do
+    for binding in "" --io-binding; do
+      "$bin" throughput --model "$m" --images "$images" --ep cuda --batch "$batch" ${binding:+"$binding"} >> "$out"
+    done
+  done
 done
 cat "$out"

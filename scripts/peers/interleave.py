@@ -8,6 +8,7 @@ to the first contender (ontosweep with the plain flags).
 
 Usage: interleave.py --ontosweep BIN --model DIR --images DIR [--batch N] [--limit N]
                      [--rounds N] [--arm 'THROUGHPUT FLAGS']... [--no-peer]
+                     [--torch-python PYTHON]
 """
 import argparse, json, os, shlex, statistics, subprocess, sys
 
@@ -62,6 +63,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--arm", action="append", default=[])
     parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--torch-python", help="a Python with torch and transformers: adds PyTorch fp32 and bf16-autocast contenders")
     args = parser.parse_args()
     if args.rounds < 1:
         sys.exit("error: --rounds must be at least 1")
@@ -77,6 +79,12 @@ def main():
         if args.limit:
             peer.append(args.limit)
         contenders.append(("Pillow + onnxruntime (Python)", peer))
+    if args.torch_python:
+        for mode in ("fp32", "bf16"):
+            torch = [args.torch_python, os.path.join(HERE, "torch_clip.py"), mode, args.model, args.images, args.batch]
+            if args.limit:
+                torch.append(args.limit)
+            contenders.append((f"Pillow + PyTorch {mode}{' autocast' if mode == 'bf16' else ''} (Python)", torch))
 
     figures = {name: [] for name, _ in contenders}
     for round in range(args.rounds):

@@ -7,21 +7,19 @@ pipeline (decode, preprocess, encode), the same two figures `ontosweep throughpu
 import json, os, sys, time
 
 import numpy as np
-import onnxruntime as ort
 from PIL import Image
 
-model_dir, images_dir = sys.argv[1], sys.argv[2]
-batch = int(sys.argv[3]) if len(sys.argv) > 3 else 32
-limit = int(sys.argv[4]) if len(sys.argv) > 4 else None
 MEAN = np.array([0.48145466, 0.4578275, 0.40821073], dtype=np.float32).reshape(3, 1, 1)
 STD = np.array([0.26862954, 0.26130258, 0.27577711], dtype=np.float32).reshape(3, 1, 1)
 
-paths = sorted(
-    os.path.join(root, f)
-    for root, _, files in os.walk(images_dir, followlinks=True)
-    for f in files
-    if f.lower().endswith((".jpg", ".jpeg", ".png"))
-)[:limit]
+
+def image_paths(images_dir, limit=None):
+    return sorted(
+        os.path.join(root, f)
+        for root, _, files in os.walk(images_dir, followlinks=True)
+        for f in files
+        if f.lower().endswith((".jpg", ".jpeg", ".png"))
+    )[:limit]
 
 
 def preprocess(path):
@@ -36,19 +34,30 @@ def preprocess(path):
     return (x - MEAN) / STD
 
 
-session = ort.InferenceSession(os.path.join(model_dir, "onnx/vision_model.onnx"), providers=["CPUExecutionProvider"])
-session.run(["image_embeds"], {"pixel_values": np.stack([preprocess(paths[0])] * batch)})  # warm-up
+def main():
+    import onnxruntime as ort
 
-start = time.perf_counter()
-for i in range(0, len(paths), batch):
-    session.run(["image_embeds"], {"pixel_values": np.stack([preprocess(p) for p in paths[i : i + batch]])})
-pipeline = time.perf_counter() - start
+    model_dir, images_dir = sys.argv[1], sys.argv[2]
+    batch = int(sys.argv[3]) if len(sys.argv) > 3 else 32
+    limit = int(sys.argv[4]) if len(sys.argv) > 4 else None
+    paths = image_paths(images_dir, limit)
+    session = ort.InferenceSession(os.path.join(model_dir, "onnx/vision_model.onnx"), providers=["CPUExecutionProvider"])
+    session.run(["image_embeds"], {"pixel_values": np.stack([preprocess(paths[0])] * batch)})  # warm-up
 
-tensors = [preprocess(p) for p in paths]
-start = time.perf_counter()
-for i in range(0, len(tensors), batch):
-    session.run(["image_embeds"], {"pixel_values": np.stack(tensors[i : i + batch])})
-raw = time.perf_counter() - start
-n = len(paths)
-print(json.dumps({"peer": "pillow+onnxruntime", "images": n, "batch": batch, "raw_session_images_per_s": n / raw,
-                  "pipeline_images_per_s": n / pipeline, "pipeline_over_raw": raw / pipeline}))
+    start = time.perf_counter()
+    for i in range(0, len(paths), batch):
+        session.run(["image_embeds"], {"pixel_values": np.stack([preprocess(p) for p in paths[i : i + batch]])})
+    pipeline = time.perf_counter() - start
+
+    tensors = [preprocess(p) for p in paths]
+    start = time.perf_counter()
+    for i in range(0, len(tensors), batch):
+        session.run(["image_embeds"], {"pixel_values": np.stack(tensors[i : i + batch])})
+    raw = time.perf_counter() - start
+    n = len(paths)
+    print(json.dumps({"peer": "pillow+onnxruntime", "images": n, "batch": batch, "raw_session_images_per_s": n / raw,
+                      "pipeline_images_per_s": n / pipeline, "pipeline_over_raw": raw / pipeline}))
+
+
+if __name__ == "__main__":
+    main()

@@ -25,10 +25,13 @@ commands:
   embed ...            print L2-normalised embeddings (see `cargo xtask embed --help`)
   throughput ...       image-encoding speed: raw session vs the sweep pipeline, same images
   peers --model DIR --images DIR [--batch N] [--limit N] [--rounds N] [--arm 'FLAGS']...
+                       [--torch-python PYTHON]
                        `throughput` and the Python peer (Pillow + onnxruntime) on the same images,
                        in interleaved rounds (default 3); each --arm adds a `throughput` variant
-                       (e.g. --arm '--io-binding', --arm '--model target/int8'); prints each
-                       figure's median and the medians of per-round ratios
+                       (e.g. --arm '--io-binding', --arm '--model target/int8');
+                       --torch-python PYTHON adds PyTorch fp32 and bf16-autocast (a Python with
+                       torch and transformers); prints each figure's median and the medians of
+                       per-round ratios
   convert --fp16|--int8 --model DIR --out DIR
                        a float16 copy of a model (fp32 inputs and outputs), or an int8 one (ONNX
                        Runtime dynamic quantisation of the vision tower, the faster of two recipes
@@ -236,7 +239,7 @@ fn cargo_with_runtime(cargo_args: &[&str], rest: &[String], gpu: bool) -> Result
 /// (`scripts/peers/interleave.py` runs them and takes the medians of per-round ratios).
 fn peers(args: &[String]) -> Result<(), String> {
     if !args.iter().any(|a| a == "--model") || !args.iter().any(|a| a == "--images") {
-        return Err("usage: cargo xtask peers --model DIR --images DIR [--batch N] [--limit N] [--rounds N] [--arm 'THROUGHPUT FLAGS']...".into());
+        return Err("usage: cargo xtask peers --model DIR --images DIR [--batch N] [--limit N] [--rounds N] [--arm 'THROUGHPUT FLAGS']... [--torch-python PYTHON]".into());
     }
     let openvino = args
         .iter()
@@ -247,8 +250,15 @@ fn peers(args: &[String]) -> Result<(), String> {
     script
         .arg(provision::workspace_root().join("scripts/peers/interleave.py"))
         .arg("--ontosweep")
-        .arg(ontosweep.get_program())
-        .args(args);
+        .arg(ontosweep.get_program());
+    // `--arm FLAGS` as `--arm=FLAGS`: argparse would take FLAGS' own `--` for an option.
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match (arg.as_str(), arg == "--arm") {
+            (_, true) => script.arg(format!("--arm={}", rest.next().map_or("", |v| v))),
+            (other, false) => script.arg(other),
+        };
+    }
     for (key, value) in ontosweep.get_envs() {
         if let Some(value) = value {
             script.env(key, value);
@@ -325,5 +335,54 @@ fn convert(args: &[String]) -> Result<(), String> {
             "the {precision} conversion failed (its message is above)"
         )),
         Err(e) => Err(format!("could not start Python: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::process::Command;
+
+    use crate::provision::workspace_root;
+
+    /// `scripts/convert.py` refuses an `--out` that exists, whatever it is, before it needs
+    /// anything beyond the standard library, and leaves it as it was.
+    #[test]
+    fn convert_never_writes_into_an_existing_out() {
+        let scratch = std::env::temp_dir().join(format!("xtask-convert-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&scratch);
+        std::fs::create_dir_all(scratch.join("mine")).unwrap();
+        std::fs::write(scratch.join("mine/notes.txt"), "keep me").unwrap();
+        std::fs::write(scratch.join("a-file"), "keep me too").unwrap();
+        std::os::unix::fs::symlink(scratch.join("elsewhere"), scratch.join("a-link")).unwrap();
+        let model = workspace_root().join("models/clip-tiny-random");
+        for (precision, out) in [("fp16", "mine"), ("int8", "a-file"), ("fp16", "a-link")] {
+            let output = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
+                .arg(workspace_root().join("scripts/convert.py"))
+                .arg(precision)
+                .arg(&model)
+                .arg(scratch.join(out))
+                .output()
+                .unwrap();
+            assert!(!output.status.success(), "{out}: converted");
+            let message = String::from_utf8_lossy(&output.stderr);
+            assert!(message.contains("already exists"), "{out}: {message}");
+        }
+        assert_eq!(
+            std::fs::read_to_string(scratch.join("mine/notes.txt")).unwrap(),
+            "keep me"
+        );
+        assert_eq!(
+            std::fs::read_to_string(scratch.join("a-file")).unwrap(),
+            "keep me too"
+        );
+        assert!(!Path::new(&scratch.join("elsewhere")).exists());
+        let leftovers: Vec<_> = std::fs::read_dir(&scratch)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".convert-"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+        std::fs::remove_dir_all(&scratch).unwrap();
     }
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ontosweep_clip::{
-    ClipTokenizer, ImageEncoder, IoNames, ModelDir, Preprocessing, Runtime, SessionOptions,
-    TextEncoder,
+    ClipTokenizer, EpChoice, ImageEncoder, IoNames, ModelDir, Precision, Preprocessing, Runtime,
+    SessionOptions, TextEncoder,
 };
 
 fn workspace() -> PathBuf {
@@ -88,6 +88,54 @@ fn image_encoder(c: &mut Criterion) {
     group.finish();
 }
 
+/// One batch (ONTOSWEEP_BENCH_BATCH, default 32) per provider, precision and IoBinding.
+/// OpenVINO runs when `cargo xtask bench` provisioned its plugin and it offers a device
+/// here (Intel CPUs); otherwise the reason is printed and the case skipped.
+fn image_encoder_by_provider(c: &mut Criterion) {
+    let model = model();
+    let batch: usize = std::env::var("ONTOSWEEP_BENCH_BATCH")
+        .ok()
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(32);
+    if let Some(plugin) = std::env::var_os("ONTOSWEEP_OPENVINO_PLUGIN")
+        && let Err(e) = runtime().register_openvino(Path::new(&plugin))
+    {
+        eprintln!("OpenVINO cases skipped: {e}");
+    }
+    let cases = [
+        ("cpu-fp32", EpChoice::Cpu, Precision::Fp32, false),
+        ("cpu-fp32-iobinding", EpChoice::Cpu, Precision::Fp32, true),
+        ("openvino-fp32", EpChoice::OpenVino, Precision::Fp32, false),
+        ("openvino-bf16", EpChoice::OpenVino, Precision::Bf16, false),
+    ];
+    let mut group = c.benchmark_group("image_encoder_by_provider");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(2))
+        .throughput(Throughput::Elements(batch as u64));
+    for (name, ep, precision, io_binding) in cases {
+        let options = SessionOptions {
+            ep,
+            precision,
+            io_binding,
+            ..options()
+        };
+        let mut encoder = match ImageEncoder::new(runtime(), &model, &IoNames::default(), options) {
+            Ok(encoder) => encoder,
+            Err(e) => {
+                eprintln!("{name} skipped: {e}");
+                continue;
+            }
+        };
+        let tensor = encoder.preprocessing().load(&bench_images()[0]).unwrap();
+        let pixels = tensor.repeat(batch);
+        group.bench_function(name, |b| {
+            b.iter(|| encoder.encode_batch(pixels.clone()).unwrap())
+        });
+    }
+    group.finish();
+}
+
 fn text_encoder(c: &mut Criterion) {
     let model = model();
     let tokenizer = ClipTokenizer::from_file(&model.tokenizer()).unwrap();
@@ -157,5 +205,12 @@ fn preprocess(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, tokenize, preprocess, text_encoder, image_encoder);
+criterion_group!(
+    benches,
+    tokenize,
+    preprocess,
+    text_encoder,
+    image_encoder,
+    image_encoder_by_provider
+);
 criterion_main!(benches);
