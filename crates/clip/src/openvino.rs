@@ -85,15 +85,16 @@ pub fn bf16_support(cpu_flags: &str) -> std::result::Result<(), String> {
     }
 }
 
-fn cpu_flags() -> String {
+/// One field of `/proc/cpuinfo` (its first processor), e.g. `flags` or `model name`.
+fn cpuinfo(field: &str) -> Option<String> {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|text| {
             text.lines()
-                .find(|l| l.starts_with("flags"))
-                .map(|l| l.split_once(':').map_or("", |(_, f)| f).to_string())
+                .find(|l| l.split(':').next().is_some_and(|k| k.trim() == field))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, value)| value.trim().to_string())
         })
-        .unwrap_or_default()
 }
 
 /// A session builder with OpenVINO's CPU device appended at `precision`, and ONNX Runtime's
@@ -106,7 +107,7 @@ pub(crate) fn builder(
     let fail = |reason: String| Error::OpenVino { reason };
     let plugin = runtime.openvino()?;
     if precision == Precision::Bf16 {
-        bf16_support(&cpu_flags()).map_err(|reason| Error::Precision {
+        bf16_support(&cpuinfo("flags").unwrap_or_default()).map_err(|reason| Error::Precision {
             reason: format!("bf16 cannot be honoured: {reason}"),
         })?;
     }
@@ -115,7 +116,7 @@ pub(crate) fn builder(
             "the OpenVINO plugin {} offers no device for this processor ({}); its builds serve \
              Intel CPUs only",
             plugin.library.display(),
-            cpu_name()
+            cpuinfo("model name").unwrap_or_else(|| "unknown processor".into())
         ))
     })?;
     let hint = match precision {
@@ -135,18 +136,6 @@ pub(crate) fn builder(
         .map_err(appended)?
         .with_devices([device], Some(&options))
         .map_err(appended)
-}
-
-fn cpu_name() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, name)| name.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown processor".into())
 }
 
 #[cfg(test)]
