@@ -1,25 +1,32 @@
 """Writes a converted copy of a model directory (Hugging Face's ONNX layout).
 
-Usage: convert.py fp16|int8 MODEL_DIR OUT_DIR   (run by `cargo xtask convert`)
+Usage: convert.py fp16|int8 MODEL_DIR OUT_DIR [RECIPE]   (run by `cargo xtask convert`)
 
-fp16  every graph in onnx/ converted to float16 by ONNX Runtime's converter; inputs and
-      outputs stay float32, so the copy is a drop-in model folder.
-int8  ONNX Runtime's dynamic quantisation of the vision tower (the text tower stays fp32: it
-      is cheap and cached), by two recipes: plain, and with ONNX Runtime's pre-processing
-      (shape inference, graph optimisation) first. Which is faster depends on the processor,
-      so both are timed here in interleaved rounds and the faster is kept.
+fp16  onnx/vision_model.onnx and onnx/text_model.onnx converted to float16 by ONNX
+      Runtime's converter; inputs and outputs stay float32, so the copy is a drop-in model
+      folder.
+int8  ONNX Runtime's dynamic quantisation of the vision tower (the text tower is copied as
+      it is: cheap, and cached), by one of two recipes: `plain`, or `pre-processed` (ONNX
+      Runtime's shape inference and graph optimisation first). RECIPE `fastest` (the
+      default) times both here in interleaved rounds and keeps the faster, which depends on
+      the processor; name a recipe for the same file on every machine.
 
-OUT_DIR must not exist: the copy is built in a new folder beside it and renamed into place
-at the end, so nothing already there is touched and a failed conversion leaves nothing.
-OUT_DIR/conversion.json records the source, the recipe and what was measured.
+OUT_DIR must not exist: its name is claimed with a new empty folder, the copy is built in a
+folder beside it and renamed onto it at the end, so nothing already there is touched, and a
+failed or interrupted conversion removes what it made. OUT_DIR/conversion.json records the
+source, the recipe and what was measured. Other files in onnx/ (variants of the towers) are
+not copied: the copy holds exactly what ontosweep reads.
 """
-import json, os, platform, shutil, statistics, sys, tempfile, time
+import json, os, platform, shutil, signal, statistics, sys, tempfile, time
 
 # numpy, onnx and onnxruntime are imported where used: the refusals come first and need
 # only the standard library.
 
-TOWERS_KEPT_FP32_FOR_INT8 = ("text_model",)
-TWO_GIB = 2**31
+VISION, TEXT = "vision_model.onnx", "text_model.onnx"
+EXTERNAL_DATA_SUFFIXES = (".data", "_data")
+RECIPES = ("fastest", "plain", "pre-processed")
+# Protobuf caps one file at 2 GiB: larger graphs keep their weights beside them.
+EXTERNAL_DATA_ABOVE = 2**31 - 2**24
 
 
 def fail(message):
@@ -39,13 +46,23 @@ def processor():
 
 
 def graphs(src):
+    """The towers ontosweep reads, as present in `src`."""
     folder = os.path.join(src, "onnx")
-    if not os.path.isdir(folder):
-        fail(f"{src} has no onnx/ folder: a model folder holds onnx/vision_model.onnx and onnx/text_model.onnx")
-    names = sorted(n for n in os.listdir(folder) if n.endswith(".onnx"))
-    if "vision_model.onnx" not in names:
-        fail(f"{folder} has no vision_model.onnx")
-    return names
+    if not os.path.isfile(os.path.join(folder, VISION)):
+        fail(f"{folder} has no {VISION}: a model folder holds onnx/{VISION} and onnx/{TEXT}")
+    return [g for g in (VISION, TEXT) if os.path.isfile(os.path.join(folder, g))]
+
+
+def graph_size(path):
+    return sum(os.path.getsize(p) for p in [path] + [path + s for s in EXTERNAL_DATA_SUFFIXES] if os.path.isfile(p))
+
+
+def copy_graph(src, dst, graph):
+    """A graph and its external-data file, whichever suffix it uses."""
+    for suffix in ("",) + EXTERNAL_DATA_SUFFIXES:
+        path = os.path.join(src, "onnx", graph + suffix)
+        if os.path.isfile(path):
+            shutil.copyfile(path, os.path.join(dst, "onnx", graph + suffix))
 
 
 def copy_top_level(src, dst):
@@ -60,8 +77,7 @@ def copy_top_level(src, dst):
 def save(model, path):
     import onnx
 
-    # Protobuf caps one file at 2 GiB: larger graphs keep their weights beside them.
-    if model.ByteSize() >= TWO_GIB - 2**20:
+    if model.ByteSize() >= EXTERNAL_DATA_ABOVE:
         onnx.save_model(model, path, save_as_external_data=True, location=os.path.basename(path) + ".data")
     else:
         onnx.save_model(model, path)
@@ -71,11 +87,10 @@ def convert_fp16(src, dst):
     import onnx
     from onnxruntime.transformers.float16 import convert_float_to_float16
 
-    converted = []
-    for name in graphs(src):
-        model = onnx.load(os.path.join(src, "onnx", name))
-        save(convert_float_to_float16(model, keep_io_types=True), os.path.join(dst, "onnx", name))
-        converted.append(name)
+    converted = graphs(src)
+    for graph in converted:
+        model = onnx.load(os.path.join(src, "onnx", graph))
+        save(convert_float_to_float16(model, keep_io_types=True), os.path.join(dst, "onnx", graph))
     return {"precision": "fp16", "converted": converted, "inputs_and_outputs": "float32"}
 
 
@@ -101,53 +116,63 @@ def images_per_second(path, name, pixels, runs=3):
     return runs * pixels.shape[0] / (time.perf_counter() - start)
 
 
-def convert_int8(src, dst, work, rounds=5):
+def convert_int8(src, dst, work, recipe, rounds=5):
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    vision = os.path.join(src, "onnx", "vision_model.onnx")
-    plain = os.path.join(work, "plain.onnx")
-    prepared_input = os.path.join(work, "prepared-input.onnx")
-    prepared = os.path.join(work, "prepared.onnx")
-    quantize_dynamic(vision, plain, weight_type=QuantType.QInt8)
-    quant_pre_process(vision, prepared_input)
-    quantize_dynamic(prepared_input, prepared, weight_type=QuantType.QInt8)
+    vision = os.path.join(src, "onnx", VISION)
+    large = graph_size(vision) >= EXTERNAL_DATA_ABOVE
+    built = {}
+    if recipe in ("fastest", "plain"):
+        built["plain"] = os.path.join(work, "plain", VISION)
+        os.mkdir(os.path.dirname(built["plain"]))
+        quantize_dynamic(vision, built["plain"], weight_type=QuantType.QInt8, use_external_data_format=large)
+    if recipe in ("fastest", "pre-processed"):
+        prepared = os.path.join(work, "prepared-input.onnx")
+        built["pre-processed"] = os.path.join(work, "pre-processed", VISION)
+        os.mkdir(os.path.dirname(built["pre-processed"]))
+        quant_pre_process(vision, prepared, save_as_external_data=large)
+        quantize_dynamic(prepared, built["pre-processed"], weight_type=QuantType.QInt8, use_external_data_format=large)
 
-    name, pixels = input_batch(vision)
-    timings = {"plain": [], "pre-processed": []}
-    for round in range(rounds):
-        order = [("plain", plain), ("pre-processed", prepared)]
-        for recipe, path in order if round % 2 == 0 else reversed(order):
-            timings[recipe].append(images_per_second(path, name, pixels))
-    ratios = [p / q for p, q in zip(timings["pre-processed"], timings["plain"])]
-    ratio = statistics.median(ratios)
-    recipe, chosen = ("pre-processed", prepared) if ratio > 1.0 else ("plain", plain)
-    shutil.copyfile(chosen, os.path.join(dst, "onnx", "vision_model.onnx"))
-    for graph in graphs(src):
-        if graph.startswith(TOWERS_KEPT_FP32_FOR_INT8):
-            shutil.copyfile(os.path.join(src, "onnx", graph), os.path.join(dst, "onnx", graph))
-            data = os.path.join(src, "onnx", graph + ".data")
-            if os.path.isfile(data):
-                shutil.copyfile(data, os.path.join(dst, "onnx", graph + ".data"))
-    print(f"int8 recipes, images/s per round (batch {pixels.shape[0]}, random input, {processor()}):")
-    for key, values in timings.items():
-        print(f"  {key:14} {' '.join(f'{v:.2f}' for v in values)}")
-    print(f"  pre-processed / plain: median {ratio:.3f}; kept: {recipe}")
-    return {
-        "precision": "int8",
-        "converted": ["vision_model.onnx"],
-        "kept_fp32": [g for g in graphs(src) if g.startswith(TOWERS_KEPT_FP32_FOR_INT8)],
-        "recipe": recipe,
-        "recipes_images_per_s": timings,
-        "pre_processed_over_plain_median": ratio,
-        "timed_batch": int(pixels.shape[0]),
-    }
+    record = {"precision": "int8", "converted": [VISION], "copied": [g for g in graphs(src) if g != VISION]}
+    if recipe == "fastest":
+        name, pixels = input_batch(vision)
+        timings = {"plain": [], "pre-processed": []}
+        for round in range(rounds):
+            order = ["plain", "pre-processed"] if round % 2 == 0 else ["pre-processed", "plain"]
+            for each in order:
+                timings[each].append(images_per_second(built[each], name, pixels))
+        ratio = statistics.median(p / q for p, q in zip(timings["pre-processed"], timings["plain"]))
+        recipe = "pre-processed" if ratio > 1.0 else "plain"
+        print(f"int8 recipes, images/s per round (batch {pixels.shape[0]}, random input, {processor()}):")
+        for key, values in timings.items():
+            print(f"  {key:14} {' '.join(f'{v:.2f}' for v in values)}")
+        print(f"  pre-processed / plain: median {ratio:.3f}; kept: {recipe}")
+        record.update({"recipes_images_per_s": timings, "pre_processed_over_plain_median": ratio,
+                       "timed_batch": int(pixels.shape[0])})
+    folder = os.path.dirname(built[recipe])
+    for name in os.listdir(folder):
+        shutil.copyfile(os.path.join(folder, name), os.path.join(dst, "onnx", name))
+    for graph in record["copied"]:
+        copy_graph(src, dst, graph)
+    record["recipe"] = recipe
+    return record
+
+
+def interrupted(signum, _frame):
+    # A killed job (timeout, hang-up) still removes what it made.
+    raise SystemExit(f"error: interrupted by signal {signum}; nothing was left behind")
 
 
 def main():
-    if len(sys.argv) != 4 or sys.argv[1] not in ("fp16", "int8"):
-        fail("usage: convert.py fp16|int8 MODEL_DIR OUT_DIR")
+    if len(sys.argv) not in (4, 5) or sys.argv[1] not in ("fp16", "int8"):
+        fail("usage: convert.py fp16|int8 MODEL_DIR OUT_DIR [fastest|plain|pre-processed]")
     precision, src, dst = sys.argv[1], os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
+    recipe = sys.argv[4] if len(sys.argv) == 5 else "fastest"
+    if recipe not in RECIPES:
+        fail(f"unknown int8 recipe {recipe!r}: use {', '.join(RECIPES)}")
+    if precision == "fp16" and len(sys.argv) == 5:
+        fail("a recipe is for int8 only")
     if not os.path.isdir(src):
         fail(f"{src} is not a folder")
     parent = os.path.dirname(dst)
@@ -155,21 +180,26 @@ def main():
         fail(f"{parent} does not exist: create it first, or give another --out")
     graphs(src)
     try:
-        os.mkdir(dst)  # claims the name: it fails if anything is there
+        os.mkdir(dst)  # claims the name: it fails if anything is there, even a dangling link
     except FileExistsError:
         fail(f"{dst} already exists: give a new folder for the copy (nothing there was touched)")
-    staging = tempfile.mkdtemp(prefix=".convert-", dir=parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(staging, 0o777 & ~umask)  # mkdtemp's 0700 is for temporaries, not the result
+    except OSError as e:
+        fail(f"cannot create {dst}: {e.strerror}; give --out a folder you can write")
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupted)
+    staging = None
     try:
+        staging = tempfile.mkdtemp(prefix=".convert-", dir=parent)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(staging, 0o777 & ~umask)  # mkdtemp's 0700 is for temporaries, not the result
         os.mkdir(os.path.join(staging, "onnx"))
         copy_top_level(src, staging)
         with tempfile.TemporaryDirectory() as work:
             if precision == "fp16":
                 record = convert_fp16(src, staging)
             else:
-                record = convert_int8(src, staging, work)
+                record = convert_int8(src, staging, work, recipe)
         import onnx
         import onnxruntime as ort
 
@@ -185,7 +215,8 @@ def main():
         # Replaces only the empty folder claimed above; fails if anything was put in it.
         os.rename(staging, dst)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         try:
             os.rmdir(dst)  # ours, and only while still empty
         except OSError:

@@ -22,8 +22,15 @@ limit = int(sys.argv[5]) if len(sys.argv) > 5 else None
 if mode not in ("fp32", "bf16"):
     sys.exit("usage: torch_clip.py fp32|bf16 MODEL_DIR IMAGES_DIR [BATCH] [LIMIT]")
 
-with open(os.path.join(model_dir, "config.json")) as f:
-    config = CLIPVisionConfig(**json.load(f)["vision_config"])
+config_file = os.path.join(model_dir, "config.json")
+try:
+    with open(config_file) as f:
+        config = json.load(f)
+    if config.get("model_type") != "clip":
+        raise ValueError(f"model_type is {config.get('model_type')!r}, not 'clip'")
+    config = CLIPVisionConfig(**config["vision_config"])
+except (OSError, ValueError, KeyError) as e:
+    sys.exit(f"error: {config_file}: {e}; the PyTorch peer builds a CLIP vision tower from a CLIP config.json (vision_config)")
 torch.manual_seed(0)
 model = CLIPVisionModelWithProjection(config).eval()
 paths = image_paths(images_dir, limit)

@@ -32,10 +32,10 @@ commands:
                        --torch-python PYTHON adds PyTorch fp32 and bf16-autocast (a Python with
                        torch and transformers); prints each figure's median and the medians of
                        per-round ratios
-  convert --fp16|--int8 --model DIR --out DIR
+  convert --fp16|--int8 --model DIR --out DIR [--recipe fastest|plain|pre-processed]
                        a float16 copy of a model (fp32 inputs and outputs), or an int8 one (ONNX
-                       Runtime dynamic quantisation of the vision tower, the faster of two recipes
-                       as timed here); OUT must not exist
+                       Runtime dynamic quantisation of the vision tower; --recipe fastest, the
+                       default, times both recipes here and keeps the faster); OUT must not exist
   quantize --model DIR --out DIR
                        the same as `convert --int8`
   bench [args]         provision, then run the criterion benchmarks
@@ -165,10 +165,12 @@ fn run_ontosweep(subcommand: &str, args: &[String], gpu: bool) -> ExitCode {
 /// environment.
 fn ontosweep_command(gpu: bool, openvino: bool) -> Result<Command, String> {
     let runtime = provision::runtime(gpu)?;
+    // Asked for: provisioned now. Otherwise handed over when `setup --openvino` made it, so
+    // that an experiment's `precision: bf16` entry finds it (xtask never reads experiments).
     let plugin = if openvino {
         Some(provision::openvino()?)
     } else {
-        None
+        provision::openvino_if_provisioned().transpose()?
     };
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let build = Command::new(cargo)
@@ -196,6 +198,9 @@ fn with_runtime_env(
 ) {
     if let Some(plugin) = openvino {
         command.env("ONTOSWEEP_OPENVINO_PLUGIN", &plugin.library);
+        if let Some(sha256) = &plugin.sha256 {
+            command.env("ONTOSWEEP_OPENVINO_SHA256", sha256);
+        }
     }
     command
         .env("ORT_DYLIB_PATH", &runtime.library)
@@ -311,7 +316,7 @@ fn python_tools() -> Result<std::path::PathBuf, String> {
 
 /// `convert --fp16|--int8 --model DIR --out DIR`: a converted copy of a model directory.
 fn convert(args: &[String]) -> Result<(), String> {
-    let usage = "usage: cargo xtask convert --fp16|--int8 --model DIR --out DIR";
+    let usage = "usage: cargo xtask convert --fp16|--int8 --model DIR --out DIR [--recipe fastest|plain|pre-processed]";
     let value = |flag: &str| args.windows(2).find(|w| w[0] == flag).map(|w| w[1].clone());
     let precision = match (
         args.iter().any(|a| a == "--fp16"),
@@ -328,6 +333,7 @@ fn convert(args: &[String]) -> Result<(), String> {
     match Command::new(python_tools()?)
         .arg(script)
         .args([precision, &model, &out])
+        .args(value("--recipe"))
         .status()
     {
         Ok(s) if s.success() => Ok(()),

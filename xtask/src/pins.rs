@@ -124,7 +124,7 @@ pub const GPU_WHEELS: &[(&str, &str)] = &[
 ];
 
 /// `onnxruntime-ep-openvino` 1.8.1, the OpenVINO execution-provider plugin for ONNX Runtime
-/// 1.31 (pure-Python tag: one wheel for every CPython). Checked on the downloaded bytes:
+/// 1.31 (tagged `py3-none`: one wheel for every CPython 3, Linux x86_64 with glibc 2.28+). Checked on the downloaded bytes:
 /// `python3 -m pip download --no-deps onnxruntime-ep-openvino==1.8.1 -d /tmp/wheels` then
 /// `sha256sum` (52,587,628 bytes).
 pub const OPENVINO_WHEELS: &[(&str, &str)] = &[(

@@ -37,7 +37,11 @@ pub fn env(args: &[String]) -> Result<(), String> {
     }
     // The plugin only when `setup --openvino` provisioned it: this provisions nothing.
     if let Some(plugin) = provision::openvino_if_provisioned() {
-        lines.push(export("ONTOSWEEP_OPENVINO_PLUGIN", utf8(&plugin?.library)?));
+        let plugin = plugin?;
+        lines.push(export("ONTOSWEEP_OPENVINO_PLUGIN", utf8(&plugin.library)?));
+        if let Some(sha256) = &plugin.sha256 {
+            lines.push(export("ONTOSWEEP_OPENVINO_SHA256", sha256));
+        }
     }
     println!("{}", lines.join("\n"));
     Ok(())

@@ -9,6 +9,8 @@ use ontosweep_clip::{EpChoice, Precision, Runtime, SessionOptions};
 
 /// Where `cargo xtask` puts the OpenVINO plugin it provisioned and checked.
 pub const OPENVINO_PLUGIN_VAR: &str = "ONTOSWEEP_OPENVINO_PLUGIN";
+/// The plugin's sha256 as `cargo xtask` recorded it when it unpacked the plugin.
+pub const OPENVINO_SHA256_VAR: &str = "ONTOSWEEP_OPENVINO_SHA256";
 
 #[derive(Args, Debug, Clone)]
 pub struct SessionArgs {
@@ -68,14 +70,30 @@ impl SessionArgs {
             return Ok(());
         }
         let library = std::env::var_os(OPENVINO_PLUGIN_VAR).map(PathBuf::from).with_context(|| {
-            format!("OpenVINO: {OPENVINO_PLUGIN_VAR} is not set: run through `cargo xtask` with `--ep openvino`, which provisions the plugin (`cargo xtask setup --openvino`), or point it at a libonnxruntime_providers_openvino_plugin.so")
+            format!("OpenVINO: {OPENVINO_PLUGIN_VAR} is not set: `cargo xtask setup --openvino` provisions the plugin once, and `cargo xtask sweep`, `embed` and `throughput` then hand it over (with `--ep openvino` they provision it themselves); or point it at a libonnxruntime_providers_openvino_plugin.so")
         })?;
-        let plugin = runtime.register_openvino(&library)?;
+        // `cargo xtask` pins what it provisioned and checked: re-checked here before loading.
+        let pin = std::env::var(OPENVINO_SHA256_VAR)
+            .ok()
+            .filter(|pin| !pin.is_empty());
+        let plugin = runtime.register_openvino_pinned(&library, pin.as_deref())?;
         tracing::info!(
             "OpenVINO plugin {} from {}",
             plugin.version,
             plugin.library.display()
         );
+        // Whatever will run on OpenVINO must be able to, before any work is done.
+        if self.ep == EpChoice::OpenVino || self.precision == Precision::Bf16 {
+            runtime.openvino_ready(self.precision)?;
+        }
+        if let Some(file) = bf16_entry {
+            runtime.openvino_ready(Precision::Bf16).with_context(|| {
+                format!(
+                    "{}: a model entry asks for `precision: bf16` (remove it, or make it fp32, to run that model at fp32)",
+                    file.display()
+                )
+            })?;
+        }
         Ok(())
     }
 }

@@ -96,11 +96,13 @@ pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
     }
     refuse_report_inside_dataset(&out, &dataset.root)?;
     let runtime = crate::runtime()?;
-    let bf16_entry = experiment
-        .models
-        .iter()
-        .any(|m| m.precision == Some(Precision::Bf16))
-        .then_some(experiment.file.as_path());
+    // `--model-dir` replaces the experiment's models, and with them their precisions.
+    let bf16_entry = (options.model_override.is_none()
+        && experiment
+            .models
+            .iter()
+            .any(|m| m.precision == Some(Precision::Bf16)))
+    .then_some(experiment.file.as_path());
     args.session.prepare_for(runtime, bf16_entry)?;
     if let Some(shard) = shard {
         return encode_shard(
@@ -210,7 +212,7 @@ fn encode_shard(
         path.display()
     );
     println!(
-        "when every shard is done, run the same sweep without --shard (same --cache-dir and --out) to write the report"
+        "when every shard is done, run the same sweep without --shard (same --cache-dir, --out, --ep and --precision) to write the report"
     );
     Ok(ExitCode::SUCCESS)
 }

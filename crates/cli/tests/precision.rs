@@ -50,6 +50,15 @@ fn a_plugin_that_is_not_there_is_named() {
     );
 }
 
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn a_plugin_altered_after_provisioning_is_not_loaded() {
+    let mut command = embed(&["--ep", "openvino"]);
+    let pin = "0".repeat(64);
+    command.env("ONTOSWEEP_OPENVINO_SHA256", &pin);
+    refused(command, &["not the pinned", &pin, "was not loaded"]);
+}
+
 #[test]
 fn bf16_is_refused_where_only_fp32_is_computed() {
     refused(
@@ -202,6 +211,9 @@ fn a_model_listed_at_bf16_is_compared_with_fp32_or_refused_before_any_encoding()
             message.contains("--ep openvino:") || message.contains("--precision: bf16"),
             "{message}"
         );
+        assert!(message.contains("two-precisions.yaml"), "{message}");
+        // Refused before the fp32 model was encoded, not after.
+        assert!(!temp.path().join("cache").exists(), "something was encoded");
         return;
     }
     succeeded(output);

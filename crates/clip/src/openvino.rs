@@ -23,14 +23,33 @@ pub struct OpenVinoPlugin {
     pub version: String,
 }
 
-/// Registers the plugin library with the runtime's environment (once per process).
-pub(crate) fn register(runtime: &Runtime, library: &Path) -> Result<OpenVinoPlugin> {
+/// Registers the plugin library with the runtime's environment (once per process),
+/// refusing one whose sha256 (lowercase hex) is not `sha256` when a pin is given.
+pub(crate) fn register(
+    runtime: &Runtime,
+    library: &Path,
+    sha256: Option<&str>,
+) -> Result<OpenVinoPlugin> {
     let fail = |reason: String| Error::OpenVino { reason };
     if !library.is_file() {
         return Err(fail(format!(
             "the OpenVINO plugin {} does not exist",
             library.display()
         )));
+    }
+    if let Some(pinned) = sha256 {
+        let actual = crate::runtime::sha256_file(library).map_err(|e| {
+            fail(format!(
+                "could not read the OpenVINO plugin {} to check its sha256: {e}",
+                library.display()
+            ))
+        })?;
+        if !actual.eq_ignore_ascii_case(pinned) {
+            return Err(fail(format!(
+                "the OpenVINO plugin {} has sha256 {actual}, not the pinned {pinned}: it was replaced or altered since it was provisioned, so it was not loaded",
+                library.display()
+            )));
+        }
     }
     runtime
         .environment()
@@ -97,35 +116,44 @@ fn cpuinfo(field: &str) -> Option<String> {
         })
 }
 
-/// A session builder with OpenVINO's CPU device appended at `precision`, and ONNX Runtime's
-/// CPU fallback disabled so that every node runs on OpenVINO or the session fails.
-pub(crate) fn builder(
-    runtime: &Runtime,
-    base: SessionBuilder,
+/// Whether OpenVINO can run here at `precision`, with the reason when it cannot: the plugin
+/// is registered, offers a CPU device, and the processor computes bf16 if that is asked.
+/// Cheap: callers check it before any work, so a run never stops half-way for it.
+pub(crate) fn ready<'r>(
+    runtime: &'r Runtime,
     precision: Precision,
-) -> Result<SessionBuilder> {
-    let fail = |reason: String| Error::OpenVino { reason };
+) -> Result<ort::device::Device<'r>> {
     let plugin = runtime.openvino()?;
     if precision == Precision::Bf16 {
         bf16_support(&cpuinfo("flags").unwrap_or_default()).map_err(|reason| Error::Precision {
             reason: format!("bf16 cannot be honoured: {reason}"),
         })?;
     }
-    let device = cpu_device(runtime).ok_or_else(|| {
-        fail(format!(
+    cpu_device(runtime).ok_or_else(|| Error::OpenVino {
+        reason: format!(
             "the OpenVINO plugin {} offers no device for this processor ({}); its builds serve \
              Intel CPUs only",
             plugin.library.display(),
             cpuinfo("model name").unwrap_or_else(|| "unknown processor".into())
-        ))
-    })?;
-    let hint = match precision {
-        Precision::Fp32 => "f32",
-        Precision::Bf16 => "bf16",
-    };
+        ),
+    })
+}
+
+/// A session builder with OpenVINO's CPU device appended at `precision` (and `threads`
+/// inference threads when not 0: ONNX Runtime's intra-op setting does not reach OpenVINO),
+/// and ONNX Runtime's CPU fallback disabled so that every node runs on OpenVINO or the
+/// session fails.
+pub(crate) fn builder(
+    runtime: &Runtime,
+    base: SessionBuilder,
+    precision: Precision,
+    threads: usize,
+) -> Result<SessionBuilder> {
+    let fail = |reason: String| Error::OpenVino { reason };
+    let device = ready(runtime, precision)?;
     let options = [(
         format!("{OPENVINO_EP}.load_config"),
-        format!(r#"{{"CPU": {{"INFERENCE_PRECISION_HINT": "{hint}"}}}}"#),
+        load_config(precision, threads),
     )];
     let appended = |e: ort::Error<SessionBuilder>| {
         fail(format!(
@@ -138,9 +166,37 @@ pub(crate) fn builder(
         .map_err(appended)
 }
 
+/// OpenVINO's CPU properties: the precision always (its default on AMX is bf16), the
+/// thread count when one is asked for.
+fn load_config(precision: Precision, threads: usize) -> String {
+    let hint = match precision {
+        Precision::Fp32 => "f32",
+        Precision::Bf16 => "bf16",
+    };
+    let threads = if threads > 0 {
+        format!(r#", "INFERENCE_NUM_THREADS": "{threads}""#)
+    } else {
+        String::new()
+    };
+    format!(r#"{{"CPU": {{"INFERENCE_PRECISION_HINT": "{hint}"{threads}}}}}"#)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::bf16_support;
+    use super::{bf16_support, load_config};
+    use crate::runtime::Precision;
+
+    #[test]
+    fn the_load_config_states_the_precision_and_threads_when_asked() {
+        assert_eq!(
+            load_config(Precision::Fp32, 0),
+            r#"{"CPU": {"INFERENCE_PRECISION_HINT": "f32"}}"#
+        );
+        assert_eq!(
+            load_config(Precision::Bf16, 2),
+            r#"{"CPU": {"INFERENCE_PRECISION_HINT": "bf16", "INFERENCE_NUM_THREADS": "2"}}"#
+        );
+    }
 
     #[test]
     fn bf16_needs_amx_or_avx512_bf16() {

@@ -104,6 +104,15 @@ impl Runtime {
     /// so that sessions can use `EpChoice::OpenVino`; once per process, later calls with the
     /// same library return the same plugin.
     pub fn register_openvino(&self, library: &Path) -> Result<&OpenVinoPlugin> {
+        self.register_openvino_pinned(library, None)
+    }
+
+    /// [`Runtime::register_openvino`], refusing a plugin whose sha256 is not `sha256`.
+    pub fn register_openvino_pinned(
+        &self,
+        library: &Path,
+        sha256: Option<&str>,
+    ) -> Result<&OpenVinoPlugin> {
         let _one_at_a_time = LOADING
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -120,7 +129,7 @@ impl Runtime {
                 })
             };
         }
-        let plugin = openvino::register(self, library)?;
+        let plugin = openvino::register(self, library, sha256)?;
         Ok(self.openvino.get_or_init(|| plugin))
     }
 
@@ -131,16 +140,10 @@ impl Runtime {
         })
     }
 
-    /// The version of what runs `ep`: ONNX Runtime's for its own providers, the plugin's
-    /// for OpenVINO.
-    pub fn ep_version(&self, ep: Ep) -> String {
-        match ep {
-            Ep::Cpu | Ep::Cuda => self.version.clone(),
-            Ep::OpenVino => self
-                .openvino
-                .get()
-                .map_or_else(|| "unknown".into(), |p| p.version.clone()),
-        }
+    /// Whether OpenVINO can make sessions here at `precision`; the reason when it cannot.
+    /// Checked before any work by a caller that will need it.
+    pub fn openvino_ready(&self, precision: Precision) -> Result<()> {
+        openvino::ready(self, precision).map(drop)
     }
 
     /// Whether this build of ONNX Runtime contains the CUDA provider at all.
@@ -149,7 +152,7 @@ impl Runtime {
     }
 }
 
-fn sha256_file(path: &Path) -> std::io::Result<String> {
+pub(crate) fn sha256_file(path: &Path) -> std::io::Result<String> {
     use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
     std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
@@ -364,7 +367,7 @@ fn base_builder(
 
 fn openvino_builder(runtime: &Runtime, options: SessionOptions) -> Result<SessionBuilder> {
     let base = base_builder(runtime, options).map_err(Error::ExecutionProvider)?;
-    openvino::builder(runtime, base, options.precision)
+    openvino::builder(runtime, base, options.precision, options.intra_threads)
 }
 
 fn cpu_builder(runtime: &Runtime, options: SessionOptions) -> Result<SessionBuilder> {

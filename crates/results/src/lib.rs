@@ -230,6 +230,10 @@ pub struct ModelRunInfo {
     /// The execution provider each tower actually ran on (`cache`: not loaded this run).
     pub vision_ep: String,
     pub text_ep: String,
+    /// The arithmetic both towers were asked for (`fp32`, `bf16`): the run's, or the model
+    /// entry's own.
+    #[serde(default = "fp32")]
+    pub precision: String,
     /// What computed the embeddings taken from the cache (provider, ONNX Runtime version).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub vision_cached_from: Vec<String>,

@@ -23,7 +23,11 @@ use crate::progress::Progress;
 use crate::shard::Shard;
 use crate::sweep::{SweepError, default_batch_size};
 
-/// How to embed: the runtime, its session settings, the batch size and the cache.
+/// The registered OpenVINO plugin's version, part of the cache key of its embeddings.
+pub fn plugin_version(settings: &EmbedSettings) -> Option<String> {
+    settings.runtime.openvino().ok().map(|p| p.version.clone())
+}
+
 /// What computes new embeddings, as the cache records it beside each entry.
 pub struct Provenance {
     onnxruntime: String,
@@ -52,6 +56,7 @@ impl Provenance {
     }
 }
 
+/// How to embed: the runtime, its session settings, the batch size and the cache.
 pub struct EmbedSettings<'a> {
     pub runtime: &'a Runtime,
     pub session: SessionOptions,
@@ -145,7 +150,7 @@ fn embed_model_images(
     let model = &plan.model;
     let vision_sha256 = fingerprint(settings.cache, &model.dir.vision_files())?;
     let session = model.session(settings.session);
-    let numerics = namespaces::numerics(&session);
+    let numerics = namespaces::numerics(&session, plugin_version(settings).as_deref());
     let namespace = namespaces::images(
         &vision_sha256,
         &plan.preprocessing,
@@ -187,6 +192,7 @@ fn embed_model_images(
         vision_sha256,
         text_sha256: fingerprint(settings.cache, &model.dir.text_files())?,
         vision_ep,
+        precision: session.precision.to_string(),
         ..Default::default()
     };
     let mut images = Vec::with_capacity(outcomes.len());

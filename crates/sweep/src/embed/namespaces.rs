@@ -10,10 +10,17 @@ use super::cache::namespace;
 
 /// The arithmetic that computes the embeddings, when it is not ONNX Runtime's own fp32
 /// kernels (CPU or CUDA, which share entries; each entry records which computed it):
-/// OpenVINO's kernels, and bf16, give other numbers and so other entries.
-pub fn numerics(session: &SessionOptions) -> Option<String> {
+/// OpenVINO's kernels, each plugin version's, and bf16 give other numbers and so other
+/// entries.
+pub fn numerics(session: &SessionOptions, openvino_plugin: Option<&str>) -> Option<String> {
     let openvino = session.ep == EpChoice::OpenVino || session.precision == Precision::Bf16;
-    openvino.then(|| format!("openvino-{}", session.precision))
+    openvino.then(|| {
+        format!(
+            "openvino-{}-{}",
+            openvino_plugin.unwrap_or("unknown"),
+            session.precision
+        )
+    })
 }
 
 /// Image embeddings (the key is the image's content hash).
@@ -92,11 +99,14 @@ mod tests {
     #[test]
     fn only_openvino_and_bf16_get_namespaces_of_their_own() {
         let with = |ep, precision| {
-            numerics(&SessionOptions {
-                ep,
-                precision,
-                ..SessionOptions::default()
-            })
+            numerics(
+                &SessionOptions {
+                    ep,
+                    precision,
+                    ..SessionOptions::default()
+                },
+                Some("1.8.1"),
+            )
         };
         // ONNX Runtime's fp32 kernels share entries, as before this setting existed.
         assert_eq!(with(EpChoice::Cpu, Precision::Fp32), None);
@@ -104,7 +114,16 @@ mod tests {
         assert_eq!(with(EpChoice::Auto, Precision::Fp32), None);
         assert_eq!(
             with(EpChoice::OpenVino, Precision::Fp32).as_deref(),
-            Some("openvino-fp32")
+            Some("openvino-1.8.1-fp32")
+        );
+        // Another plugin version, other entries.
+        let newer = SessionOptions {
+            ep: EpChoice::OpenVino,
+            ..SessionOptions::default()
+        };
+        assert_ne!(
+            numerics(&newer, Some("1.9.0")),
+            with(EpChoice::OpenVino, Precision::Fp32)
         );
         // bf16 is OpenVINO's whether asked by name or through auto.
         assert_eq!(
@@ -113,7 +132,7 @@ mod tests {
         );
         assert_eq!(
             with(EpChoice::Auto, Precision::Bf16).as_deref(),
-            Some("openvino-bf16")
+            Some("openvino-1.8.1-bf16")
         );
     }
 }

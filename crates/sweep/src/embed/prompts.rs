@@ -26,7 +26,7 @@ pub fn embed_prompts(
 ) -> Result<HashMap<String, Embedding>, SweepError> {
     let model = &plan.model;
     let session = model.session(settings.session);
-    let numerics = namespaces::numerics(&session);
+    let numerics = namespaces::numerics(&session, super::plugin_version(settings).as_deref());
     let namespace = namespaces::prompts(&info.text_sha256, &model.io, numerics.as_deref());
     let key = |t: &Tokens| content_key(format!("{:?}", t.ids).as_bytes());
     let mut embeddings = HashMap::new();
