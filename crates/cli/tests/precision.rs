@@ -96,19 +96,11 @@ fn an_openvino_sweep_runs_with_its_own_cache_entries_or_says_why_not() {
     );
     let temp = tempfile::tempdir().unwrap();
     let cache = temp.path().join("cache");
+    let experiment = common::root().join("experiments/flowers-mini.yaml");
     let sweep = |out: &str, ep: &str| {
-        command(&[
-            "sweep",
-            "experiments/flowers-mini.yaml",
-            "--out",
-            temp.path().join(out).to_str().unwrap(),
-            "--cache-dir",
-            cache.to_str().unwrap(),
-            "--ep",
-            ep,
-        ])
-        .output()
-        .unwrap()
+        common::sweep(&experiment, &temp.path().join(out), &cache, &["--ep", ep])
+            .output()
+            .unwrap()
     };
     succeeded(sweep("cpu", "cpu"));
     let output = sweep("openvino", "openvino");
@@ -175,22 +167,11 @@ fn a_model_listed_at_bf16_is_compared_with_fp32_or_refused_before_any_encoding()
         temp.path(),
         "  - clip-tiny-random\n  - {id: clip-tiny-random, precision: bf16}\n",
     );
-    let tiny = model("clip-tiny-random");
+    let cache = temp.path().join("cache");
     let sweep = |out: &str, extra: &[&str]| {
-        let out = temp.path().join(out);
-        let cache = temp.path().join("cache");
-        let mut args = vec![
-            "sweep",
-            file.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--cache-dir",
-            cache.to_str().unwrap(),
-            "--models-dir",
-            tiny.parent().unwrap().to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        command(&args).output().unwrap()
+        common::sweep(&file, &temp.path().join(out), &cache, extra)
+            .output()
+            .unwrap()
     };
     // The CPU provider computes no bf16: refused at once, naming the file.
     let output = sweep("cpu", &["--ep", "cpu"]);

@@ -42,6 +42,20 @@ pub fn command(args: &[&str]) -> Command {
     command
 }
 
+/// `ontosweep sweep FILE --out OUT --cache-dir CACHE EXTRA...`.
+pub fn sweep(file: &Path, out: &Path, cache: &Path, extra: &[&str]) -> Command {
+    let mut args = vec![
+        "sweep",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--cache-dir",
+        cache.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    command(&args)
+}
+
 /// `output`, after checking that it succeeded (its stderr in the failure message).
 pub fn succeeded(output: Output) -> Output {
     assert!(output.status.success(), "failed: {}", stderr(&output));
