@@ -196,11 +196,26 @@ struct RawDataset {
     names: BTreeMap<String, String>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
 enum RawModel {
     Id(String),
     Entry(RawModelEntry),
+}
+
+// By hand rather than `untagged`, whose one message ("did not match any variant") would hide
+// which field is misspelt.
+impl<'de> Deserialize<'de> for RawModel {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        match yaml_serde::Value::deserialize(deserializer)? {
+            yaml_serde::Value::String(id) => Ok(RawModel::Id(id)),
+            entry @ yaml_serde::Value::Mapping(_) => yaml_serde::from_value(entry)
+                .map(RawModel::Entry)
+                .map_err(D::Error::custom),
+            _ => Err(D::Error::custom(
+                "invalid type: a model entry is an id (`- clip-vit-b32`) or a mapping (`- {id: ID}` or `- {path: DIR}`, with an optional `precision: fp32|bf16`)",
+            )),
+        }
+    }
 }
 
 /// `{id: ID}` or `{path: DIR}`, optionally with `precision`.
@@ -922,6 +937,15 @@ mod tests {
         );
         assert_eq!(e.models[1].model, ModelRef::Id("m".into()));
         assert_eq!(e.models[2].model, ModelRef::Path(PathBuf::from("dir")));
+    }
+
+    #[test]
+    fn a_misspelt_model_field_is_named() {
+        let m = messages(&GOOD.replace("models: [m]", "models:\n  - {path: dir, precison: bf16}"));
+        assert!(m[0].contains("unknown field `precison`"), "{m:?}");
+        assert!(m[0].starts_with("exp.yaml:5:"), "{m:?}");
+        let m = messages(&GOOD.replace("models: [m]", "models: [[m]]"));
+        assert!(m[0].contains("a model entry is an id"), "{m:?}");
     }
 
     #[test]
