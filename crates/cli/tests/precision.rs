@@ -184,7 +184,7 @@ fn a_model_listed_at_bf16_is_compared_with_fp32_or_refused_before_any_encoding()
 
     let output = sweep("auto", &[]);
     let flags = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let bf16_here = device_expected() && bf16_arithmetic(&flags);
+    let bf16_here = device_expected() && ontosweep_clip::bf16_support(&flags).is_ok();
     if !bf16_here {
         assert!(!output.status.success(), "bf16 ran where it cannot");
         let message = stderr(&output);
@@ -209,15 +209,4 @@ fn a_model_listed_at_bf16_is_compared_with_fp32_or_refused_before_any_encoding()
         // closely, the predictions mostly.
         assert!(agreement >= 0.5 && cosine >= 0.99, "{row:?}");
     }
-}
-
-/// Whether `/proc/cpuinfo`'s flags include bf16 arithmetic (AMX or AVX-512 BF16).
-fn bf16_arithmetic(cpuinfo: &str) -> bool {
-    cpuinfo
-        .lines()
-        .find(|l| l.starts_with("flags"))
-        .is_some_and(|l| {
-            l.split_whitespace()
-                .any(|f| f == "amx_bf16" || f == "avx512_bf16")
-        })
 }

@@ -218,18 +218,7 @@ fn webdataset_shards_are_read_in_place_with_the_same_cache_keys_as_files() {
         ),
     );
     let run = |file: &Path, out: &Path| {
-        succeeded(
-            ontosweep(&[
-                "sweep",
-                file.to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-                "--cache-dir",
-                cache.to_str().unwrap(),
-            ])
-            .output()
-            .unwrap(),
-        );
+        succeeded(common::sweep(file, out, &cache, &[]).output().unwrap());
         json(&out.join("run.json"))
     };
     let first = run(&folders, &temp.path().join("folders-report"));

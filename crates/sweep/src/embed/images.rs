@@ -332,8 +332,9 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
         }
         let pixels = std::mem::take(&mut self.pixels);
         let pending = std::mem::take(&mut self.pending);
+        let cache = self.cache;
         let (encoder, _) = self.encoder()?;
-        let ep = encoder.ep();
+        let origin = cache.map(|(_, _, provenance)| provenance.label(encoder.ep()));
         let embeddings = encoder.encode_batch(pixels)?;
         for ((i, key), embedding) in pending.iter().zip(embeddings) {
             if let Some(reason) = unusable(&embedding) {
@@ -341,8 +342,8 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
                 continue;
             }
             // Written at once, so an interrupted sweep keeps every finished batch.
-            if let (Some((cache, ns, runtime)), Some(key)) = (self.cache, key)
-                && let Err(e) = cache.put_with_origin(ns, key, &embedding, &runtime.label(ep))
+            if let (Some((cache, ns, _)), Some(key), Some(origin)) = (self.cache, key, &origin)
+                && let Err(e) = cache.put_with_origin(ns, key, &embedding, origin)
             {
                 self.warnings
                     .push(format!("warning: could not write the embedding cache: {e}"));

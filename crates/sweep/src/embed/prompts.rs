@@ -52,16 +52,12 @@ pub fn embed_prompts(
     if !missing.is_empty() {
         let mut encoder = TextEncoder::new(settings.runtime, &model.dir, &model.io, session)?;
         info.text_ep = encoder.ep().to_string();
+        let origin = Provenance::new(settings, &session).label(encoder.ep());
         let tokens: Vec<Tokens> = missing.iter().map(|(_, t)| (*t).clone()).collect();
         let encoded = encoder.encode(&tokens, TEXT_BATCH)?;
         for ((prompt, tokens), embedding) in missing.into_iter().zip(encoded) {
             if let Some(cache) = settings.cache
-                && let Err(e) = cache.put_with_origin(
-                    &namespace,
-                    &key(tokens),
-                    &embedding,
-                    &Provenance::new(settings, &session).label(encoder.ep()),
-                )
+                && let Err(e) = cache.put_with_origin(&namespace, &key(tokens), &embedding, &origin)
             {
                 warnings.push(format!("warning: could not write the embedding cache: {e}"));
             }
