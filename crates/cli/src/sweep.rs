@@ -256,12 +256,24 @@ fn print_summary(results: &SweepResults) {
             );
         }
     }
-    if !results.skipped.is_empty() {
-        eprintln!(
-            "{} files skipped (listed in skipped.csv)",
-            results.skipped.len()
-        );
-    }
+    let run = &results.run;
+    let held_out = match run.images_dev {
+        0 => String::new(),
+        n => format!(", {n} held out for the search (dev split)"),
+    };
+    eprintln!(
+        "{} samples found: {} scored{held_out}, {} skipped{}; {} candidate classes, declared by {}",
+        run.images_found,
+        run.images_scored,
+        run.images_skipped,
+        if run.images_skipped > 0 {
+            " (listed with their reasons in skipped.csv)"
+        } else {
+            ""
+        },
+        results.classes.len(),
+        run.classes_from
+    );
 }
 
 /// A report inside the dataset would be read as part of it on the next run.

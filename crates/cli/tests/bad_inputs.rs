@@ -159,7 +159,11 @@ fn bad_files_are_skipped_listed_and_counted() {
         serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
     assert_eq!(run["images_scored"], 8, "{run}");
     assert_eq!(run["images_skipped"], 7);
-    assert!(stderr.contains("7 files skipped"), "{stderr}");
+    assert_eq!(run["images_found"], 15);
+    assert!(
+        stderr.contains("15 samples found: 8 scored, 7 skipped (listed with their reasons in skipped.csv); 2 candidate classes, declared by the dataset's class folders"),
+        "{stderr}"
+    );
     let predictions = std::fs::read_to_string(out.join("predictions.csv")).unwrap();
     assert!(
         predictions.contains("good/blüte 🌼.png") && predictions.contains("good/sub/nested.png")

@@ -203,11 +203,16 @@ fn relabelling_test_images_changes_nothing_the_search_saw() {
     let data = temp.path().join("data");
     let labelled = flat_copy(&data);
     write_manifest(&data, &labelled);
+    std::fs::write(
+        data.join("classnames.txt"),
+        "daisy\ndandelion\nroses\nsunflowers\ntulips\n",
+    )
+    .unwrap();
     let experiment = data.join("search.yaml");
     std::fs::write(
         &experiment,
         format!(
-            "name: relabel\ndataset:\n  manifest: labels.csv\nmodels:\n  - path: {}\nontologies:\n  plain:\n    templates: [\"{{}}\"]\n  searched:\n    search:\n      templates: openai-imagenet\n      names: {{roses: [rose, roses], tulips: [tulip, tulips]}}\n      max_templates: 5\n",
+            "name: relabel\ndataset:\n  manifest: labels.csv\n  classnames: classnames.txt\nmodels:\n  - path: {}\nontologies:\n  plain:\n    templates: [\"{{}}\"]\n  searched:\n    search:\n      templates: openai-imagenet\n      names: {{roses: [rose, roses], tulips: [tulip, tulips]}}\n      max_templates: 5\n",
             common::model("clip-tiny-random").display()
         ),
     )
@@ -252,5 +257,84 @@ fn relabelling_test_images_changes_nothing_the_search_saw() {
     assert_ne!(
         read(&dev_relabelled, "search.csv"),
         read(&before, "search.csv")
+    );
+}
+
+/// The experiment of the relabelling test with `declare` as its dataset's extra lines.
+fn searched_manifest(data: &Path, declare: &str) -> PathBuf {
+    let experiment = data.join("declared.yaml");
+    std::fs::write(
+        &experiment,
+        format!(
+            "name: declared\ndataset:\n  manifest: labels.csv\n{declare}models:\n  - path: {}\nontologies:\n  plain:\n    templates: [\"{{}}\"]\n  searched:\n    search:\n      templates: openai-imagenet\n      max_templates: 3\n",
+            common::model("clip-tiny-random").display()
+        ),
+    )
+    .unwrap();
+    experiment
+}
+
+#[test]
+fn a_search_fixes_its_classes_before_any_label_is_read() {
+    let temp = tempfile::tempdir().unwrap();
+    let data = temp.path().join("data");
+    let labelled = flat_copy(&data);
+    write_manifest(&data, &labelled);
+    let cache = temp.path().join("cache");
+    // Classes taken from the labels could include a label only test images carry: refused,
+    // with the line to write.
+    let undeclared = searched_manifest(&data, "");
+    let out = temp.path().join("undeclared");
+    let output = common::sweep(&undeclared, &out, &cache, &[])
+        .output()
+        .unwrap();
+    let err = common::stderr(&output);
+    assert!(!output.status.success());
+    assert!(
+        err.contains("declared.yaml:2:")
+            && err.contains("`classes: [daisy, dandelion, roses, sunflowers, tulips]`"),
+        "{err}"
+    );
+    assert!(!out.exists());
+
+    let declared = searched_manifest(
+        &data,
+        "  classes: [daisy, dandelion, roses, sunflowers, tulips]\n",
+    );
+    let before = temp.path().join("before");
+    sweep(&declared, &before, &cache, &[]);
+    let split: BTreeMap<String, String> = rows(&before.join("split.csv"))
+        .into_iter()
+        .map(|r| (r["path"].clone(), r["split"].clone()))
+        .collect();
+    // Three test images relabelled to a class nobody declared: listed as skipped, and the
+    // search sees exactly what it saw.
+    let mut zinnia = labelled.clone();
+    for entry in zinnia
+        .iter_mut()
+        .filter(|(p, _)| split[p] == "test")
+        .take(3)
+    {
+        entry.1 = "zinnia".into();
+    }
+    write_manifest(&data, &zinnia);
+    let after = temp.path().join("after");
+    sweep(&declared, &after, &cache, &[]);
+    let read = |out: &Path, file: &str| std::fs::read(out.join(file)).unwrap();
+    assert_eq!(read(&after, "search.csv"), read(&before, "search.csv"));
+    let skipped = rows(&after.join("skipped.csv"));
+    assert_eq!(skipped.len(), 3, "{skipped:?}");
+    assert!(
+        skipped
+            .iter()
+            .all(|r| r["reason"].contains("`zinnia` is not one of"))
+    );
+    let run = json(&after.join("run.json"));
+    assert_eq!(run["images_found"], labelled.len());
+    assert_eq!(
+        run["images_scored"].as_u64().unwrap()
+            + run["images_dev"].as_u64().unwrap()
+            + run["images_skipped"].as_u64().unwrap(),
+        labelled.len() as u64
     );
 }

@@ -192,9 +192,18 @@ pub struct RunMetadata {
     pub bootstrap_resamples: usize,
     pub bootstrap_seed: u64,
     pub models: Vec<ModelRunInfo>,
+    /// Every sample the dataset holds: `images_scored + images_dev + images_skipped`.
     pub images_found: usize,
+    /// Scored by every ontology (the test split when there is one).
     pub images_scored: usize,
+    /// Held out for the searches (the dev split), not scored.
+    #[serde(default)]
+    pub images_dev: usize,
     pub images_skipped: usize,
+    /// Where the candidate classes were declared (the class folders, `dataset.classes`, a
+    /// class-names file, or the labels found).
+    #[serde(default)]
+    pub classes_from: String,
     pub timings: Timings,
 }
 

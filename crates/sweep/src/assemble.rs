@@ -87,9 +87,11 @@ pub fn assemble(
             .unwrap_or(default_batch_size(Ep::Cpu)),
         bootstrap_resamples: BOOTSTRAP_RESAMPLES,
         bootstrap_seed: BOOTSTRAP_SEED,
-        images_found: dataset.images.len(),
+        images_found: dataset.images.len() + dataset.skipped.len(),
         images_scored: images.len(),
+        images_dev: scored.dev.len(),
         images_skipped: skipped.len(),
+        classes_from: dataset.class_source.to_string(),
         timings: Timings {
             total_seconds: times.total,
             scan_seconds: times.before_images,

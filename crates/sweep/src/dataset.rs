@@ -17,7 +17,10 @@ pub const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "gif", "bm
 #[derive(Debug, Clone)]
 pub struct Dataset {
     pub root: PathBuf,
+    /// The task's candidate classes, all of them: every image is scored against each.
     pub classes: Vec<String>,
+    /// Where `classes` were declared.
+    pub class_source: ClassSource,
     pub images: Vec<DatasetImage>,
     pub skipped: Vec<SkippedFile>,
     /// For a manifest: the file, and the lines that carry each label (so that a problem with
@@ -25,6 +28,70 @@ pub struct Dataset {
     pub label_lines: Option<(PathBuf, BTreeMap<String, Vec<usize>>)>,
     /// Said before any work (e.g. a rare manifest label one letter from a common one).
     pub warnings: Vec<String>,
+}
+
+/// Where a dataset's classes come from. A declared set is fixed before any label is read;
+/// a set taken from the labels is whatever the data holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClassSource {
+    /// The class sub-folders of the dataset folder.
+    Folders,
+    /// `dataset.classes` in the experiment.
+    Listed,
+    /// A class-names file, one per line (CLIP_benchmark's `classnames.txt`).
+    NamesFile(PathBuf),
+    /// Every label the manifest or shards hold: not declared.
+    Labels,
+}
+
+impl ClassSource {
+    pub fn is_declared(&self) -> bool {
+        *self != ClassSource::Labels
+    }
+}
+
+impl std::fmt::Display for ClassSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClassSource::Folders => f.write_str("the dataset's class folders"),
+            ClassSource::Listed => f.write_str("`dataset.classes`"),
+            ClassSource::NamesFile(file) => write!(f, "{}", file.display()),
+            ClassSource::Labels => f.write_str("the labels found in the data"),
+        }
+    }
+}
+
+/// Every candidate class must have an image: a class with none would be scored as if the
+/// task were another. Names them all (up to a few).
+pub fn refuse_empty_classes(
+    classes: &[String],
+    images: &[DatasetImage],
+    source: &ClassSource,
+) -> Result<(), String> {
+    let mut has = vec![false; classes.len()];
+    for image in images {
+        has[image.label] = true;
+    }
+    let empty: Vec<&String> = classes
+        .iter()
+        .zip(&has)
+        .filter(|(_, has)| !**has)
+        .map(|(c, _)| c)
+        .collect();
+    if empty.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<String> = empty.iter().take(10).map(|c| format!("`{c}`")).collect();
+    let more = match empty.len() {
+        n if n > 10 => format!(" and {} more", n - 10),
+        _ => String::new(),
+    };
+    Err(format!(
+        "{} of the {} classes declared by {source} have no images: {}{more}. Every declared class is a choice for every image, so the task would not be the one declared; add their images, or leave them out with `dataset.classes`",
+        empty.len(),
+        classes.len(),
+        shown.join(", "),
+    ))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -199,6 +266,11 @@ pub fn scan_folder(root: &Path, wanted: Option<&[String]>) -> Result<Dataset, St
     skipped.sort_by(|a: &SkippedFile, b| a.path.cmp(&b.path));
     Ok(Dataset {
         root: root.to_path_buf(),
+        class_source: if wanted.is_some() {
+            ClassSource::Listed
+        } else {
+            ClassSource::Folders
+        },
         classes,
         images,
         skipped,
@@ -361,18 +433,35 @@ fn rare_look_alikes(manifest: &Path, lines: &BTreeMap<String, Vec<usize>>) -> Ve
 }
 
 /// Reads a `path,label` CSV (with that header); paths are relative to the CSV's folder and
-/// must stay inside it.
-pub fn read_manifest(manifest: &Path, wanted: Option<&[String]>) -> Result<Dataset, String> {
+/// must stay inside it. `names` declares every class (a label outside it is an error);
+/// `wanted` keeps a subset, and rows of other classes are listed as skipped.
+pub fn read_manifest(
+    manifest: &Path,
+    names: Option<(&[String], &Path)>,
+    wanted: Option<&[String]>,
+) -> Result<Dataset, String> {
     let folder = manifest.parent().unwrap_or(Path::new("."));
     let rows = read_manifest_rows(manifest)?;
-    let classes: Vec<String> = match wanted {
-        Some(w) => w.to_vec(),
-        None => rows
-            .iter()
-            .map(|row| row.label.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect(),
+    if let (Some((all, file)), Some(wanted)) = (names, wanted)
+        && let Some(unknown) = wanted.iter().find(|w| !all.contains(w))
+    {
+        return Err(format!(
+            "`dataset.classes` lists `{unknown}`, which is not among the {} class names of {}",
+            all.len(),
+            file.display()
+        ));
+    }
+    let (classes, class_source): (Vec<String>, ClassSource) = match (wanted, names) {
+        (Some(w), _) => (w.to_vec(), ClassSource::Listed),
+        (None, Some((all, file))) => (all.to_vec(), ClassSource::NamesFile(file.to_path_buf())),
+        (None, None) => (
+            rows.iter()
+                .map(|row| row.label.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+            ClassSource::Labels,
+        ),
     };
     let mut label_lines: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for row in &rows {
@@ -380,6 +469,9 @@ pub fn read_manifest(manifest: &Path, wanted: Option<&[String]>) -> Result<Datas
             .entry(row.label.clone())
             .or_default()
             .push(row.line);
+    }
+    if let Some((all, file)) = names {
+        refuse_undeclared_labels(manifest, &label_lines, all, file)?;
     }
     let mut listed = Listed {
         manifest,
@@ -391,11 +483,11 @@ pub fn read_manifest(manifest: &Path, wanted: Option<&[String]>) -> Result<Datas
         missing: Vec::new(),
     };
     for row in rows {
-        listed.row(row, wanted.is_some())?;
+        listed.row(row)?;
     }
     let Listed {
         mut images,
-        skipped,
+        mut skipped,
         missing,
         ..
     } = listed;
@@ -416,27 +508,53 @@ pub fn read_manifest(manifest: &Path, wanted: Option<&[String]>) -> Result<Datas
             shown.join("\n"),
         ));
     }
-    for (index, class) in classes.iter().enumerate() {
-        if !images.iter().any(|i| i.label == index) {
-            return Err(format!(
-                "{}: class `{class}` has no images",
-                manifest.display()
-            ));
-        }
-    }
+    refuse_empty_classes(&classes, &images, &class_source)
+        .map_err(|e| format!("{}: {e}", manifest.display()))?;
     images.sort_by(|a, b| a.relative.cmp(&b.relative));
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Dataset {
         root: folder.to_path_buf(),
         classes,
+        class_source,
         images,
         skipped,
-        warnings: if wanted.is_none() {
+        warnings: if wanted.is_none() && names.is_none() {
             rare_look_alikes(manifest, &label_lines)
         } else {
             Vec::new()
         },
         label_lines: Some((manifest.to_path_buf(), label_lines)),
     })
+}
+
+/// With the classes declared, a label outside them is a typo or a class missing there.
+fn refuse_undeclared_labels(
+    manifest: &Path,
+    label_lines: &BTreeMap<String, Vec<usize>>,
+    names: &[String],
+    file: &Path,
+) -> Result<(), String> {
+    let unknown: Vec<String> = label_lines
+        .iter()
+        .filter(|(label, _)| !names.contains(label))
+        .take(5)
+        .map(|(label, lines)| {
+            format!(
+                "  {}:{}: label `{label}` ({} row(s))",
+                manifest.display(),
+                lines[0],
+                lines.len()
+            )
+        })
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "manifest labels that are none of the class names in {}; fix the labels or add the names:\n{}",
+        file.display(),
+        unknown.join("\n")
+    ))
 }
 
 /// One data row of a manifest, with its line number in the file (the header is line 1).
@@ -508,18 +626,15 @@ struct Listed<'a> {
 
 impl Listed<'_> {
     /// Adds `row`'s image, or lists it as skipped when its file is missing or already
-    /// listed. A label outside `classes` is left out when classes were chosen (`subset`),
-    /// an error otherwise.
-    fn row(&mut self, row: ManifestRow, subset: bool) -> Result<(), String> {
+    /// listed, or its class is left out by `dataset.classes` (labels are checked before).
+    fn row(&mut self, row: ManifestRow) -> Result<(), String> {
         let ManifestRow { path, label, line } = row;
         let Some(index) = self.classes.iter().position(|c| *c == label) else {
-            if !subset {
-                return Err(format!(
-                    "{}:{line}: label `{label}` is unknown",
-                    self.manifest.display()
-                ));
-            }
-            return Ok(()); // a class left out on purpose
+            self.skipped.push(SkippedFile {
+                path,
+                reason: format!("line {line}: class `{label}` is not one of `dataset.classes`"),
+            });
+            return Ok(());
         };
         let full = self.folder.join(&path);
         let Some(id) = full.is_file().then(|| file_id(&full).ok()).flatten() else {
@@ -576,7 +691,7 @@ mod tests {
         let manifest = dir.path().join("labels.csv");
         std::fs::write(&manifest, "path,label\nimg/b.jpg,dandelion\nimg/a.jpg,daisy\nimg/gone.jpg,daisy\nimg/c.jpg,rose\n").unwrap();
         // A row naming a missing file is most likely a typo: refused, at its line.
-        let err = read_manifest(&manifest, None).unwrap_err();
+        let err = read_manifest(&manifest, None, None).unwrap_err();
         assert!(
             err.contains("labels.csv:4: img/gone.jpg") && err.contains("not there"),
             "{err}"
@@ -586,7 +701,7 @@ mod tests {
             "path,label\nimg/b.jpg,dandelion\nimg/a.jpg,daisy\nimg/c.jpg,rose\n",
         )
         .unwrap();
-        let all = read_manifest(&manifest, None).unwrap();
+        let all = read_manifest(&manifest, None, None).unwrap();
         assert_eq!(all.classes, vec!["daisy", "dandelion", "rose"]);
         assert_eq!(
             all.images
@@ -597,13 +712,17 @@ mod tests {
         );
         assert!(all.skipped.is_empty(), "{:?}", all.skipped);
         // A subset, in the given order: other labels are left out.
-        let subset = read_manifest(&manifest, Some(&["dandelion".into(), "daisy".into()])).unwrap();
+        let subset =
+            read_manifest(&manifest, None, Some(&["dandelion".into(), "daisy".into()])).unwrap();
         assert_eq!(
             subset.images.iter().map(|i| i.label).collect::<Vec<_>>(),
             vec![1, 0]
         );
-        let err = read_manifest(&manifest, Some(&["tulip".into()])).unwrap_err();
-        assert!(err.contains("class `tulip` has no images"), "{err}");
+        // Rows of the classes left out are listed, not dropped: found = scored + skipped.
+        assert_eq!(subset.skipped.len(), 1, "{:?}", subset.skipped);
+        assert!(subset.skipped[0].reason.contains("`rose` is not one of"));
+        let err = read_manifest(&manifest, None, Some(&["tulip".into()])).unwrap_err();
+        assert!(err.contains("have no images: `tulip`"), "{err}");
     }
 
     #[test]
@@ -677,7 +796,7 @@ mod tests {
         let manifest = dir.path().join("labels.csv");
         for bad in ["/etc/passwd", "../x.jpg", "img/../../x.jpg"] {
             std::fs::write(&manifest, format!("path,label\na.jpg,daisy\n{bad},rose\n")).unwrap();
-            let err = read_manifest(&manifest, None).unwrap_err();
+            let err = read_manifest(&manifest, None, None).unwrap_err();
             assert!(
                 err.contains("labels.csv:3:") && err.contains("leaves"),
                 "{err}"
@@ -696,7 +815,7 @@ mod tests {
             "path,label\na.jpg,daisy\nb.jpg,rose\n./a.jpg,rose\n",
         )
         .unwrap();
-        let err = read_manifest(&manifest, None).unwrap_err();
+        let err = read_manifest(&manifest, None, None).unwrap_err();
         assert!(
             err.contains("./a.jpg (line 4)") && err.contains("a.jpg (line 2)"),
             "{err}"
@@ -706,7 +825,7 @@ mod tests {
             "path,label\na.jpg,daisy\nb.jpg,rose\na.jpg,daisy\n",
         )
         .unwrap();
-        let found = read_manifest(&manifest, None).unwrap();
+        let found = read_manifest(&manifest, None, None).unwrap();
         assert_eq!(found.images.len(), 2);
         assert_eq!(found.skipped.len(), 1);
     }

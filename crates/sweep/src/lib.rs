@@ -8,6 +8,7 @@
 
 mod assemble;
 mod atomic;
+mod classnames;
 pub mod config;
 pub mod dataset;
 pub mod embed;

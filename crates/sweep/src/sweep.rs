@@ -9,6 +9,7 @@ use ontosweep_clip::{Ep, Runtime, SessionOptions};
 use ontosweep_results::SweepResults;
 
 use crate::assemble::{StageTimes, assemble, now_unix};
+use crate::classnames::read_classnames;
 use crate::config::{ConfigErrors, Experiment};
 use crate::dataset::{self, Dataset};
 use crate::embed::{EmbedSettings, EmbeddingCache, embed};
@@ -69,6 +70,12 @@ pub fn load_dataset(
 ) -> Result<Dataset, SweepError> {
     let spec = &experiment.dataset;
     let in_file = |e: String| SweepError::Dataset(format!("{}: {e}", experiment.file.display()));
+    let at_key = |key: &str, e: String| {
+        SweepError::Config(ConfigErrors(vec![
+            experiment.diagnostic(&["dataset", key], e),
+        ]))
+    };
+    let base = experiment.file.parent().unwrap_or(Path::new(""));
     let root = data_root.or(spec.root.as_deref());
     if let (Some(root), Some(name)) = (root, &spec.download)
         && !root.exists()
@@ -79,15 +86,97 @@ pub fn load_dataset(
             .expect("validated: a known download");
         fetch_archive(archive, root, progress).map_err(in_file)?;
     }
+    let names = match &spec.classnames {
+        Some(file) => Some(read_classnames(file).map_err(|e| at_key("classnames", e))?),
+        None => None,
+    };
+    let declared = names.as_deref().zip(spec.classnames.as_deref());
     let dataset = match (root, &spec.manifest) {
-        (Some(root), _) => dataset::scan_folder(root, spec.classes.as_deref()),
-        (None, Some(manifest)) => dataset::read_manifest(manifest, spec.classes.as_deref()),
-        (None, None) => read_webdataset(spec),
-    }
-    .map_err(in_file)?;
+        (Some(root), _) => dataset::scan_folder(root, spec.classes.as_deref())
+            .map_err(|e| in_file(with_shards_hint(e, root, base))),
+        (None, Some(manifest)) => {
+            dataset::read_manifest(manifest, declared, spec.classes.as_deref()).map_err(in_file)
+        }
+        (None, None) => {
+            let shards =
+                webdataset::expand(&spec.webdataset, base).map_err(|e| at_key("webdataset", e))?;
+            let labels = webdataset::Labels {
+                names: declared,
+                wanted: spec.classes.as_deref(),
+            };
+            webdataset::read_shards(&shards, &labels).map_err(in_file)
+        }
+    }?;
+    refuse_search_over_found_labels(experiment, &dataset)?;
     blame_manifest_typos(experiment, &dataset)?;
     experiment.check_classes(&dataset.classes)?;
     Ok(dataset)
+}
+
+/// A folder of WebDataset shards given as `root:` gets the line that reads it.
+fn with_shards_hint(error: String, root: &Path, base: &Path) -> String {
+    let folders = webdataset::tar_folders(root);
+    let Some(first) = folders.first() else {
+        return error;
+    };
+    let shown = first.strip_prefix(base).unwrap_or(first).display();
+    format!(
+        "{error}\n{} holds WebDataset tar shards: in place of `root:`, write `webdataset: {shown}/*.tar` (with `classnames:` naming its classnames.txt when the labels are `.cls` indices)",
+        root.display()
+    )
+}
+
+/// A search must see the same classes whatever the test images' labels say: with classes
+/// taken from the labels, one relabelled test image could change what it chooses.
+fn refuse_search_over_found_labels(
+    experiment: &Experiment,
+    dataset: &Dataset,
+) -> Result<(), SweepError> {
+    let Some(search) = experiment
+        .ontologies
+        .iter()
+        .find(|o| matches!(o.kind, crate::config::OntologyKind::Search(_)))
+    else {
+        return Ok(());
+    };
+    if dataset.class_source.is_declared() {
+        return Ok(());
+    }
+    let listed = if dataset.classes.len() <= 30 {
+        format!(
+            "`classes: [{}]`",
+            dataset
+                .classes
+                .iter()
+                .map(|c| yaml_scalar(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    } else {
+        "`classes: [...]`".into()
+    };
+    Err(SweepError::Config(ConfigErrors(vec![experiment.diagnostic(
+        &["dataset"],
+        format!(
+            "ontology `{}` searches prompts, so the classes must be fixed before any label is read (else a test image's label could change what the search sees), but these come from the labels in the data. Declare them under `dataset:` with {listed} or `classnames: FILE` (one per line)",
+            search.name
+        ),
+    )])))
+}
+
+/// A class name as a YAML flow scalar: quoted unless plainly safe.
+fn yaml_scalar(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.'))
+        && !text.starts_with([' ', '-', '.'])
+        && !text.ends_with(' ');
+    if plain {
+        text.to_string()
+    } else {
+        serde_json::to_string(text).expect("a string serialises")
+    }
 }
 
 /// A manifest label that no ontology has prompts for, one edit or two from a class that
@@ -135,35 +224,6 @@ fn blame_manifest_typos(experiment: &Experiment, dataset: &Dataset) -> Result<()
     }
 }
 
-fn read_webdataset(spec: &crate::config::DatasetSpec) -> Result<Dataset, String> {
-    let names = match &spec.classnames {
-        None => None,
-        Some(file) => Some(read_classnames(file)?),
-    };
-    let shards = webdataset::expand(&spec.webdataset)?;
-    let labels = webdataset::Labels {
-        names: names.as_deref(),
-        wanted: spec.classes.as_deref(),
-    };
-    webdataset::read_shards(&shards, &labels)
-}
-
-/// CLIP_benchmark's `classnames.txt`: one class per line, in index order.
-fn read_classnames(file: &Path) -> Result<Vec<String>, String> {
-    let text = crate::yaml_bounds::read_bounded(file, 16 << 20)
-        .map_err(|e| format!("cannot read the class names {}: {e}", file.display()))?;
-    let names: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(String::from)
-        .collect();
-    if names.is_empty() {
-        return Err(format!("{} lists no class names", file.display()));
-    }
-    Ok(names)
-}
-
 /// Runs the sweep over `dataset`, which [`load_dataset`] made from this experiment (checked
 /// before any model is loaded).
 pub fn sweep(
@@ -198,7 +258,37 @@ pub fn sweep(
         scoring,
     };
     let results = assemble(plan, embedded, scored, runtime, options, times);
+    account_for_every_sample(&results)?;
     Ok(SweepOutcome { results, warnings })
+}
+
+/// Every sample found is scored, held out for a search, or listed as skipped; a run that
+/// scored nothing measured nothing.
+fn account_for_every_sample(results: &SweepResults) -> Result<(), SweepError> {
+    let run = &results.run;
+    let accounted = run.images_scored + run.images_dev + run.images_skipped;
+    if accounted != run.images_found {
+        return Err(SweepError::Dataset(format!(
+            "internal error: {} samples found but {accounted} accounted for ({} scored, {} dev, {} skipped); please report this",
+            run.images_found, run.images_scored, run.images_dev, run.images_skipped
+        )));
+    }
+    if run.images_scored == 0 {
+        let reasons: Vec<String> = results
+            .skipped
+            .iter()
+            .take(5)
+            .map(|s| format!("  {}: {}", s.path, s.reason))
+            .collect();
+        return Err(SweepError::Dataset(format!(
+            "no image could be scored ({} found, {} skipped, {} held out for the search); the first reasons:\n{}",
+            run.images_found,
+            run.images_skipped,
+            run.images_dev,
+            reasons.join("\n")
+        )));
+    }
+    Ok(())
 }
 
 /// Encodes shard `shard` of the images, and every prompt, into the embedding cache; scores

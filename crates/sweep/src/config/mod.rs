@@ -74,7 +74,8 @@ pub struct DatasetSpec {
     pub manifest: Option<PathBuf>,
     /// Or WebDataset tar shards (paths or patterns: `*`, `?`, `{000000..000009}`).
     pub webdataset: Vec<PathBuf>,
-    /// The class names a shard's `.cls` indices refer to, one per line.
+    /// Every class, one per line in index order (a shard's `.cls` indices refer to it); for
+    /// shards or a manifest.
     pub classnames: Option<PathBuf>,
     /// A subset of classes, in this order; all folders (sorted) when absent.
     pub classes: Option<Vec<String>>,
@@ -529,8 +530,8 @@ impl Checks<'_> {
         if sources.iter().filter(|&&given| given).count() != 1 {
             self.report(&["dataset"], None, "give exactly one of `dataset.root` (a folder per class), `dataset.manifest` (a CSV of path,label) or `dataset.webdataset` (tar shards)".into());
         }
-        if dataset.classnames.is_some() && dataset.webdataset.is_empty() {
-            self.report(&["dataset", "classnames"], None, "`classnames` names the classes of WebDataset shards' `.cls` indices; it goes with `webdataset`".into());
+        if dataset.classnames.is_some() && dataset.root.is_some() {
+            self.report(&["dataset", "classnames"], None, "`classnames` declares every class, one per line, for `manifest` or `webdataset`; with `root` the class folders declare them (choose some with `classes`)".into());
         }
         let known: Vec<&str> = crate::provision::KNOWN_ARCHIVES
             .iter()

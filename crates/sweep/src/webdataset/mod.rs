@@ -1,0 +1,498 @@
+//! WebDataset tar shards as a dataset (`shard-000000.tar` holding `key.jpg` beside
+//! `key.cls` or `key.json`), as CLIP_benchmark reads them. Shards are indexed, never
+//! unpacked: each image is read in place from its offset, hashed like a file on disk (so the
+//! embedding cache keys are the same), and skipped with a reason as files are.
+
+mod labels;
+mod patterns;
+mod tar_index;
+
+use std::path::{Path, PathBuf};
+
+use ontosweep_results::SkippedFile;
+
+use crate::dataset::{ClassSource, Dataset, DatasetImage, IMAGE_EXTENSIONS, TarMember};
+use labels::{LabelNames, class_name};
+pub use patterns::{MAX_SHARDS, expand, expand_braces, folder_given, tar_folders};
+
+/// Most images in all shards.
+const MAX_IMAGES: usize = 10_000_000;
+/// Bad samples named in a message; the rest are counted.
+const SHOWN: usize = 5;
+
+/// Where the samples' labels name their class: `.cls` holds an index into `names`
+/// (CLIP_benchmark's `classnames.txt`, else `dataset.classes`); `.json` holds `{"label": …}`,
+/// a class name or such an index.
+pub struct Labels<'a> {
+    /// Every class, in index order, and the file they came from.
+    pub names: Option<(&'a [String], &'a Path)>,
+    /// `dataset.classes`: the classes to keep, in this order.
+    pub wanted: Option<&'a [String]>,
+}
+
+/// A sample found with an image and its class.
+struct Found {
+    shard: PathBuf,
+    relative: String,
+    member: TarMember,
+    class: String,
+}
+
+/// Indexes every shard into a dataset. Every sample ends up scored or listed as skipped;
+/// a label that names no class, a truncated shard or a repeated member stops it here.
+pub fn read_shards(shards: &[PathBuf], labels: &Labels) -> Result<Dataset, String> {
+    let root = common_folder(shards);
+    let source = labels.names.map_or_else(
+        || "`dataset.classes`".to_string(),
+        |(_, file)| file.display().to_string(),
+    );
+    let names = LabelNames {
+        by_index: labels.names.map(|(n, _)| n).or(labels.wanted),
+        complete: labels.names.is_some(),
+        source: &source,
+    };
+    if let (Some((all, file)), Some(wanted)) = (labels.names, labels.wanted)
+        && let Some(unknown) = wanted.iter().find(|w| !all.contains(w))
+    {
+        return Err(format!(
+            "`dataset.classes` lists `{unknown}`, which is not among the {} class names of {}",
+            all.len(),
+            file.display()
+        ));
+    }
+    let mut found = Vec::new();
+    let mut skipped = Vec::new();
+    let mut bad = Vec::new();
+    for shard in shards {
+        let shard_name = shard
+            .strip_prefix(&root)
+            .unwrap_or(shard)
+            .to_string_lossy()
+            .into_owned();
+        for (key, sample) in tar_index::index(shard)? {
+            let at = |member: &str| format!("{shard_name}/{member}");
+            let image = sample.images.first().map(|(name, _)| at(name));
+            let mut skip = |path: String, reason: String| {
+                skipped.push(SkippedFile { path, reason });
+            };
+            if let Some(problem) = sample.problem {
+                bad.push(format!("{}: {problem}", at(&key)));
+                continue;
+            }
+            let (name, member) = match sample.images.as_slice() {
+                [] => {
+                    let reason = format!("no image member ({})", IMAGE_EXTENSIONS.join(", "));
+                    skip(at(&key), reason);
+                    continue;
+                }
+                [(name, member)] => (name, *member),
+                several => {
+                    let names: Vec<&str> = several.iter().map(|(n, _)| n.as_str()).collect();
+                    bad.push(format!(
+                        "{}: {} image members ({}): which one is the sample?",
+                        at(&key),
+                        names.len(),
+                        names.join(", ")
+                    ));
+                    continue;
+                }
+            };
+            let image = image.expect("one image");
+            let class = match class_of_sample(&sample.labels, &names)? {
+                None => {
+                    let reason = "no label: the sample has neither `.cls` nor `.json`".into();
+                    skip(image, reason);
+                    continue;
+                }
+                Some(Err(reason)) => {
+                    bad.push(format!("{image}: {reason}"));
+                    continue;
+                }
+                Some(Ok(class)) => class,
+            };
+            if labels.wanted.is_some_and(|w| !w.contains(&class)) {
+                let reason = format!("class `{class}` is not one of `dataset.classes`");
+                skip(image, reason);
+                continue;
+            }
+            found.push(Found {
+                shard: shard.clone(),
+                relative: format!("{shard_name}/{name}"),
+                member,
+                class,
+            });
+            if found.len() > MAX_IMAGES {
+                return Err(format!("more than {MAX_IMAGES} images in the shards"));
+            }
+        }
+    }
+    if !bad.is_empty() {
+        return Err(bad_samples(&bad));
+    }
+    let (classes, class_source) = match (labels.wanted, labels.names) {
+        (Some(wanted), _) => (wanted.to_vec(), ClassSource::Listed),
+        (None, Some((all, file))) => (all.to_vec(), ClassSource::NamesFile(file.to_path_buf())),
+        (None, None) => {
+            let mut all: Vec<String> = found.iter().map(|f| f.class.clone()).collect();
+            all.sort();
+            all.dedup();
+            (all, ClassSource::Labels)
+        }
+    };
+    let mut images: Vec<DatasetImage> = found
+        .into_iter()
+        .map(|f| DatasetImage {
+            label: classes
+                .iter()
+                .position(|c| *c == f.class)
+                .expect("every found class is a candidate"),
+            path: f.shard,
+            relative: f.relative,
+            member: Some(f.member),
+        })
+        .collect();
+    if images.is_empty() {
+        return Err(format!(
+            "no sample in the {} shard(s) has both an image and a label ({} skipped)",
+            shards.len(),
+            skipped.len()
+        ));
+    }
+    crate::dataset::refuse_empty_classes(&classes, &images, &class_source)?;
+    images.sort_by(|a, b| a.relative.cmp(&b.relative));
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Dataset {
+        root,
+        classes,
+        class_source,
+        images,
+        skipped,
+        label_lines: None,
+        warnings: Vec::new(),
+    })
+}
+
+/// The class a sample's label members name (`None`: it has none); `.cls` and `.json` must
+/// agree when both are there.
+fn class_of_sample(
+    labels: &[(String, tar_index::RawLabel)],
+    names: &LabelNames,
+) -> Result<Option<Result<String, String>>, String> {
+    let mut class: Option<(String, &str)> = None;
+    for (member, label) in labels {
+        let name = match class_name(label, names)? {
+            Ok(name) => name,
+            Err(reason) => return Ok(Some(Err(format!("{member}: {reason}")))),
+        };
+        match &class {
+            Some((first, first_member)) if *first != name => {
+                return Ok(Some(Err(format!(
+                    "{first_member} names `{first}` but {member} names `{name}`"
+                ))));
+            }
+            Some(_) => {}
+            None => class = Some((name, member)),
+        }
+    }
+    Ok(class.map(|(name, _)| Ok(name)))
+}
+
+fn bad_samples(bad: &[String]) -> String {
+    let shown: Vec<String> = bad.iter().take(SHOWN).map(|b| format!("  {b}")).collect();
+    let more = match bad.len() {
+        n if n > SHOWN => format!("\n  … and {} more", n - SHOWN),
+        _ => String::new(),
+    };
+    format!(
+        "{} sample(s) in the shards cannot be scored as the task declares; nothing was encoded. Fix the labels (or the class names) and run again:\n{}{more}",
+        bad.len(),
+        shown.join("\n"),
+    )
+}
+
+/// The deepest folder holding every shard: report names are shard paths below it, so two
+/// shards with one file name in different folders never share a name.
+fn common_folder(shards: &[PathBuf]) -> PathBuf {
+    let mut common: Option<PathBuf> = None;
+    for shard in shards {
+        let folder = shard.parent().map(Path::to_path_buf).unwrap_or_default();
+        common = Some(match common {
+            None => folder,
+            Some(c) => c
+                .components()
+                .zip(folder.components())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect(),
+        });
+    }
+    common.unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A shard with the given (name, bytes) members.
+    fn shard(path: &Path, members: &[(&str, &[u8])]) {
+        let mut builder = tar::Builder::new(std::fs::File::create(path).unwrap());
+        for (name, bytes) in members {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(bytes.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            builder.append_data(&mut header, name, *bytes).unwrap();
+        }
+        builder.finish().unwrap();
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Reads one shard holding `members` with `classnames` (None: no names file).
+    fn read_one(
+        members: &[(&str, &[u8])],
+        classnames: Option<&[&str]>,
+        wanted: Option<&[&str]>,
+    ) -> Result<Dataset, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("0.tar");
+        shard(&path, members);
+        let all = classnames.map(names);
+        let wanted = wanted.map(names);
+        let file = dir.path().join("classnames.txt");
+        read_shards(
+            &[path],
+            &Labels {
+                names: all.as_deref().map(|n| (n, file.as_path())),
+                wanted: wanted.as_deref(),
+            },
+        )
+    }
+
+    #[test]
+    fn samples_are_read_in_place_with_cls_or_json_labels() {
+        let dir = tempfile::tempdir().unwrap();
+        let all = names(&["daisy", "dandelion"]);
+        shard(
+            &dir.path().join("shard-000000.tar"),
+            &[
+                ("a.jpg", b"AAAA"),
+                ("a.cls", b"1\n"),
+                ("b.png", b"BB"),
+                ("b.json", br#"{"label": "daisy"}"#),
+                ("c.jpg", b"C"),
+                ("d.txt", b"no image"),
+            ],
+        );
+        shard(
+            &dir.path().join("shard-000001.tar"),
+            &[
+                ("e.jpg", b"EEE"),
+                ("e.cls", b"0"),
+                ("e.json", br#"{"label": 0}"#),
+            ],
+        );
+        let base = Path::new("");
+        let shards = expand(&[dir.path().join("shard-{000000..000001}.tar")], base).unwrap();
+        assert_eq!(
+            shards,
+            expand(&[dir.path().join("shard-*.tar")], base).unwrap()
+        );
+        let file = dir.path().join("classnames.txt");
+        let labels = Labels {
+            names: Some((&all, &file)),
+            wanted: None,
+        };
+        let dataset = read_shards(&shards, &labels).unwrap();
+        assert_eq!(dataset.classes, all);
+        assert_eq!(dataset.class_source, ClassSource::NamesFile(file.clone()));
+        let found: Vec<(&str, usize)> = dataset
+            .images
+            .iter()
+            .map(|i| (i.relative.as_str(), i.label))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("shard-000000.tar/a.jpg", 1),
+                ("shard-000000.tar/b.png", 0),
+                ("shard-000001.tar/e.jpg", 0)
+            ]
+        );
+        assert_eq!(dataset.images[0].source().read().unwrap(), b"AAAA");
+        assert_eq!(dataset.images[1].source().read().unwrap(), b"BB");
+        let reasons: Vec<String> = dataset
+            .skipped
+            .iter()
+            .map(|s| format!("{}: {}", s.path, s.reason))
+            .collect();
+        assert_eq!(reasons.len(), 2, "{reasons:?}");
+        assert!(reasons[0].starts_with("shard-000000.tar/c.jpg: no label"));
+        assert!(reasons[1].starts_with("shard-000000.tar/d: no image member"));
+        let err = read_shards(
+            &shards,
+            &Labels {
+                names: None,
+                wanted: None,
+            },
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("`dataset.classnames: classnames.txt`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn every_declared_class_is_a_candidate_even_without_images() {
+        let daisy: &[(&str, &[u8])] = &[("a.jpg", b"A"), ("a.cls", b"0")];
+        let err = read_one(daisy, Some(&["daisy", "dandelion"]), None).unwrap_err();
+        assert!(err.contains("have no images: `dandelion`"), "{err}");
+        let err = read_one(daisy, Some(&["daisy", "dandelion", "rose"]), None).unwrap_err();
+        assert!(err.contains("2 of the 3 classes"), "{err}");
+        // A subset chosen on purpose: the other class's samples are listed, not lost.
+        let both: &[(&str, &[u8])] = &[
+            ("a.jpg", b"A"),
+            ("a.cls", b"0"),
+            ("b.jpg", b"B"),
+            ("b.cls", b"1"),
+        ];
+        let subset = read_one(both, Some(&["daisy", "dandelion"]), Some(&["dandelion"])).unwrap();
+        assert_eq!(subset.classes, ["dandelion"]);
+        assert_eq!(subset.images.len() + subset.skipped.len(), 2);
+        assert!(
+            subset.skipped[0]
+                .reason
+                .contains("not one of `dataset.classes`")
+        );
+        let err = read_one(both, Some(&["daisy", "dandelion"]), Some(&["tulip"])).unwrap_err();
+        assert!(err.contains("`tulip`"), "{err}");
+    }
+
+    #[test]
+    fn a_label_that_names_no_class_stops_the_run_with_examples() {
+        let two = Some(&["daisy", "dandelion"][..]);
+        for (bad, why) in [
+            (&b"Dandelion"[..], "nearest class name: `dandelion`"),
+            (b"roses", "not a class index"),
+            (b"-1", "not a class index"),
+            (b"1.0", "not a class index"),
+            (b"100000000000000000000000000", "past the end"),
+            (b"2", "past the end"),
+        ] {
+            let members: &[(&str, &[u8])] = &[
+                ("a.jpg", b"A"),
+                ("a.cls", b"0"),
+                ("b.jpg", b"B"),
+                ("b.cls", bad),
+            ];
+            let err = read_one(members, two, None).unwrap_err();
+            assert!(
+                err.contains("1 sample(s)") && err.contains("0.tar/b.jpg") && err.contains(why),
+                "{bad:?}: {err}"
+            );
+        }
+        for bad in [
+            &br#"{"label": -1}"#[..],
+            br#"{"label": 1.5}"#,
+            br#"{"label": "rose"}"#,
+            b"{}",
+        ] {
+            let members: &[(&str, &[u8])] = &[
+                ("a.jpg", b"A"),
+                ("a.cls", b"0"),
+                ("b.jpg", b"B"),
+                ("b.json", bad),
+            ];
+            assert!(read_one(members, two, None).is_err());
+        }
+        let disagree: &[(&str, &[u8])] = &[
+            ("a.jpg", b"A"),
+            ("a.cls", b"0"),
+            ("a.json", br#"{"label": "dandelion"}"#),
+            ("b.jpg", b"B"),
+            ("b.cls", b"1"),
+        ];
+        let err = read_one(disagree, two, None).unwrap_err();
+        assert!(
+            err.contains("names `daisy` but a.json names `dandelion`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn repeated_members_and_cut_shards_are_refused() {
+        let two = Some(&["daisy", "dandelion"][..]);
+        let dup: &[(&str, &[u8])] = &[
+            ("dup.jpg", b"1"),
+            ("dup.cls", b"0"),
+            ("dup.jpg", b"2"),
+            ("dup.cls", b"1"),
+        ];
+        let err = read_one(dup, two, None).unwrap_err();
+        assert!(err.contains("appears twice"), "{err}");
+        let two_images: &[(&str, &[u8])] = &[("a.jpg", b"1"), ("a.png", b"2"), ("a.cls", b"0")];
+        assert!(
+            read_one(two_images, two, None)
+                .unwrap_err()
+                .contains("2 image members")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("0.tar");
+        let members: Vec<(String, Vec<u8>)> = (0..8)
+            .flat_map(|i| {
+                [
+                    (format!("{i}.jpg"), vec![i as u8; 700]),
+                    (format!("{i}.cls"), format!("{}", i % 2).into_bytes()),
+                ]
+            })
+            .collect();
+        let borrowed: Vec<(&str, &[u8])> = members
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
+        shard(&path, &borrowed);
+        let all = names(&["daisy", "dandelion"]);
+        let labels = Labels {
+            names: Some((&all, Path::new("classnames.txt"))),
+            wanted: None,
+        };
+        assert_eq!(
+            read_shards(&[path.clone()], &labels).unwrap().images.len(),
+            8
+        );
+        let whole = std::fs::read(&path).unwrap();
+        // Cut inside a member's data, exactly at a member boundary, and to nothing.
+        for cut in [512 + 300, 3_000, 2 * 2560, 0] {
+            std::fs::write(&path, &whole[..cut]).unwrap();
+            let err = read_shards(&[path.clone()], &labels).unwrap_err();
+            assert!(err.contains("truncated"), "cut at {cut}: {err}");
+        }
+    }
+
+    #[test]
+    fn samples_of_two_shards_with_one_file_name_keep_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        for (folder, label) in [("a", b"0"), ("b", b"1")] {
+            std::fs::create_dir(dir.path().join(folder)).unwrap();
+            shard(
+                &dir.path().join(folder).join("shard.tar"),
+                &[("k.jpg", folder.as_bytes()), ("k.cls", label)],
+            );
+        }
+        let shards = vec![
+            dir.path().join("a/shard.tar"),
+            dir.path().join("b/shard.tar"),
+        ];
+        let all = names(&["daisy", "dandelion"]);
+        let labels = Labels {
+            names: Some((&all, Path::new("classnames.txt"))),
+            wanted: None,
+        };
+        let dataset = read_shards(&shards, &labels).unwrap();
+        let found: Vec<&str> = dataset.images.iter().map(|i| i.relative.as_str()).collect();
+        assert_eq!(found, ["a/shard.tar/k.jpg", "b/shard.tar/k.jpg"]);
+    }
+}
