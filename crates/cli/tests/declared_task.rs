@@ -175,28 +175,30 @@ fn bad_labels_and_missing_shards_stop_the_run_before_encoding() {
 #[test]
 fn a_manifest_declared_by_classnames_must_hold_every_class() {
     let temp = tempfile::tempdir().unwrap();
+    let data = temp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
     let mut manifest = String::from("path,label\n");
     for (file, label) in photos(&["daisy", "dandelion"], 3) {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        std::fs::copy(&file, temp.path().join(&name)).unwrap();
+        std::fs::copy(&file, data.join(&name)).unwrap();
         manifest.push_str(&format!("{name},{}\n", ["daisy", "dandelion"][label]));
     }
-    std::fs::write(temp.path().join("labels.csv"), &manifest).unwrap();
-    std::fs::write(temp.path().join("names.txt"), "daisy\ndandelion\ntulips\n").unwrap();
+    std::fs::write(data.join("labels.csv"), &manifest).unwrap();
+    std::fs::write(data.join("names.txt"), "daisy\ndandelion\ntulips\n").unwrap();
     let file = experiment(
         temp.path(),
-        "  manifest: labels.csv\n  classnames: names.txt\n",
+        "  manifest: data/labels.csv\n  classnames: data/names.txt\n",
     );
     refused(temp.path(), &file, &["have no images: `tulips`"]);
-    std::fs::write(temp.path().join("names.txt"), "daisy\n").unwrap();
+    std::fs::write(data.join("names.txt"), "daisy\n").unwrap();
     refused(
         temp.path(),
         &file,
         &["labels.csv:", "label `dandelion`", "names.txt"],
     );
-    std::fs::write(temp.path().join("names.txt"), "daisy\ndandelion\ndaisy\n").unwrap();
+    std::fs::write(data.join("names.txt"), "daisy\ndandelion\ndaisy\n").unwrap();
     refused(temp.path(), &file, &["names.txt:3:", "lines 1 and 3"]);
-    std::fs::write(temp.path().join("names.txt"), "dandelion\ndaisy\n").unwrap();
+    std::fs::write(data.join("names.txt"), "dandelion\ndaisy\n").unwrap();
     let (output, out) = run(temp.path(), &file);
     let err = stderr(&succeeded(output));
     assert!(
