@@ -137,7 +137,7 @@ fn too_large(what: String, max: u64) -> io::Error {
 }
 
 /// `64 MiB`, `1 MiB`, `512 KiB`, else bytes.
-pub fn in_units(bytes: u64) -> String {
+fn in_units(bytes: u64) -> String {
     match bytes {
         b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
         b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
