@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{IoNames, ModelDir};
+use crate::model::{IoNames, ModelDir, optional_file, read_small};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -35,18 +35,24 @@ impl Family {
     /// `model_type` is an error that names it.
     pub fn of(model: &ModelDir) -> Result<Self> {
         let path = model.config();
-        if path.is_file() {
+        if optional_file(&path)? {
             return Self::from_config(&path);
         }
-        let names_siglip = |file: &Path, field: &str| {
-            crate::model::read_small(file)
-                .ok()
-                .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-                .and_then(|json| json[field].as_str().map(|v| v.starts_with("Siglip")))
-                .unwrap_or(false)
+        // A file that cannot be read is an error; one that is not JSON names no family here
+        // (its own reader says what is wrong with it).
+        let names_siglip = |file: &Path, field: &str| -> Result<bool> {
+            if !optional_file(file)? {
+                return Ok(false);
+            }
+            Ok(
+                serde_json::from_str::<serde_json::Value>(&read_small(file)?)
+                    .ok()
+                    .and_then(|json| json[field].as_str().map(|v| v.starts_with("Siglip")))
+                    .unwrap_or(false),
+            )
         };
-        if names_siglip(&model.preprocessor_config(), "image_processor_type")
-            || names_siglip(&model.tokenizer_config(), "tokenizer_class")
+        if names_siglip(&model.preprocessor_config(), "image_processor_type")?
+            || names_siglip(&model.tokenizer_config(), "tokenizer_class")?
         {
             return Ok(Family::Siglip);
         }
@@ -62,7 +68,7 @@ impl Family {
             path: path.to_path_buf(),
             reason,
         };
-        let text = crate::model::read_small(path)?;
+        let text = read_small(path)?;
         let config: Config =
             serde_json::from_str(&text).map_err(|e| bad(format!("not a model config: {e}")))?;
         let Some(model_type) = config.model_type else {
@@ -123,5 +129,39 @@ mod tests {
         }
         assert_eq!(Family::Siglip.io_names().text_embeds, "pooler_output");
         assert_eq!(Family::Clip.io_names().image_embeds, "image_embeds");
+    }
+
+    /// A FIFO (or a folder) named config.json is an error, promptly: neither a blocked read
+    /// nor a silent "no config.json, so CLIP".
+    #[cfg(unix)]
+    #[test]
+    fn a_config_json_that_is_no_regular_file_is_refused_without_blocking() {
+        use crate::files::tests::{mkfifo, within_a_minute};
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/siglip-tiny-random");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("onnx")).unwrap();
+        for file in [
+            "tokenizer.json",
+            "preprocessor_config.json",
+            "onnx/text_model.onnx",
+            "onnx/vision_model.onnx",
+        ] {
+            std::fs::copy(source.join(file), dir.path().join(file)).unwrap();
+        }
+        let config = dir.path().join("config.json");
+        mkfifo(&config);
+        let model = ModelDir::open(dir.path()).unwrap();
+        let err = within_a_minute(move || Family::of(&model))
+            .expect("reading a FIFO config.json blocked")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("config.json") && err.contains("named pipe"),
+            "{err}"
+        );
+        std::fs::remove_file(&config).unwrap();
+        std::fs::create_dir(&config).unwrap();
+        let err = Family::of(&ModelDir::open(dir.path()).unwrap()).unwrap_err();
+        assert!(err.to_string().contains("a directory"), "{err}");
     }
 }

@@ -64,6 +64,7 @@ mod binding;
 mod encoder;
 mod error;
 mod family;
+pub mod files;
 mod model;
 mod openvino;
 pub mod preprocess;

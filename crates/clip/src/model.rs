@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::files::{MAX_CONFIG_BYTES, read_bounded_text};
 
 pub const TEXT_MODEL: &str = "onnx/text_model.onnx";
 pub const VISION_MODEL: &str = "onnx/vision_model.onnx";
@@ -17,27 +18,22 @@ pub const PREPROCESSOR_CONFIG: &str = "preprocessor_config.json";
 pub const CONFIG: &str = "config.json";
 pub const TOKENIZER_CONFIG: &str = "tokenizer_config.json";
 
-/// Largest configuration file read (real ones are a few KiB).
-const MAX_CONFIG_BYTES: u64 = 1 << 20;
-
-/// A small JSON configuration file, refused beyond [`MAX_CONFIG_BYTES`].
+/// A small JSON configuration file, refused beyond [`MAX_CONFIG_BYTES`] or when it is not a
+/// regular file.
 pub(crate) fn read_small(path: &Path) -> Result<String> {
-    use std::io::Read;
-    let bad = |reason: String| Error::ModelFile {
+    read_bounded_text(path, MAX_CONFIG_BYTES).map_err(|e| Error::ModelFile {
         path: path.to_path_buf(),
-        reason,
-    };
-    let file = std::fs::File::open(path).map_err(|e| bad(e.to_string()))?;
-    let mut text = String::new();
-    file.take(MAX_CONFIG_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| bad(e.to_string()))?;
-    if text.len() as u64 > MAX_CONFIG_BYTES {
-        return Err(bad(format!(
-            "over {MAX_CONFIG_BYTES} bytes: not a configuration file"
-        )));
-    }
-    Ok(text)
+        reason: e.to_string(),
+    })
+}
+
+/// Whether an optional file is there: something there that is not a regular file (a FIFO,
+/// a directory) is an error, never taken for absent.
+pub(crate) fn optional_file(path: &Path) -> Result<bool> {
+    crate::files::present(path).map_err(|e| Error::ModelFile {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
 }
 
 /// A model directory whose required files were found.
@@ -57,7 +53,7 @@ impl ModelDir {
             });
         }
         for file in [TEXT_MODEL, VISION_MODEL, TOKENIZER, PREPROCESSOR_CONFIG] {
-            if !root.join(file).is_file() {
+            if !optional_file(&root.join(file))? {
                 return Err(Error::MissingModelFile {
                     dir: root.to_path_buf(),
                     file,
@@ -136,7 +132,7 @@ pub fn fingerprint(files: &[PathBuf]) -> Result<String> {
 }
 
 fn hash_file_into(path: &Path, hasher: &mut Sha256) -> Result<()> {
-    let mut file = std::fs::File::open(path).map_err(|e| Error::ModelFile {
+    let mut file = crate::files::open_regular(path).map_err(|e| Error::ModelFile {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
@@ -167,5 +163,27 @@ impl Default for IoNames {
             pixel_values: "pixel_values".into(),
             image_embeds: "image_embeds".into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A required file that is there but no regular file is named as such, not "missing".
+    #[cfg(unix)]
+    #[test]
+    fn a_required_file_that_is_a_fifo_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("onnx")).unwrap();
+        for file in [TEXT_MODEL, VISION_MODEL, PREPROCESSOR_CONFIG] {
+            std::fs::write(dir.path().join(file), "x").unwrap();
+        }
+        crate::files::tests::mkfifo(&dir.path().join(TOKENIZER));
+        let err = ModelDir::open(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("tokenizer.json") && err.contains("named pipe"),
+            "{err}"
+        );
     }
 }

@@ -21,6 +21,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 
+mod checks;
 mod scratch;
 
 /// Images declaring more pixels than this are refused before any pixel is allocated.
@@ -140,6 +141,14 @@ enum SizeField {
     Square(u32),
     Shortest { shortest_edge: u32 },
     Box { height: u32, width: u32 },
+}
+
+/// A crop size's (height, width).
+fn crop_sides(size: SizeField) -> (u32, u32) {
+    match size {
+        SizeField::Square(s) | SizeField::Shortest { shortest_edge: s } => (s, s),
+        SizeField::Box { height, width } => (height, width),
+    }
 }
 
 /// The fields of Hugging Face's `preprocessor_config.json` that ontosweep follows. Any other
@@ -274,7 +283,19 @@ impl Preprocessing {
         }
         let crop = config.do_center_crop.unwrap_or(config.crop_size.is_some());
         let resize = match (config.size, crop) {
-            (None, _) => default.resize,
+            (None, true) => match (default.resize, config.crop_size) {
+                // CLIP's resize with the crop the file asks for.
+                (Resize::ShortestEdge { edge, .. }, Some(crop_size)) => {
+                    let (crop_height, crop_width) = crop_sides(crop_size);
+                    Resize::ShortestEdge {
+                        edge,
+                        crop_height,
+                        crop_width,
+                    }
+                }
+                (resize, _) => resize,
+            },
+            (None, false) => default.resize,
             (Some(size), true) => {
                 let edge = match size {
                     SizeField::Square(s) | SizeField::Shortest { shortest_edge: s } => s,
@@ -285,11 +306,7 @@ impl Preprocessing {
                         ));
                     }
                 };
-                let (crop_height, crop_width) = match config.crop_size {
-                    Some(SizeField::Square(s) | SizeField::Shortest { shortest_edge: s }) => (s, s),
-                    Some(SizeField::Box { height, width }) => (height, width),
-                    None => (edge, edge),
-                };
+                let (crop_height, crop_width) = config.crop_size.map_or((edge, edge), crop_sides);
                 Resize::ShortestEdge {
                     edge,
                     crop_height,
@@ -314,21 +331,6 @@ impl Preprocessing {
                 ));
             }
         };
-        let (input_height, input_width) = match resize {
-            Resize::ShortestEdge {
-                crop_height,
-                crop_width,
-                ..
-            } => (crop_height, crop_width),
-            Resize::Exact { height, width } => (height, width),
-        };
-        if !(1..=MAX_INPUT_SIDE).contains(&input_height)
-            || !(1..=MAX_INPUT_SIDE).contains(&input_width)
-        {
-            return Err(format!(
-                "a model input of {input_width}×{input_height} pixels: each side must be between 1 and {MAX_INPUT_SIDE}"
-            ));
-        }
         let rescale_factor = match config.do_rescale {
             Some(false) => None,
             _ => Some(config.rescale_factor.unwrap_or(1.0 / 255.0)),
@@ -337,23 +339,21 @@ impl Preprocessing {
             Some(false) => None,
             _ => {
                 let fallback = default.normalize.expect("CLIP normalises");
-                let std = config.image_std.unwrap_or(fallback.std);
-                if std.iter().any(|s| !s.is_normal()) {
-                    return Err(format!("`image_std: {std:?}` would divide by zero"));
-                }
                 Some(Normalize {
                     mean: config.image_mean.unwrap_or(fallback.mean),
-                    std,
+                    std: config.image_std.unwrap_or(fallback.std),
                 })
             }
         };
-        Ok(Self {
+        let preprocessing = Self {
             resize,
             filter,
             alpha,
             rescale_factor,
             normalize,
-        })
+        };
+        checks::check(&preprocessing)?;
+        Ok(preprocessing)
     }
 
     /// The model input's (height, width).
@@ -464,22 +464,28 @@ impl Preprocessing {
         let mut out = vec![0.0f32; 3 * plane];
         for (i, pixel) in crop.pixels().enumerate() {
             for c in 0..3 {
-                let mut value = f32::from(pixel[c]);
-                if let Some(factor) = self.rescale_factor {
-                    value *= factor;
-                }
-                if let Some(Normalize { mean, std }) = &self.normalize {
-                    value = (value - mean[c]) / std[c];
-                }
-                out[c * plane + i] = value;
+                out[c * plane + i] = self.tensor_value(pixel[c], c);
             }
         }
         out
     }
+
+    /// What an 8-bit value of `channel` becomes in the tensor.
+    #[inline]
+    fn tensor_value(&self, value: u8, channel: usize) -> f32 {
+        let mut value = f32::from(value);
+        if let Some(factor) = self.rescale_factor {
+            value *= factor;
+        }
+        if let Some(Normalize { mean, std }) = &self.normalize {
+            value = (value - mean[channel]) / std[channel];
+        }
+        value
+    }
 }
 
-/// Largest model input side accepted from a config (the tensor stays within the small
-/// buffers' budget).
+/// Largest model input side, and resize edge, accepted from a config (the tensor stays
+/// within the small buffers' budget).
 const MAX_INPUT_SIDE: u32 = 1024;
 
 /// The bytes of an image file, refusing one over [`MAX_FILE_BYTES`] before reading it (and

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::model::{ModelDir, read_small};
+use crate::model::{ModelDir, optional_file, read_small};
 use crate::tokenizer::Tokens;
 
 /// Hugging Face writes a huge `model_max_length` when a tokenizer has no limit of its own.
@@ -64,7 +64,7 @@ impl SiglipTokenizer {
             path: path.clone(),
             reason,
         };
-        let mut inner = tokenizers::Tokenizer::from_file(&path).map_err(|e| bad(e.to_string()))?;
+        let mut inner = crate::tokenizer::read_tokenizer(&path)?;
         let config: TokenizerConfig = read_json(&model.tokenizer_config())?.unwrap_or_default();
         // A padding block in tokenizer.json, when fixed, says the length and pad id itself.
         let fixed = inner.get_padding().and_then(|p| match p.strategy {
@@ -150,7 +150,7 @@ impl SiglipTokenizer {
 
 /// A JSON config file, `None` when absent.
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>> {
-    if !path.is_file() {
+    if !optional_file(path)? {
         return Ok(None);
     }
     let text = read_small(path)?;
@@ -222,6 +222,24 @@ mod tests {
         assert!(
             err.to_string()
                 .contains("cannot tell SigLIP's fixed text length"),
+            "{err}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_for_tokenizer_config_json_is_refused_without_blocking() {
+        use crate::files::tests::{mkfifo, within_a_minute};
+        let (_d, m) = model(None, Some(r#"{"model_type": "siglip"}"#));
+        mkfifo(&m.tokenizer_config());
+        let Err(err) = within_a_minute(move || SiglipTokenizer::for_model(&m).map(|_| ()))
+            .expect("reading a FIFO tokenizer_config.json blocked")
+        else {
+            panic!("a FIFO was taken for an absent tokenizer_config.json")
+        };
+        let err = err.to_string();
+        assert!(
+            err.contains("tokenizer_config.json") && err.contains("named pipe"),
             "{err}"
         );
     }

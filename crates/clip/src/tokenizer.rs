@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::files::{MAX_TOKENIZER_BYTES, read_bounded};
 use crate::text_cleanup;
 
 /// CLIP's context length: prompts longer than this are truncated.
@@ -25,10 +26,7 @@ pub struct ClipTokenizer {
 
 impl ClipTokenizer {
     pub fn from_file(path: &Path) -> Result<Self> {
-        let inner = tokenizers::Tokenizer::from_file(path).map_err(|e| Error::Tokenizer {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+        let inner = read_tokenizer(path)?;
         let end_of_text = inner
             .token_to_id("<|endoftext|>")
             .ok_or_else(|| Error::Tokenizer {
@@ -64,6 +62,16 @@ impl ClipTokenizer {
         }
         Ok(Tokens { ids, truncated })
     }
+}
+
+/// `tokenizer.json`, read within [`MAX_TOKENIZER_BYTES`] (parsing costs many times its size).
+pub(crate) fn read_tokenizer(path: &Path) -> Result<tokenizers::Tokenizer> {
+    let bad = |reason: String| Error::Tokenizer {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let bytes = read_bounded(path, MAX_TOKENIZER_BYTES).map_err(|e| bad(e.to_string()))?;
+    tokenizers::Tokenizer::from_bytes(bytes).map_err(|e| bad(e.to_string()))
 }
 
 /// The tokenizer a model's family needs.
@@ -106,5 +114,51 @@ impl TextTokenizer {
             TextTokenizer::Clip(_) => CONTEXT_LENGTH,
             TextTokenizer::Siglip(t) => t.length(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::tests::{mkfifo, within_a_minute};
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_for_tokenizer_json_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokenizer.json");
+        mkfifo(&path);
+        let Err(err) = within_a_minute(move || ClipTokenizer::from_file(&path).map(|_| ()))
+            .expect("reading a FIFO tokenizer.json blocked")
+        else {
+            panic!("a FIFO was read as a tokenizer")
+        };
+        let err = err.to_string();
+        assert!(
+            err.contains("tokenizer.json") && err.contains("named pipe"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_oversized_tokenizer_json_is_refused_by_its_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokenizer.json");
+        // Sparse, so the test writes nothing; only the size check, before reading, can name
+        // the size.
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(MAX_TOKENIZER_BYTES + 1)
+            .unwrap();
+        let Err(err) = ClipTokenizer::from_file(&path) else {
+            panic!("an oversized tokenizer.json was read")
+        };
+        let err = err.to_string();
+        assert!(
+            err.contains("tokenizer.json")
+                && err.contains(&format!("it has {} bytes", MAX_TOKENIZER_BYTES + 1))
+                && err.contains("limit of 64 MiB"),
+            "{err}"
+        );
     }
 }

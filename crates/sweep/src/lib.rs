@@ -24,6 +24,8 @@ pub mod search;
 pub mod shard;
 pub mod stats;
 mod sweep;
+#[cfg(test)]
+mod test_fifo;
 pub mod webdataset;
 mod yaml_bounds;
 

@@ -166,8 +166,9 @@ fn from_dir(dir: &Path) -> Result<ResolvedModel, String> {
 }
 
 /// A model yaml may be shared: its paths must stay inside the models folder and the
-/// model's own folder, whatever they say, or a download could write any file the user can.
-fn check_spec_paths(spec: &ModelSpec, text: &str, yaml: &Path) -> Result<(), String> {
+/// model's own folder, whatever they say, or a download could write any file the user can;
+/// and its scale and bias must be ones that leave predictions meaningful.
+fn check_spec(spec: &ModelSpec, text: &str, yaml: &Path) -> Result<(), String> {
     let mut problems = Vec::new();
     let mut problem = |key: &[&str], needle: Option<&str>, message: String| {
         problems.push(
@@ -190,6 +191,9 @@ fn check_spec_paths(spec: &ModelSpec, text: &str, yaml: &Path) -> Result<(), Str
                 local.display()
             ),
         );
+    }
+    for (field, message) in spec.scoring_problems() {
+        problem(&[field], None, message);
     }
     for file in &spec.files {
         if !is_contained_relative(Path::new(&file.path)) || file.path.contains('\\') {
@@ -301,7 +305,7 @@ fn from_spec_file(
     })?;
     let spec: ModelSpec =
         yaml_serde::from_str(&text).map_err(|e| format!("{}: {e}", yaml.display()))?;
-    check_spec_paths(&spec, &text, &yaml)?;
+    check_spec(&spec, &text, &yaml)?;
     let local = spec.local.clone().unwrap_or_else(|| PathBuf::from(id));
     let dir = models_dir.join(local);
     let in_yaml = |e: String| format!("model `{id}` ({}): {e}", yaml.display());
@@ -332,7 +336,7 @@ mod tests {
 
     fn spec(text: &str) -> Result<(), String> {
         let spec: ModelSpec = yaml_serde::from_str(text).unwrap();
-        check_spec_paths(&spec, text, Path::new("models/m.yaml"))
+        check_spec(&spec, text, Path::new("models/m.yaml"))
     }
 
     #[test]
@@ -350,6 +354,55 @@ mod tests {
         assert!(err.starts_with("models/m.yaml:2:"), "{err}");
         assert!(spec(&good.replace("local: m", "local: /tmp/x")).is_err());
         assert!(spec(&good.replace("tokenizer.json", "a/./../../b")).is_err());
+    }
+
+    /// Each of these would flip or freeze every prediction, or overflow the scoring.
+    #[test]
+    fn scale_and_bias_must_leave_predictions_meaningful() {
+        let good = "id: m\nlocal: m\nlogit_scale: 117.33\nlogit_bias: -12.9\n";
+        spec(good).unwrap();
+        for scale in [".nan", ".inf", "-.inf", "1e308", "0", "-100", "20000"] {
+            let err = spec(&good.replace("117.33", scale)).unwrap_err();
+            assert!(
+                err.starts_with("models/m.yaml:3:1:")
+                    && err.contains("`logit_scale: ")
+                    && err.contains("at most 10000"),
+                "{scale}: {err}"
+            );
+        }
+        for bias in [".nan", ".inf", "-1e5"] {
+            let err = spec(&good.replace("-12.9", bias)).unwrap_err();
+            assert!(
+                err.starts_with("models/m.yaml:4:1:") && err.contains("`logit_bias: "),
+                "{bias}: {err}"
+            );
+        }
+        spec(&good.replace("117.33", "10000")).unwrap();
+    }
+
+    /// A FIFO in place of the model yaml is refused at once, not waited on forever.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_model_yaml_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::test_fifo::mkfifo(&dir.path().join("m.yaml"));
+        let models = dir.path().to_path_buf();
+        let err = crate::test_fifo::within_a_minute(move || {
+            from_spec_file(
+                &models,
+                "m",
+                &crate::progress::Silent,
+                &hash_file,
+                &|e: String| e,
+            )
+            .map(|_| ())
+        })
+        .expect("reading a FIFO model yaml blocked")
+        .unwrap_err();
+        assert!(
+            err.contains("m.yaml") && err.contains("named pipe"),
+            "{err}"
+        );
     }
 
     /// Every model the repository ships a yaml for is one the resolver accepts: an id that
@@ -370,7 +423,7 @@ mod tests {
                 Some(parsed.id.as_str()),
                 path.file_stem().and_then(|s| s.to_str())
             );
-            check_spec_paths(&parsed, &text, &path).unwrap();
+            check_spec(&parsed, &text, &path).unwrap();
             if parsed.id.starts_with("siglip") {
                 assert!(
                     parsed.logit_scale.is_some() && parsed.logit_bias.is_some(),

@@ -110,7 +110,10 @@ pub fn lock_path(yaml: &Path) -> PathBuf {
 }
 
 fn read_lock(lock_file: &Path) -> Result<ModelLock, String> {
-    match std::fs::read_to_string(lock_file) {
+    match ontosweep_clip::files::read_bounded_text(
+        lock_file,
+        ontosweep_clip::files::MAX_CONFIG_BYTES,
+    ) {
         Ok(text) => serde_json::from_str(&text).map_err(|e| {
             format!(
                 "{}: {e}; delete it to record the files afresh",
@@ -475,4 +478,24 @@ pub fn fetch_archive(
     };
     let _ = std::fs::remove_dir_all(&unpacked); // made by `extract_tar_gz` just above
     moved
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_file_is_read_only_when_regular() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join("m.lock.json");
+        assert!(read_lock(&lock).unwrap().files.is_empty(), "absent: empty");
+        crate::test_fifo::mkfifo(&lock);
+        let err = crate::test_fifo::within_a_minute(move || read_lock(&lock).map(|_| ()))
+            .expect("reading a FIFO lock file blocked")
+            .unwrap_err();
+        assert!(
+            err.contains("m.lock.json") && err.contains("named pipe"),
+            "{err}"
+        );
+    }
 }

@@ -44,6 +44,43 @@ pub struct ModelSpec {
 /// CLIP's logit scale, learnt to 100 (its cap) in OpenAI's models.
 pub const CLIP_LOGIT_SCALE: f32 = 100.0;
 
+/// Largest `logit_scale` accepted: CLIP's is 100, SigLIP's about 117. Far beyond, every
+/// probability is 0 or 1 whatever the image; within it, `scale × cosine` is far from any
+/// overflow.
+pub const MAX_LOGIT_SCALE: f32 = 1e4;
+
+/// Largest `logit_bias` accepted either way: SigLIP's are about −10 to −17.
+pub const MAX_LOGIT_BIAS: f32 = 1e4;
+
+impl ModelSpec {
+    /// What is wrong with the scoring values, as (field, message): a NaN, infinite, zero or
+    /// negative scale would make every prediction the first class, or invert them all.
+    pub fn scoring_problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if let Some(scale) = self.logit_scale
+            && !(scale.is_finite() && scale > 0.0 && scale <= MAX_LOGIT_SCALE)
+        {
+            problems.push((
+                "logit_scale",
+                format!(
+                    "`logit_scale: {scale}` must be a number above 0 and at most {MAX_LOGIT_SCALE} (CLIP's is 100, SigLIP's about 117: exp of the checkpoint's logit_scale); a zero, negative, NaN or infinite scale would make every prediction meaningless"
+                ),
+            ));
+        }
+        if let Some(bias) = self.logit_bias
+            && !(bias.is_finite() && bias.abs() <= MAX_LOGIT_BIAS)
+        {
+            problems.push((
+                "logit_bias",
+                format!(
+                    "`logit_bias: {bias}` must be a number between -{MAX_LOGIT_BIAS} and {MAX_LOGIT_BIAS} (SigLIP's are about -10 to -17)"
+                ),
+            ));
+        }
+        problems
+    }
+}
+
 /// Names given in a model yaml's `io:`; the family's names fill the rest.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -15,20 +15,10 @@ pub const MAX_YAML_DEPTH: usize = 32;
 /// Most nodes a document may expand to, aliases replayed.
 pub const MAX_YAML_NODES: usize = 200_000;
 
-/// Reads at most `max` bytes of `path` as text; a longer file (or a device that never
-/// ends) is an error that says so, not an unbounded read.
+/// Reads `path` as text if it is a regular file of at most `max` bytes: a larger file, a
+/// FIFO or a device is an error that says so, never an unbounded or blocking read.
 pub fn read_bounded(path: &std::path::Path, max: usize) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut text = String::new();
-    std::fs::File::open(path)?
-        .take(max as u64 + 1)
-        .read_to_string(&mut text)?;
-    if text.len() > max {
-        return Err(std::io::Error::other(format!(
-            "it is larger than {max} bytes, the most ontosweep reads from such a file"
-        )));
-    }
-    Ok(text)
+    ontosweep_clip::files::read_bounded_text(path, max as u64)
 }
 
 /// What is over a bound, and where when known.
