@@ -62,4 +62,17 @@ mod tests {
         assert!(err.starts_with("2: an empty line"), "{err}");
         assert!(parse("\n \n").is_err());
     }
+
+    #[test]
+    fn a_fifo_or_a_folder_is_refused_without_blocking() {
+        use crate::test_fifo::{mkfifo, within_a_minute};
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("classnames.txt");
+        mkfifo(&fifo);
+        let err = within_a_minute(move || read_classnames(&fifo))
+            .expect("reading a FIFO blocked")
+            .unwrap_err();
+        assert!(err.contains("classnames.txt"), "{err}");
+        assert!(read_classnames(dir.path()).is_err());
+    }
 }
