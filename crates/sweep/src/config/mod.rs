@@ -314,7 +314,7 @@ impl Experiment {
             if !classes.contains(class) {
                 errors.push(self.diagnostic(
                     &["dataset", "names", class],
-                    format!("`dataset.names` names class `{class}`, which the dataset does not have (classes: {}); fix the spelling or remove it", classes.join(", ")),
+                    format!("`dataset.names` names class `{class}`, which the dataset does not have (classes: {}); fix the spelling or remove it", some_of(classes, class)),
                 ));
             }
         }
@@ -328,7 +328,7 @@ impl Experiment {
                         .collect();
                     errors.push(self.diagnostic(
                         &path,
-                        format!("ontology `{}` names class `{class}`, which the dataset does not have (classes: {}); fix the spelling or remove it", ontology.name, classes.join(", ")),
+                        format!("ontology `{}` names class `{class}`, which the dataset does not have (classes: {}); fix the spelling or remove it", ontology.name, some_of(classes, class)),
                     ));
                 }
             }
@@ -787,6 +787,19 @@ fn duplicates(items: &[String]) -> Vec<&str> {
         .filter(|i| !seen.insert(i.as_str()))
         .map(String::as_str)
         .collect()
+}
+
+/// The classes a message shows: all of a few, else the nearest to `wanted` and a count, so
+/// a 1,000-class dataset gives a line a person can read.
+fn some_of(classes: &[String], wanted: &str) -> String {
+    const SHOWN: usize = 8;
+    if classes.len() <= SHOWN {
+        return classes.join(", ");
+    }
+    let mut near: Vec<&String> = classes.iter().collect();
+    near.sort_by_key(|c| crate::dataset::edit_distance(wanted, c));
+    let shown: Vec<&str> = near.iter().take(5).map(|c| c.as_str()).collect();
+    format!("{} in all; nearest: {}", classes.len(), shown.join(", "))
 }
 
 #[cfg(test)]
