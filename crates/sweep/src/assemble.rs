@@ -90,6 +90,7 @@ pub fn assemble(
         images_found: dataset.images.len(),
         images_scored: images.len(),
         images_skipped: skipped.len(),
+        shards: None, // the sweep adds what it found before encoding
         timings: Timings {
             total_seconds: times.total,
             scan_seconds: times.before_images,

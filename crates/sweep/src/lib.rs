@@ -21,6 +21,7 @@ pub mod registry;
 pub mod score;
 pub mod search;
 pub mod shard;
+mod shard_check;
 pub mod stats;
 mod sweep;
 pub mod webdataset;
