@@ -39,7 +39,7 @@ pub struct SweepArgs {
     #[arg(long, conflicts_with = "cache_dir")]
     no_cache: bool,
     /// Encode only shard I of N (from 0) of the images, and the prompts, into the cache;
-    /// write `<out>/shards/shard-I-of-N.json` and no report. `auto`: from Slurm's array task
+    /// write `<out>/shards/shard-I-of-N-<key>.json` and no report. `auto`: from Slurm's array task
     /// or a Kubernetes Indexed Job (with ONTOSWEEP_SHARD_COUNT).
     #[arg(long, value_name = "I/N|auto")]
     shard: Option<String>,
@@ -81,6 +81,7 @@ pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
                     .unwrap_or_else(|| root.join(".cache/embeddings")),
             )
         },
+        report_dir: Some(out.clone()),
     };
     // Refuse a report folder that is not ours before any work, not after an hour of it.
     ontosweep_report::check_replaceable(&out)
@@ -255,6 +256,17 @@ fn print_summary(results: &SweepResults) {
                 agreement.join(", ")
             );
         }
+    }
+    if let Some(check) = &results.run.shards
+        && let Some(count) = check.count
+    {
+        // Problems were warned of before encoding; this is the tally beside the other counts.
+        eprintln!(
+            "shards: {} of {count} ran, covering {} of {} images",
+            check.done.len(),
+            check.images_covered,
+            check.images_total
+        );
     }
     let run = &results.run;
     let held_out = match run.images_dev {

@@ -26,6 +26,24 @@ fn sweep_args<'a>(out: &'a Path, cache: &'a Path) -> Vec<&'a str> {
     ]
 }
 
+/// The one record of shard `index` of `count` in `out` (`shard-I-of-N-<key>.json`).
+fn record_of(out: &Path, index: usize, count: usize) -> PathBuf {
+    let records = records(out, &format!("shard-{index}-of-{count}-"));
+    assert_eq!(records.len(), 1, "{records:?}");
+    out.join("shards").join(&records[0])
+}
+
+/// The file names in `out/shards/` starting with `prefix`, sorted.
+fn records(out: &Path, prefix: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(out.join("shards"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with(prefix))
+        .collect();
+    names.sort();
+    names
+}
+
 #[test]
 fn three_shards_at_once_then_the_report_encodes_nothing_and_matches_one_process() {
     let temp = tempfile::tempdir().unwrap();
@@ -44,7 +62,7 @@ fn three_shards_at_once_then_the_report_encodes_nothing_and_matches_one_process(
     let mut seen = BTreeSet::new();
     let mut total = 0;
     for i in 0..3 {
-        let record = json(&out.join(format!("shards/shard-{i}-of-3.json")));
+        let record = json(&record_of(&out, i, 3));
         assert_eq!(record["images_total"], 120);
         let images = record["images"].as_array().unwrap();
         assert_eq!(record["images_in_shard"], images.len());
@@ -68,9 +86,13 @@ fn three_shards_at_once_then_the_report_encodes_nothing_and_matches_one_process(
         assert_eq!(model["prompts_encoded"], 0, "{model}");
     }
     // The shard records stay with the report, listed as its own.
-    assert!(out.join("shards/shard-2-of-3.json").is_file());
+    let first = record_of(&out, 0, 3);
     let marker = std::fs::read_to_string(out.join(".ontosweep-report.json")).unwrap();
-    assert!(marker.contains("shards/shard-0-of-3.json"), "{marker}");
+    let listed = format!("shards/{}", first.file_name().unwrap().to_str().unwrap());
+    assert!(marker.contains(&listed), "{marker}");
+    assert_eq!(run["shards"]["done"], serde_json::json!([0, 1, 2]));
+    assert_eq!(run["shards"]["images_covered"], 120);
+    assert_eq!(run["shards"]["warnings"], serde_json::json!([]));
 
     // One process from scratch gives the same files.
     let (single, fresh) = (temp.path().join("single"), temp.path().join("fresh-cache"));
@@ -87,7 +109,7 @@ fn three_shards_at_once_then_the_report_encodes_nothing_and_matches_one_process(
     let mut args = sweep_args(&out, &cache);
     args.extend(["--shard", "1/3"]);
     succeeded(ontosweep(&args).output().unwrap());
-    let record = json(&out.join("shards/shard-1-of-3.json"));
+    let record = json(&record_of(&out, 1, 3));
     assert_eq!(record["encoded"], 0);
     assert_eq!(record["from_cache"], record["images_in_shard"]);
 }
@@ -109,16 +131,14 @@ fn shard_arguments_and_records_are_checked() {
         assert!(stderr.contains(needle), "{shard}: {stderr}");
     }
     // A file of the user's where the record would go is never overwritten.
-    std::fs::create_dir_all(out.join("shards")).unwrap();
-    std::fs::write(out.join("shards/shard-0-of-2.json"), "my notes").unwrap();
     let mut args = sweep_args(&out, &cache);
     args.extend(["--shard", "0/2"]);
+    succeeded(ontosweep(&args).output().unwrap());
+    let record = record_of(&out, 0, 2);
+    std::fs::write(&record, "my notes").unwrap();
     let output = ontosweep(&args).output().unwrap();
     assert!(!output.status.success());
-    assert_eq!(
-        std::fs::read_to_string(out.join("shards/shard-0-of-2.json")).unwrap(),
-        "my notes"
-    );
+    assert_eq!(std::fs::read_to_string(&record).unwrap(), "my notes");
     // `auto` under Slurm.
     let out = temp.path().join("auto");
     let mut args = sweep_args(&out, &cache);
@@ -131,7 +151,7 @@ fn shard_arguments_and_records_are_checked() {
             .unwrap(),
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("shard 1 of 2"));
-    assert!(out.join("shards/shard-1-of-2.json").is_file());
+    assert!(record_of(&out, 1, 2).is_file());
     // With `--no-cache` a shard would compute for nothing.
     let output = ontosweep(&[
         "sweep",
@@ -241,4 +261,177 @@ fn webdataset_shards_are_read_in_place_with_the_same_cache_keys_as_files() {
             .join(",")
     };
     assert_eq!(accuracy(&a), accuracy(&b));
+}
+
+/// Runs shard `shard` (`I/N`) of `file` into `out`.
+fn run_shard(file: &str, out: &Path, cache: &Path, shard: &str) -> std::process::Output {
+    let mut args = sweep_args(out, cache);
+    args[1] = file;
+    args.extend(["--shard", shard]);
+    ontosweep(&args).output().unwrap()
+}
+
+/// The final (unsharded) run of `file` into `out`: its output and `run.json`.
+fn final_run(file: &str, out: &Path, cache: &Path) -> (String, serde_json::Value) {
+    let mut args = sweep_args(out, cache);
+    args[1] = file;
+    let output = succeeded(ontosweep(&args).output().unwrap());
+    (common::stderr(&output), json(&out.join("run.json")))
+}
+
+#[test]
+fn a_shard_that_never_ran_is_named_and_its_images_encoded_by_the_report_run() {
+    let temp = tempfile::tempdir().unwrap();
+    let (out, cache) = (temp.path().join("report"), temp.path().join("cache"));
+    let file = "experiments/flowers-mini.yaml";
+    for shard in ["0/3", "1/3"] {
+        succeeded(run_shard(file, &out, &cache, shard));
+    }
+    let (stderr, run) = final_run(file, &out, &cache);
+    assert!(stderr.contains("shard 2 of 3 never ran"), "{stderr}");
+    let shards = &run["shards"];
+    assert_eq!(shards["count"], 3);
+    assert_eq!(shards["done"], serde_json::json!([0, 1]));
+    assert_eq!(shards["missing"], serde_json::json!([2]));
+    let covered = shards["images_covered"].as_u64().unwrap();
+    assert_eq!(shards["images_total"], 120);
+    assert!(covered < 120, "{shards}");
+    // What no shard covered, this run encoded itself.
+    assert_eq!(run["models"][0]["images_encoded"], 120 - covered);
+    let warning = shards["warnings"][0].as_str().unwrap();
+    assert!(warning.contains("shard 2 of 3 never ran"), "{warning}");
+    let page = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(page.contains("shard 2 of 3 never ran"));
+}
+
+/// `flowers-mini.yaml` under another experiment name, in `folder`.
+fn other_experiment(folder: &Path) -> String {
+    let text = std::fs::read_to_string(root().join("experiments/flowers-mini.yaml")).unwrap();
+    let text = text
+        .replace("name: flowers-mini", "name: flowers-other")
+        .replace(
+            "root: data/flowers-mini",
+            &format!("root: {}", common::mini().display()),
+        );
+    let path = folder.join("other.yaml");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn two_experiments_share_one_out_and_each_names_the_others_records() {
+    let temp = tempfile::tempdir().unwrap();
+    let (out, cache) = (temp.path().join("report"), temp.path().join("cache"));
+    let mini = "experiments/flowers-mini.yaml";
+    let other = other_experiment(temp.path());
+    for shard in ["0/2", "1/2"] {
+        succeeded(run_shard(mini, &out, &cache, shard));
+    }
+    succeeded(run_shard(&other, &out, &cache, "0/2"));
+    let all = records(&out, "shard-");
+    assert_eq!(all.len(), 3, "{all:?}");
+    let other_record = json(&out.join("shards").join(&all[0]));
+    let (theirs, ours): (Vec<String>, Vec<String>) = all.iter().cloned().partition(|name| {
+        json(&out.join("shards").join(name))["experiment"] == other_record["experiment"]
+            && json(&out.join("shards").join(name))["key"] == other_record["key"]
+    });
+    let (mini_records, other_records) = if other_record["experiment"] == "flowers-other" {
+        (ours, theirs)
+    } else {
+        (theirs, ours)
+    };
+    assert_eq!((mini_records.len(), other_records.len()), (2, 1));
+
+    // The same experiment sharded another way is refused before any work.
+    let output = run_shard(mini, &out, &cache, "0/3");
+    assert!(!output.status.success());
+    let stderr = common::stderr(&output);
+    assert!(stderr.contains(&mini_records[0]), "{stderr}");
+    assert_eq!(records(&out, "shard-").len(), 3);
+
+    let (stderr, run) = final_run(mini, &out, &cache);
+    assert_eq!(run["shards"]["done"], serde_json::json!([0, 1]));
+    assert_eq!(run["shards"]["missing"], serde_json::json!([]));
+    assert_eq!(run["shards"]["foreign"], serde_json::json!(other_records));
+    assert!(stderr.contains(&other_records[0]), "{stderr}");
+    assert_eq!(records(&out, "shard-").len(), 3, "a record was lost");
+
+    let (stderr, run) = final_run(&other, &out, &cache);
+    assert_eq!(run["shards"]["done"], serde_json::json!([0]));
+    assert_eq!(run["shards"]["missing"], serde_json::json!([1]));
+    assert_eq!(run["shards"]["foreign"], serde_json::json!(mini_records));
+    assert!(stderr.contains("shard 1 of 2 never ran"), "{stderr}");
+    assert!(stderr.contains(&mini_records[0]), "{stderr}");
+    assert_eq!(records(&out, "shard-").len(), 3, "a record was lost");
+}
+
+#[test]
+fn old_records_are_carried_but_not_counted_and_look_alikes_are_not_ours() {
+    let temp = tempfile::tempdir().unwrap();
+    let (out, cache) = (temp.path().join("report"), temp.path().join("cache"));
+    let file = "experiments/flowers-mini.yaml";
+    succeeded(run_shard(file, &out, &cache, "0/1"));
+    let keyed = record_of(&out, 0, 1);
+    // A record as an older ontosweep wrote it: no key, in name or content.
+    let mut old = json(&keyed);
+    old.as_object_mut().unwrap().remove("key");
+    let old_path = out.join("shards/shard-0-of-2.json");
+    std::fs::write(&old_path, old.to_string()).unwrap();
+    let (stderr, run) = final_run(file, &out, &cache);
+    assert_eq!(run["shards"]["done"], serde_json::json!([0]));
+    assert_eq!(run["shards"]["count"], 1);
+    assert_eq!(
+        run["shards"]["foreign"],
+        serde_json::json!(["shard-0-of-2.json"])
+    );
+    assert!(stderr.contains("shard-0-of-2.json"), "{stderr}");
+    assert!(old_path.is_file(), "the old record was not carried over");
+    let marker = std::fs::read_to_string(out.join(".ontosweep-report.json")).unwrap();
+    assert!(marker.contains("shards/shard-0-of-2.json"), "{marker}");
+
+    // Look-alikes of a record's name are not records: the report folder is refused, naming
+    // each, and nothing is touched; a FIFO blocks nothing, a link is not followed.
+    let name = keyed.file_name().unwrap().to_str().unwrap().to_string();
+    let key = name
+        .trim_start_matches("shard-0-of-1-")
+        .trim_end_matches(".json");
+    let record_text = std::fs::read_to_string(&keyed).unwrap();
+    let elsewhere = temp.path().join("elsewhere.json");
+    std::fs::write(&elsewhere, &record_text).unwrap();
+    let shards = out.join("shards");
+    for (look_alike, make) in [
+        (format!("{name}.bak"), "file"),
+        (format!("shard-1-of-2-{}.json", key.to_uppercase()), "file"),
+        (format!("shard-1-of-2-{key}0.json"), "file"),
+        (format!("shard-01-of-2-{key}.json"), "file"),
+        (format!("shard-1-of-2-{key}.json"), "fifo"),
+        (format!("shard-1-of-2-{key}.json"), "link"),
+    ] {
+        let path = shards.join(&look_alike);
+        match make {
+            "file" => std::fs::write(&path, &record_text).unwrap(),
+            "fifo" => assert!(
+                Command::new("mkfifo")
+                    .arg(&path)
+                    .status()
+                    .unwrap()
+                    .success()
+            ),
+            _ => std::os::unix::fs::symlink(&elsewhere, &path).unwrap(),
+        }
+        let mut args = sweep_args(&out, &cache);
+        args[1] = file;
+        let output = ontosweep(&args).output().unwrap();
+        let stderr = common::stderr(&output);
+        assert!(
+            !output.status.success(),
+            "{look_alike} ({make}) taken as a record"
+        );
+        assert!(stderr.contains(&look_alike), "{make}: {stderr}");
+        if make == "file" {
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), record_text);
+        }
+        std::fs::remove_file(&path).unwrap();
+    }
+    assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), record_text);
 }

@@ -64,6 +64,7 @@ fn page(results: &SweepResults, names: &ReportFiles, thumbs: &Thumbnails) -> Mar
             }
             body {
                 (heading(results))
+                (shard_note(results))
                 img.chart id="accuracy-chart" src=(link(crate::HEADLINE_CHART)) alt="accuracy by ontology";
                 (summary_table(results))
                 (agreement(results))
@@ -88,6 +89,26 @@ fn heading(results: &SweepResults) -> Markup {
             (results.images.len()) " images, " (results.classes.len()) " classes ("
             (results.classes.join(", ")) "), " (results.skipped.len()) " skipped · ONNX Runtime "
             (results.run.onnxruntime.version) " · baseline " b { (results.baseline) }
+        }
+    }
+}
+
+/// How the encoding was sharded, and what the shard records said was wrong (a shard that
+/// never ran, records of other runs): the numbers hold, but the reader should know.
+fn shard_note(results: &SweepResults) -> Markup {
+    let Some(check) = &results.run.shards else {
+        return html! {};
+    };
+    html! {
+        @if let Some(count) = check.count {
+            p.note {
+                "Encoded in " (count) " shards: " (check.done.len()) " ran, covering "
+                (check.images_covered) " of " (check.images_total) " images (records in "
+                code { "shards/" } ", details in " a href=(link("run.json")) { "run.json" } ")."
+            }
+        }
+        @for warning in &check.warnings {
+            p.warning { (warning) }
         }
     }
 }

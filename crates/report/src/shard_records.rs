@@ -1,10 +1,11 @@
-//! Shard records (`shards/shard-I-of-N.json`, written by sharded encodings into the report
-//! folder) are ontosweep's own: a report folder holding them may be replaced, and the new
-//! report carries them over, listed in its marker.
+//! Shard records (`shards/shard-I-of-N-<key>.json`, or `shard-I-of-N.json` from before keys,
+//! written by sharded encodings into the report folder) are ontosweep's own, whichever run
+//! they belong to: a report folder holding them may be replaced, and the new report carries
+//! them all over, listed in its marker (`run.json` says which are this run's).
 
 use std::path::{Path, PathBuf};
 
-use ontosweep_results::shards::{SHARDS_FOLDER, is_record};
+use ontosweep_results::shards::{SHARDS_FOLDER, is_record, parse_record_name};
 
 use crate::{ReportError, io_error};
 
@@ -27,7 +28,7 @@ pub fn is_shard_entry(dir: &Path, relative: &str) -> bool {
 }
 
 /// Exactly the temporary name an interrupted record write leaves:
-/// `.shard-I-of-N.json.<pid>.<16 hex digits>.tmp`, for a record name `is_record` accepts.
+/// `.<record name>.<pid>.<16 hex digits>.tmp`, for a record name `is_record` accepts.
 fn is_leftover_temp(name: &str) -> bool {
     let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
         return false;
@@ -37,12 +38,7 @@ fn is_leftover_temp(name: &str) -> bool {
         return false;
     };
     let numbered = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
-    let record_named = record
-        .strip_prefix("shard-")
-        .and_then(|r| r.strip_suffix(".json"))
-        .and_then(|r| r.split_once("-of-"))
-        .is_some_and(|(i, n)| numbered(i) && numbered(n));
-    record_named
+    parse_record_name(record).is_some()
         && numbered(pid)
         && nonce.len() == 16
         && nonce.bytes().all(|b| b.is_ascii_hexdigit())
@@ -105,25 +101,42 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let shards = dir.path().join(SHARDS_FOLDER);
         std::fs::create_dir(&shards).unwrap();
-        std::fs::write(shards.join("shard-0-of-2.json"), RECORD).unwrap();
-        std::fs::write(
-            shards.join(".shard-1-of-2.json.77.0123456789abcdef.tmp"),
-            "",
-        )
-        .unwrap();
+        // Keyed records, a record from before keys, and a killed write's leftover.
+        let ours = [
+            ("shard-0-of-2-0123456789ab.json", RECORD),
+            ("shard-1-of-2-ba9876543210.json", RECORD),
+            ("shard-1-of-2.json", RECORD),
+            (
+                ".shard-1-of-2-0123456789ab.json.77.0123456789abcdef.tmp",
+                "",
+            ),
+            (".shard-1-of-2.json.77.0123456789abcdef.tmp", ""),
+        ];
+        for (name, bytes) in ours {
+            std::fs::write(shards.join(name), bytes).unwrap();
+            assert!(
+                is_shard_entry(dir.path(), &format!("shards/{name}")),
+                "{name}"
+            );
+        }
         assert!(is_shard_entry(dir.path(), "shards"));
-        assert!(is_shard_entry(dir.path(), "shards/shard-0-of-2.json"));
-        assert!(is_shard_entry(
-            dir.path(),
-            "shards/.shard-1-of-2.json.77.0123456789abcdef.tmp"
-        ));
         // Hostile look-alikes: a user's file with the prefix, a record-named file that is
-        // not a record, a link to a record elsewhere, a `shards` link to another folder.
+        // not a record, names that are near a record's, a link to a record elsewhere, a
+        // `shards` link to another folder.
         for (name, bytes) in [
             (".shard-notes.tmp", ""),
             (".shard-1-of-2.json.77.xyz.tmp", ""),
+            (
+                ".shard-1-of-2-0123456789AB.json.77.0123456789abcdef.tmp",
+                "",
+            ),
             ("shard-3-of-4.json", "my notes"),
+            ("shard-3-of-4-0123456789ab.json", "my notes"),
             ("shard-x-of-4.json", RECORD),
+            ("shard-4-of-4.json", RECORD),
+            ("shard-1-of-4-0123456789abc.json", RECORD),
+            ("shard-1-of-4-notes.json", RECORD),
+            ("shard-1-of-4-0123456789ab.json.bak", RECORD),
         ] {
             std::fs::write(shards.join(name), bytes).unwrap();
             assert!(
@@ -142,15 +155,33 @@ mod tests {
         let linked = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(elsewhere.path(), linked.path().join(SHARDS_FOLDER)).unwrap();
         assert!(!is_shard_entry(linked.path(), "shards"));
+        // Carrying over takes every record, whichever run it belongs to, and nothing else.
+        let new = tempfile::tempdir().unwrap();
+        let carried = carry_over(dir.path(), new.path()).unwrap();
+        let names: Vec<String> = carried
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "shard-0-of-2-0123456789ab.json",
+                "shard-1-of-2-ba9876543210.json",
+                "shard-1-of-2.json"
+            ]
+        );
         // Clearing an old report removes only what is ours, never through the link.
         remove_from(linked.path());
         assert!(elsewhere.path().join("shard-0-of-1.json").is_file());
         remove_from(dir.path());
-        assert!(!shards.join("shard-0-of-2.json").exists());
+        for (name, _) in ours {
+            assert!(!shards.join(name).exists(), "{name}");
+        }
         assert_eq!(
-            std::fs::read_to_string(shards.join("shard-3-of-4.json")).unwrap(),
+            std::fs::read_to_string(shards.join("shard-3-of-4-0123456789ab.json")).unwrap(),
             "my notes"
         );
         assert!(shards.join(".shard-notes.tmp").exists());
+        assert!(shards.join("shard-4-of-4.json").exists());
     }
 }

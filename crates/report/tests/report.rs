@@ -260,6 +260,48 @@ fn a_rerun_replaces_the_report_whole() {
     );
 }
 
+#[test]
+fn shard_warnings_reach_the_page_as_text_and_run_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("unit");
+    let mut results = results();
+    let warning = "shard 2 of 3 never ran <b>loud</b>";
+    results.run.shards = Some(shards::ShardCheck {
+        key: "0123456789ab".into(),
+        count: Some(3),
+        done: vec![0, 1],
+        missing: vec![2],
+        images_covered: 80,
+        images_total: 120,
+        foreign: vec!["shard-0-of-1-ba9876543210.json".into()],
+        warnings: vec![warning.into()],
+        ..Default::default()
+    });
+    write_report(&results, &out).unwrap();
+    let page =
+        scraper::Html::parse_document(&std::fs::read_to_string(out.join("index.html")).unwrap());
+    let shown: Vec<String> = page
+        .select(&scraper::Selector::parse("p.warning").unwrap())
+        .map(|e| e.text().collect())
+        .collect();
+    assert_eq!(shown, [warning]);
+    let note: String = page
+        .select(&scraper::Selector::parse("p.note").unwrap())
+        .map(|e| e.text().collect::<String>())
+        .collect();
+    assert!(
+        note.contains("Encoded in 3 shards: 2 ran, covering 80 of 120 images"),
+        "{note}"
+    );
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["shards"]["missing"], serde_json::json!([2]));
+    assert_eq!(
+        run["shards"]["foreign"][0],
+        "shard-0-of-1-ba9876543210.json"
+    );
+}
+
 // Hostile names: the report must show them as text and give every pair its own files.
 
 const HOSTILE_CLASS: &str = "dande<script>lion</script> & \"co\"";

@@ -205,6 +205,9 @@ pub struct RunMetadata {
     #[serde(default)]
     pub classes_from: String,
     pub timings: Timings,
+    /// What a run without `--shard` found of the shard records in its report folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shards: Option<shards::ShardCheck>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]

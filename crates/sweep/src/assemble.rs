@@ -92,6 +92,7 @@ pub fn assemble(
         images_dev: scored.dev.len(),
         images_skipped: skipped.len(),
         classes_from: dataset.class_source.to_string(),
+        shards: None, // the sweep adds what it found before encoding
         timings: Timings {
             total_seconds: times.total,
             scan_seconds: times.before_images,

@@ -22,6 +22,7 @@ pub mod registry;
 pub mod score;
 pub mod search;
 pub mod shard;
+mod shard_check;
 pub mod stats;
 mod sweep;
 #[cfg(test)]

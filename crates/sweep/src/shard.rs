@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 pub const MAX_SHARDS: usize = 100_000;
 
 pub use ontosweep_results::shards::{
-    RECORD_KIND, SHARDS_FOLDER, Shard, ShardModel, ShardRecord, ShardTimings, is_record,
+    KEY_HEX_DIGITS, RECORD_KIND, SHARDS_FOLDER, Shard, ShardModel, ShardRecord, ShardTimings,
+    is_record,
 };
 
 /// How a shard is named and chosen.
@@ -80,13 +81,36 @@ impl ShardExt for Shard {
     }
 }
 
+/// The key naming one run's records: its experiment, each model's vision and text file
+/// hashes (in the experiment's order) and the sorted relative names of its images. Another
+/// experiment, model file or image list gives another key, so runs can share a folder.
+pub fn record_key(experiment: &str, models: &[(String, String)], images: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(b"ontosweep shard key 1\0");
+    hasher.update(experiment.as_bytes());
+    hasher.update([0]);
+    for (vision, text) in models {
+        hasher.update(format!("{vision}\0{text}\0"));
+    }
+    let mut sorted = images.to_vec();
+    sorted.sort_unstable();
+    hasher.update(sorted.len().to_le_bytes());
+    for name in sorted {
+        // Names never hold NUL (paths cannot), so the list reads back one way only.
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+    }
+    hex::encode(hasher.finalize())[..KEY_HEX_DIGITS].to_string()
+}
+
 /// Writes the record into `<out>/shards/`, atomically, replacing only an earlier record (a
-/// rerun of the same shard); returns its path.
+/// rerun of the same shard of the same run); returns its path.
 pub fn write_record(record: &ShardRecord, out: &Path) -> Result<PathBuf, String> {
     let folder = out.join(SHARDS_FOLDER);
     std::fs::create_dir_all(&folder)
         .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
-    let path = folder.join(record.shard.record_name());
+    let path = folder.join(record.shard.record_name(&record.key));
     if let Ok(meta) = std::fs::symlink_metadata(&path)
         && (!meta.is_file() || !is_record(&path))
     {
@@ -124,6 +148,23 @@ mod tests {
             sizes[owners[0]] += 1;
         }
         assert!(sizes.iter().all(|&n| (850..1150).contains(&n)), "{sizes:?}");
+    }
+
+    #[test]
+    fn the_key_changes_with_the_experiment_models_or_images_never_their_order() {
+        let models = vec![("v".to_string(), "t".to_string())];
+        let key = record_key("flowers", &models, &["a.jpg", "b.jpg"]);
+        assert_eq!(key.len(), KEY_HEX_DIGITS);
+        assert_eq!(key, record_key("flowers", &models, &["b.jpg", "a.jpg"]));
+        let other_model = vec![("v".to_string(), "t2".to_string())];
+        for other in [
+            record_key("flowers2", &models, &["a.jpg", "b.jpg"]),
+            record_key("flowers", &other_model, &["a.jpg", "b.jpg"]),
+            record_key("flowers", &models, &["a.jpg", "c.jpg"]),
+            record_key("flowers", &models, &["a.jpg"]),
+        ] {
+            assert_ne!(key, other);
+        }
     }
 
     #[test]

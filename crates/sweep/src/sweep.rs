@@ -12,13 +12,16 @@ use crate::assemble::{StageTimes, assemble, now_unix};
 use crate::classnames::read_classnames;
 use crate::config::{ConfigErrors, Experiment};
 use crate::dataset::{self, Dataset};
-use crate::embed::{EmbedSettings, EmbeddingCache, embed};
+use crate::embed::{EmbedSettings, EmbeddingCache, embed, fingerprint};
 use crate::models::resolve_hashing;
 use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::provision::{KNOWN_ARCHIVES, fetch_archive, hash_file};
 use crate::score::score;
-use crate::shard::{RECORD_KIND, Shard, ShardExt, ShardModel, ShardRecord, ShardTimings};
+use crate::shard::{
+    RECORD_KIND, SHARDS_FOLDER, Shard, ShardExt, ShardModel, ShardRecord, ShardTimings, record_key,
+};
+use crate::shard_check;
 use crate::webdataset;
 
 #[derive(Debug, Clone)]
@@ -33,6 +36,9 @@ pub struct SweepOptions {
     pub batch_size: Option<usize>,
     /// `None` turns the embedding cache off.
     pub cache_dir: Option<PathBuf>,
+    /// The report folder (`--out`), whose `shards/` records are read before encoding: a
+    /// sweep says which of its shards never ran, a shard run refuses to mix shard counts.
+    pub report_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +51,8 @@ pub enum SweepError {
     Model(String),
     #[error("{0}")]
     Cache(String),
+    #[error("{0}")]
+    Shard(String),
     #[error(transparent)]
     Clip(#[from] ontosweep_clip::Error),
 }
@@ -237,6 +245,7 @@ pub fn sweep(
     let started_at_unix = now_unix();
     let cache = open_cache(options.cache_dir.as_deref())?;
     let plan = plan(experiment, dataset, options, cache.as_ref(), progress)?;
+    let shards = check_shard_records(&plan, options, cache.as_ref(), progress)?;
     let before_images = started.elapsed().as_secs_f64();
     let settings = embed_settings(runtime, options, cache.as_ref(), None);
     let embedded = embed(&plan, &settings, progress)?;
@@ -257,7 +266,8 @@ pub fn sweep(
         before_images,
         scoring,
     };
-    let results = assemble(plan, embedded, scored, runtime, options, times);
+    let mut results = assemble(plan, embedded, scored, runtime, options, times);
+    results.run.shards = shards;
     account_for_every_sample(&results)?;
     Ok(SweepOutcome { results, warnings })
 }
@@ -309,6 +319,8 @@ pub fn encode_shard(
         ));
     };
     let plan = plan(experiment, dataset, options, Some(&cache), progress)?;
+    let key = run_key(&plan, Some(&cache))?;
+    refuse_mixed_counts(options, &key, shard)?;
     let settings = embed_settings(runtime, options, Some(&cache), Some(shard));
     let embedded = embed(&plan, &settings, progress)?;
     let mine: Vec<usize> = (0..dataset.images.len())
@@ -337,6 +349,7 @@ pub fn encode_shard(
         kind: RECORD_KIND.into(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
         experiment: experiment.name.clone(),
+        key,
         shard,
         started_at_unix,
         images_total: dataset.images.len(),
@@ -359,6 +372,71 @@ pub fn encode_shard(
             .collect(),
     };
     Ok((record, warnings))
+}
+
+/// The key of this run's shard records: experiment, model file hashes, image list (the
+/// hashes are remembered by the cache, so this reads no model file twice).
+fn run_key(plan: &Plan, cache: Option<&EmbeddingCache>) -> Result<String, SweepError> {
+    let mut models = Vec::with_capacity(plan.models.len());
+    for m in &plan.models {
+        let vision = fingerprint(cache, &m.model.dir.vision_files())?;
+        models.push((vision, fingerprint(cache, &m.model.dir.text_files())?));
+    }
+    let images: Vec<&str> = plan
+        .dataset
+        .images
+        .iter()
+        .map(|i| i.relative.as_str())
+        .collect();
+    Ok(record_key(&plan.experiment.name, &models, &images))
+}
+
+/// Before encoding: what the report folder's shard records say about this run, each
+/// problem warned of at once (the run still encodes whatever the cache lacks).
+fn check_shard_records(
+    plan: &Plan,
+    options: &SweepOptions,
+    cache: Option<&EmbeddingCache>,
+    progress: &dyn Progress,
+) -> Result<Option<ontosweep_results::shards::ShardCheck>, SweepError> {
+    let Some(out) = options
+        .report_dir
+        .as_deref()
+        .filter(|out| shard_check::has_records_folder(out))
+    else {
+        return Ok(None);
+    };
+    let key = run_key(plan, cache)?;
+    let images: Vec<&str> = plan
+        .dataset
+        .images
+        .iter()
+        .map(|i| i.relative.as_str())
+        .collect();
+    let check = shard_check::check(out, &key, &images);
+    for warning in check.iter().flat_map(|c| &c.warnings) {
+        progress.warn(warning);
+    }
+    Ok(check)
+}
+
+/// A shard run never adds a record beside this run's records of another shard count: the
+/// final run could not tell which shards ran.
+fn refuse_mixed_counts(options: &SweepOptions, key: &str, shard: Shard) -> Result<(), SweepError> {
+    let Some(out) = options.report_dir.as_deref() else {
+        return Ok(());
+    };
+    let others = shard_check::other_counts(out, key, shard);
+    if others.is_empty() {
+        return Ok(());
+    }
+    Err(SweepError::Shard(format!(
+        "{} already holds records of this experiment, models and images sharded another way than into {}: {}. Run those shards with the same count, or move those records away (or give another --out) before sharding into {}",
+        out.join(SHARDS_FOLDER).display(),
+        shard.count,
+        others.join(", "),
+        shard.count
+    )))
 }
 
 /// The models resolved and the plan made, file hashes remembered by the cache (a warm sweep

@@ -254,7 +254,7 @@ fn check_every_class_kept(
 }
 
 /// A model identity, remembered by the cache when there is one.
-fn fingerprint(
+pub(crate) fn fingerprint(
     cache: Option<&EmbeddingCache>,
     files: &[PathBuf],
 ) -> Result<String, ontosweep_clip::Error> {
