@@ -569,7 +569,8 @@ struct ManifestRow {
 fn read_manifest_rows(manifest: &Path) -> Result<Vec<ManifestRow>, String> {
     let cannot =
         |e: &dyn std::fmt::Display| format!("cannot read manifest {}: {e}", manifest.display());
-    let file = std::fs::File::open(manifest).map_err(|e| cannot(&e))?;
+    // Never blocks: a FIFO in the manifest's place is refused before it is opened for reading.
+    let file = ontosweep_clip::files::open_regular(manifest).map_err(|e| cannot(&e))?;
     let meta = file.metadata().map_err(|e| cannot(&e))?;
     if !meta.is_file() || meta.len() > MAX_MANIFEST_BYTES {
         return Err(cannot(&format!(
@@ -788,6 +789,18 @@ mod tests {
             "{:?}",
             found.skipped
         );
+    }
+
+    #[test]
+    fn a_fifo_manifest_is_refused_without_blocking() {
+        use crate::test_fifo::{mkfifo, within_a_minute};
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("labels.csv");
+        mkfifo(&manifest);
+        let err = within_a_minute(move || read_manifest(&manifest, None, None))
+            .expect("reading a FIFO manifest blocked")
+            .unwrap_err();
+        assert!(err.contains("labels.csv"), "{err}");
     }
 
     #[test]
