@@ -3,6 +3,7 @@
 //! it builds in seconds; no product logic lives here.
 
 mod deploy_check;
+mod hardware;
 mod manifest;
 mod pins;
 mod provision;
@@ -20,7 +21,11 @@ commands:
                        provision ONNX Runtime (CPU, or the CUDA build with --gpu) and print where it
                        is; --openvino adds the OpenVINO execution-provider plugin (Intel CPUs;
                        `sweep`, `embed` and `throughput` provision it themselves for --ep openvino)
-  test [cargo args]    provision, then run the whole test suite, then `check-deploy`
+  test [--hardware] [cargo args]
+                       provision, then run the whole test suite, then `check-deploy`, then name the
+                       hardware tests (`hardware_*`: Intel/AMX for OpenVINO and bf16, an NVIDIA GPU
+                       for CUDA) that did not run and what each needs; --hardware runs them too,
+                       and they fail where the hardware is missing (CUDA ones also need --gpu)
   sweep FILE.yaml ...  run an experiment (see `cargo xtask sweep --help`)
   tokenize ...         print CLIP token ids (see `cargo xtask tokenize --help`)
   embed ...            print L2-normalised embeddings (see `cargo xtask embed --help`)
@@ -81,15 +86,7 @@ fn main() -> ExitCode {
     }
     let result = match command.as_str() {
         "setup" => setup(rest),
-        // Doc examples are not among `--all-targets`: they run as a second step.
-        "test" => cargo_with_runtime(
-            &["test", "--workspace", "--all-targets"],
-            rest,
-            wants_gpu(rest),
-        )
-        .and_then(|()| cargo_with_runtime(&["test", "--workspace", "--doc"], rest, wants_gpu(rest)))
-        // The cluster files are no Rust: linted with their own tools once the tests pass.
-        .and_then(|()| deploy_check::in_tests()),
+        "test" => test(rest),
         "bench" => cargo_with_runtime(&["bench", "--workspace"], rest, false),
         "sweep" | "tokenize" | "embed" | "throughput" => {
             return run_ontosweep(command, rest, wants_gpu(rest));
@@ -214,9 +211,73 @@ fn with_runtime_env(
     }
 }
 
+/// The test suite, doc examples, `check-deploy`; then the hardware tests: run with
+/// `--hardware`, otherwise listed with what each needs.
+fn test(args: &[String]) -> Result<(), String> {
+    let gpu = wants_gpu(args);
+    let run_hardware = args.iter().any(|a| a == "--hardware");
+    let rest: Vec<String> = args
+        .iter()
+        .filter(|a| *a != "--hardware")
+        .cloned()
+        .collect();
+    cargo_with_runtime(&["test", "--workspace", "--all-targets"], &rest, gpu)?;
+    // Doc examples are not among `--all-targets`: they run as a second step.
+    cargo_with_runtime(&["test", "--workspace", "--doc"], &rest, gpu)?;
+    // The cluster files are no Rust: linted with their own tools once the tests pass.
+    deploy_check::in_tests()?;
+    // The ignored tests of the same targets, after the test binary's own `--`.
+    let split = rest.iter().position(|a| a == "--").unwrap_or(rest.len());
+    let (cargo_args, test_args) = (&rest[..split], rest.get(split + 1..).unwrap_or(&[]));
+    let mut ignored: Vec<String> = cargo_args.to_vec();
+    ignored.push("--".into());
+    ignored.extend(test_args.iter().cloned());
+    ignored.push("--ignored".into());
+    if run_hardware {
+        if test_args.is_empty() {
+            ignored.push("hardware_".into());
+        }
+        return cargo_with_runtime(&["test", "--workspace", "--all-targets"], &ignored, gpu);
+    }
+    ignored.push("--list".into());
+    let mut list = cargo_command(
+        &["test", "--quiet", "--workspace", "--all-targets"],
+        &ignored,
+        gpu,
+    )?;
+    let output = list
+        .output()
+        .map_err(|e| format!("could not start cargo: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "listing the hardware tests failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let names = hardware::listed(&String::from_utf8_lossy(&output.stdout));
+    print!("{}", hardware::not_run(&names, &hardware::Machine::here()));
+    Ok(())
+}
+
 /// `cargo <cargo_args> <rest>` with the runtime and, where its wheel exists (Linux x86_64),
 /// the OpenVINO plugin, so that the tests and benchmarks of both run.
 fn cargo_with_runtime(cargo_args: &[&str], rest: &[String], gpu: bool) -> Result<(), String> {
+    let status = cargo_command(cargo_args, rest, gpu)?
+        .status()
+        .map_err(|e| format!("could not start cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`cargo {}` failed ({status})",
+            cargo_args.join(" ")
+        ))
+    }
+}
+
+/// `cargo <cargo_args> <rest>` (without xtask's `--gpu`) in the runtime's environment.
+fn cargo_command(cargo_args: &[&str], rest: &[String], gpu: bool) -> Result<Command, String> {
     let runtime = provision::runtime(gpu)?;
     let plugin = if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
         Some(provision::openvino()?)
@@ -228,17 +289,7 @@ fn cargo_with_runtime(cargo_args: &[&str], rest: &[String], gpu: bool) -> Result
     let mut command = Command::new(cargo);
     command.args(cargo_args).args(rest);
     with_runtime_env(&mut command, &runtime, plugin.as_ref());
-    let status = command
-        .status()
-        .map_err(|e| format!("could not start cargo: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "`cargo {}` failed ({status})",
-            cargo_args.join(" ")
-        ))
-    }
+    Ok(command)
 }
 
 /// `throughput` and the Python peer on the same images and model, in interleaved rounds

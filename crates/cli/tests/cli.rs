@@ -354,8 +354,16 @@ fn cuda_without_a_gpu_is_an_error_that_says_what_to_do() {
     );
 }
 
-#[test]
-fn auto_reports_the_provider_it_chose() {
+/// What `--ep auto` picks with the runtime the tests were given, as the runtime detects it.
+fn provider_auto_picks() -> ontosweep_clip::Ep {
+    let library = std::env::var_os("ORT_DYLIB_PATH")
+        .expect("ORT_DYLIB_PATH is not set: run the tests with `cargo xtask test`");
+    ontosweep_clip::Runtime::load(Path::new(&library))
+        .unwrap()
+        .auto_ep()
+}
+
+fn auto_embeds_text() -> Output {
     let output = run(&mut ontosweep(&[
         "embed",
         "--model",
@@ -363,11 +371,26 @@ fn auto_reports_the_provider_it_chose() {
         "--text",
         "daisy",
     ]));
-    assert!(output.status.success());
+    assert!(output.status.success(), "{}", stderr(&output));
+    output
+}
+
+#[test]
+fn auto_reports_the_provider_it_chose() {
+    let expected = format!("text tower: execution provider {}", provider_auto_picks());
+    let output = auto_embeds_text();
+    assert!(stderr(&output).contains(&expected), "{}", stderr(&output));
+}
+
+#[test]
+#[ignore = "hardware: needs an NVIDIA GPU, its CUDA 13 and cuDNN 9 libraries and the CUDA build of ONNX Runtime (cargo xtask test --hardware --gpu)"]
+fn hardware_cuda_is_what_auto_picks() {
+    assert_eq!(provider_auto_picks(), ontosweep_clip::Ep::Cuda);
+    let output = auto_embeds_text();
+    let message = stderr(&output);
     assert!(
-        stderr(&output).contains("text tower: execution provider cpu"),
-        "{}",
-        stderr(&output)
+        message.contains("text tower: execution provider cuda"),
+        "{message}"
     );
 }
 

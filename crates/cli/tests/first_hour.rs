@@ -143,22 +143,48 @@ fn yaml_mistakes_are_located_where_they_are() {
     assert!(!err.contains("See README"), "{err}");
 }
 
+/// Each flag of clap's help with its description, which is either on the flag's line after
+/// two spaces or, in the long help, on the more indented lines below it.
+fn flag_descriptions(help: &str) -> Vec<(String, String)> {
+    let lines: Vec<&str> = help.lines().collect();
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let mut flags = Vec::new();
+    for (at, line) in lines.iter().enumerate() {
+        let text = line.trim_start();
+        if !text.starts_with('-') {
+            continue;
+        }
+        let (flag, beside) = text.split_once("  ").unwrap_or((text, ""));
+        let below = lines[at + 1..]
+            .iter()
+            .take_while(|l| indent(l) > indent(line) && !l.trim_start().starts_with('-'))
+            .map(|l| l.trim());
+        let description: Vec<&str> = std::iter::once(beside.trim()).chain(below).collect();
+        flags.push((flag.to_string(), description.join(" ").trim().to_string()));
+    }
+    flags
+}
+
 #[test]
 fn every_flag_has_help_text() {
     for command in ["sweep", "tokenize", "embed", "throughput"] {
         let output = ontosweep(&[command, "--help"]);
         assert!(output.status.success());
         let help = String::from_utf8_lossy(&output.stdout).into_owned();
-        for line in help.lines().filter(|l| l.trim_start().starts_with('-')) {
-            let flag = line
-                .split_whitespace()
-                .find(|w| w.starts_with("--"))
-                .unwrap_or(line);
-            let described = line
-                .split_once("  ")
-                .is_some_and(|(_, rest)| !rest.trim().is_empty());
-            assert!(described, "`{command} {flag}` has no help text: {line:?}");
-            assert!(line.matches("[default:").count() <= 1, "{line}");
+        let flags = flag_descriptions(&help);
+        assert!(
+            flags.iter().any(|(flag, _)| flag.contains("--help")),
+            "no flags found in {help}"
+        );
+        for (flag, description) in flags {
+            assert!(
+                !description.is_empty(),
+                "`{command} {flag}` has no help text"
+            );
+            assert!(
+                description.matches("[default:").count() <= 1,
+                "{flag}: {description}"
+            );
         }
     }
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
@@ -226,6 +252,10 @@ fn dataset_names_reach_every_template_and_show_prompts_prints_them() {
     );
 }
 
+fn read_run(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
 #[test]
 fn a_cached_run_says_what_computed_its_embeddings() {
     let temp = tempfile::tempdir().unwrap();
@@ -239,25 +269,33 @@ fn a_cached_run_says_what_computed_its_embeddings() {
         cache.to_str().unwrap(),
     ];
     assert!(ontosweep(&args).status.success());
+    // What computed the embeddings is what the first run reports, e.g. CUDA under `auto`.
+    let first = read_run(&out.join("run.json"));
+    let vision = first["models"][0]["vision_ep"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let text = first["models"][0]["text_ep"].as_str().unwrap().to_string();
+    assert!(["cpu", "cuda"].contains(&vision.as_str()), "{vision}");
     let second = ontosweep(&args);
     let err = stderr(&second);
     assert!(
-        err.contains("vision from the cache (computed with cpu, ONNX Runtime 1."),
+        err.contains(&format!(
+            "vision from the cache (computed with {vision}, ONNX Runtime 1."
+        )),
         "{err}"
     );
-    let run: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    let run = read_run(&out.join("run.json"));
     assert_eq!(run["models"][0]["vision_ep"], "cache");
+    let origin = |tower: &str| run["models"][0][tower][0].as_str().unwrap().to_string();
+    let vision_origin = origin("vision_cached_from");
     assert!(
-        run["models"][0]["vision_cached_from"][0]
-            .as_str()
-            .unwrap()
-            .starts_with("cpu, ONNX Runtime")
+        vision_origin.starts_with(&format!("{vision}, ONNX Runtime")),
+        "{vision_origin}"
     );
+    let text_origin = origin("text_cached_from");
     assert!(
-        run["models"][0]["text_cached_from"][0]
-            .as_str()
-            .unwrap()
-            .starts_with("cpu, ONNX Runtime")
+        text_origin.starts_with(&format!("{text}, ONNX Runtime")),
+        "{text_origin}"
     );
 }

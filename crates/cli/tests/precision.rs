@@ -2,7 +2,9 @@
 //! and what to do, and a sweep on OpenVINO keeps its embeddings apart from the CPU's.
 //! Whether OpenVINO can run depends on the processor (the plugin serves Intel CPUs;
 //! `ONTOSWEEP_TEST_OPENVINO_DEVICE=present|absent` overrides that rule); each case asserts
-//! its own behaviour.
+//! its own behaviour. The success paths are also named hardware tests (`hardware_*`,
+//! ignored), run on purpose on Intel (with AMX for bf16) by `cargo xtask test --hardware`,
+//! where missing hardware fails them.
 
 mod common;
 
@@ -87,23 +89,43 @@ fn device_expected() -> bool {
     }
 }
 
+/// A CPU sweep into a fresh cache, then the same sweep on OpenVINO; the second's output and
+/// a function that sweeps again into the same cache.
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-#[test]
-fn an_openvino_sweep_runs_with_its_own_cache_entries_or_says_why_not() {
+fn cpu_then_openvino(
+    temp: &std::path::Path,
+) -> (std::process::Output, impl Fn(&str) -> std::process::Output) {
     assert!(
         std::env::var_os(PLUGIN_VAR).is_some(),
         "{PLUGIN_VAR} is not set: run the tests with `cargo xtask test`"
     );
-    let temp = tempfile::tempdir().unwrap();
-    let cache = temp.path().join("cache");
+    let cache = temp.join("cache");
     let experiment = common::root().join("experiments/flowers-mini.yaml");
-    let sweep = |out: &str, ep: &str| {
-        common::sweep(&experiment, &temp.path().join(out), &cache, &["--ep", ep])
+    let temp = temp.to_path_buf();
+    let sweep = move |out: &str, ep: &str| {
+        common::sweep(&experiment, &temp.join(out), &cache, &["--ep", ep])
             .output()
             .unwrap()
     };
     succeeded(sweep("cpu", "cpu"));
     let output = sweep("openvino", "openvino");
+    (output, move |out| sweep(out, "openvino"))
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+#[ignore = "hardware: needs an Intel CPU, which the OpenVINO plugin serves (cargo xtask test --hardware)"]
+fn hardware_openvino_sweep_runs_with_its_own_cache_entries() {
+    let temp = tempfile::tempdir().unwrap();
+    let (output, again) = cpu_then_openvino(temp.path());
+    openvino_sweep_kept_its_own_entries(temp.path(), output, again);
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+fn an_openvino_sweep_runs_with_its_own_cache_entries_or_says_why_not() {
+    let temp = tempfile::tempdir().unwrap();
+    let (output, again) = cpu_then_openvino(temp.path());
     if !device_expected() {
         assert!(!output.status.success(), "OpenVINO ran where it should not");
         let message = stderr(&output);
@@ -120,8 +142,17 @@ fn an_openvino_sweep_runs_with_its_own_cache_entries_or_says_why_not() {
         );
         return;
     }
+    openvino_sweep_kept_its_own_entries(temp.path(), output, again);
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn openvino_sweep_kept_its_own_entries(
+    temp: &std::path::Path,
+    output: std::process::Output,
+    again: impl Fn(&str) -> std::process::Output,
+) {
     succeeded(output);
-    let run = json(&temp.path().join("openvino/run.json"));
+    let run = json(&temp.join("openvino/run.json"));
     let model = &run["models"][0];
     // The CPU's entries are not OpenVINO's: everything is encoded again, on OpenVINO.
     assert_eq!(model["images_from_cache"], 0, "{model}");
@@ -136,8 +167,8 @@ fn an_openvino_sweep_runs_with_its_own_cache_entries_or_says_why_not() {
             .is_empty()
     );
     // And OpenVINO's entries serve the next OpenVINO run, which says what computed them.
-    succeeded(sweep("again", "openvino"));
-    let again = json(&temp.path().join("again/run.json"));
+    succeeded(again("again"));
+    let again = json(&temp.join("again/run.json"));
     assert_eq!(again["models"][0]["images_from_cache"], 120);
     let origin = again["models"][0]["vision_cached_from"][0]
         .as_str()
@@ -197,8 +228,33 @@ fn a_model_listed_at_bf16_is_compared_with_fp32_or_refused_before_any_encoding()
         assert!(!temp.path().join("cache").exists(), "something was encoded");
         return;
     }
+    bf16_was_compared_with_fp32(temp.path(), output);
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[test]
+#[ignore = "hardware: needs an Intel CPU with AMX or AVX-512 BF16 (cargo xtask test --hardware)"]
+fn hardware_bf16_model_is_compared_with_fp32() {
+    let temp = tempfile::tempdir().unwrap();
+    let file = experiment_with_models(
+        temp.path(),
+        "  - clip-tiny-random\n  - {id: clip-tiny-random, precision: bf16}\n",
+    );
+    let output = common::sweep(
+        &file,
+        &temp.path().join("auto"),
+        &temp.path().join("cache"),
+        &[],
+    )
+    .output()
+    .unwrap();
+    bf16_was_compared_with_fp32(temp.path(), output);
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn bf16_was_compared_with_fp32(temp: &std::path::Path, output: std::process::Output) {
     succeeded(output);
-    let rows = common::rows(&temp.path().join("auto/agreement.csv"));
+    let rows = common::rows(&temp.join("auto/agreement.csv"));
     assert!(!rows.is_empty());
     for row in rows {
         assert_eq!(row["model"], "clip-tiny-random (bf16)");

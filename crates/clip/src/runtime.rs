@@ -150,6 +150,17 @@ impl Runtime {
     pub fn has_cuda(&self) -> bool {
         ep::CUDA::is_available().unwrap_or(false)
     }
+
+    /// The provider [`EpChoice::Auto`] picks at fp32 here: CUDA when this build has it and
+    /// its libraries load, else the CPU (a CUDA session that then fails to start also falls
+    /// back to the CPU, with a warning).
+    pub fn auto_ep(&self) -> Ep {
+        if self.has_cuda() && missing_cuda_libraries().is_empty() {
+            Ep::Cuda
+        } else {
+            Ep::Cpu
+        }
+    }
 }
 
 pub(crate) fn sha256_file(path: &Path) -> std::io::Result<String> {
@@ -408,10 +419,15 @@ pub const CUDA_LIBRARIES: &[&str] = &[
 
 /// Which of [`CUDA_LIBRARIES`] the dynamic loader cannot find, so the error can name them.
 pub fn missing_cuda_libraries() -> Vec<&'static str> {
-    CUDA_LIBRARIES
+    unloadable(CUDA_LIBRARIES)
+}
+
+/// The libraries among `names` that the dynamic loader cannot load.
+fn unloadable(names: &[&'static str]) -> Vec<&'static str> {
+    names
         .iter()
         .copied()
-        // SAFETY: these are the CUDA runtime's own libraries, loaded as the provider would;
+        // SAFETY: system libraries (the CUDA runtime's own, loaded as the provider would);
         // they run no initialisation that depends on us.
         .filter(|name| unsafe { libloading::Library::new(*name) }.is_err())
         .collect()
@@ -428,14 +444,18 @@ fn commit(mut builder: SessionBuilder, model: &Path) -> Result<Session> {
 mod tests {
     use super::*;
 
+    #[cfg(target_os = "linux")]
     #[test]
-    fn missing_cuda_libraries_are_named() {
-        // This machine class has no CUDA: every library must be reported, by name.
-        let missing = missing_cuda_libraries();
-        if std::path::Path::new("/dev/nvidia0").exists() {
-            return; // a GPU machine: nothing to assert about absence
-        }
-        assert_eq!(missing, CUDA_LIBRARIES);
+    fn missing_libraries_are_named_and_present_ones_are_not() {
+        // libc is on every Linux machine; the other name is on none.
+        let names = ["libontosweep-no-such-library.so.1", "libc.so.6"];
+        assert_eq!(unloadable(&names), ["libontosweep-no-such-library.so.1"]);
+    }
+
+    #[test]
+    #[ignore = "hardware: needs the CUDA 13 and cuDNN 9 libraries of a GPU machine (cargo xtask test --hardware --gpu)"]
+    fn hardware_cuda_libraries_are_all_found() {
+        assert_eq!(missing_cuda_libraries(), Vec::<&str>::new());
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Memory per image is bounded whatever its header says, and no input panics the caller.
 //!
-//! A counting allocator tracks live and peak bytes and refuses (returns null for) any single
-//! allocation or live total above a cap, so an over-allocation aborts this test binary
-//! ("memory allocation of N bytes failed") instead of passing. Hostile files are built here.
+//! A counting allocator tracks live and peak bytes; each measured call is asserted against
+//! its bound. The allocator refuses (returns null for) only what is over the bound plus
+//! [`MARGIN`], so an over-allocation up to the margin fails an assertion that states it,
+//! and a larger one aborts this test binary ("memory allocation of N bytes failed") before
+//! it can take the machine. Hostile files are built here.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Cursor;
@@ -16,13 +18,15 @@ use image::{
     RgbImage, Rgba,
 };
 use ontosweep_clip::Preprocessing;
-use ontosweep_clip::preprocess::{MAX_IMAGE_BYTES, resized_dimensions};
+use ontosweep_clip::preprocess::MAX_IMAGE_BYTES;
 
 const MIB: u64 = 1 << 20;
 /// Outside measured calls: room for this file's own test images, still far below 15 GB.
 const HARD_CAP: u64 = MAX_IMAGE_BYTES + 512 * MIB;
 /// A refused header costs no more than this.
 const HOSTILE_CAP: u64 = 64 * MIB;
+/// How far past its bound a measured call may go before the allocator refuses.
+const MARGIN: u64 = 512 * MIB;
 
 static LIVE: AtomicU64 = AtomicU64::new(0);
 static PEAK: AtomicU64 = AtomicU64::new(0);
@@ -99,13 +103,14 @@ unsafe impl GlobalAlloc for Capped {
     }
 }
 
-/// Runs `f` with every allocation capped at `cap` bytes above what is live now; returns its
-/// result and the peak of live bytes above that baseline.
-fn measured<T>(cap: u64, f: impl FnOnce() -> T) -> (T, u64) {
+/// Runs `f` (which should stay within `bound` bytes above what is live now) with every
+/// allocation refused past `bound` + [`MARGIN`]; returns its result and the peak of live
+/// bytes above that baseline, for the caller to assert against `bound`.
+fn measured<T>(bound: u64, f: impl FnOnce() -> T) -> (T, u64) {
     let base = LIVE.load(SeqCst);
     PEAK.store(base, SeqCst);
-    SINGLE_CAP.store(cap, SeqCst);
-    LIVE_CAP.store(base + cap, SeqCst);
+    SINGLE_CAP.store(bound + MARGIN, SeqCst);
+    LIVE_CAP.store(base + bound + MARGIN, SeqCst);
     let out = f();
     LIVE_CAP.store(HARD_CAP, SeqCst);
     SINGLE_CAP.store(HARD_CAP, SeqCst);
@@ -336,19 +341,24 @@ fn hostile_headers_are_refused_before_their_pixels_are_allocated() {
         if !reason.contains(expected) {
             failures.push(format!("{name}: expected `{expected}`, got: {reason}"));
         }
+        if peak > HOSTILE_CAP {
+            failures.push(format!(
+                "{name}: {} KiB allocated, over the {} KiB a refusal may cost",
+                peak.div_ceil(1024),
+                HOSTILE_CAP / 1024
+            ));
+        }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
-fn the_old_path_would_have_over_allocated() {
-    // Before the checks, a 1×100000 PNG was decoded and resized: the horizontal pass alone
-    // (224×100000) is over the hostile cap, the result (224×22400000) over any cap here, so
-    // the hostile test would have aborted rather than passed (it did, when tried).
-    let (w, h) = resized_dimensions(1, 100_000, 224);
-    assert_eq!((w, h), (224, 22_400_000));
-    assert!(3 * u64::from(w) * 100_000 > HOSTILE_CAP);
-    assert!(3 * u64::from(w) * u64::from(h) > HARD_CAP);
+fn the_counter_sees_what_is_allocated() {
+    // The bounds above mean something only if the peak is counted: 10 MiB must show.
+    let _serial = serial();
+    let (block, peak) = measured(HOSTILE_CAP, || vec![1u8; 10 * MIB as usize]);
+    assert_eq!(block.len() as u64, 10 * MIB);
+    assert!((10 * MIB..HOSTILE_CAP).contains(&peak), "peak {peak}");
 }
 
 /// A smooth gradient: compresses to little, decodes to 3 bytes a pixel. Built from 256
@@ -398,7 +408,10 @@ fn large_photos_and_panoramas_are_preprocessed_within_the_bound() {
             MAX_IMAGE_BYTES / MIB
         );
         assert_eq!(tensor.unwrap().len(), p.tensor_len());
-        assert!(peak <= MAX_IMAGE_BYTES);
+        assert!(
+            peak <= MAX_IMAGE_BYTES,
+            "{name}: peak {peak} bytes, over the bound of {MAX_IMAGE_BYTES}"
+        );
     }
 }
 
@@ -422,6 +435,7 @@ fn every_format_still_decodes_within_the_bound() {
         });
         println!("{name}: peak {} KiB", peak.div_ceil(1024));
         assert_eq!(tensor.unwrap().len(), p.tensor_len(), "{name}");
+        assert!(peak <= MAX_IMAGE_BYTES, "{name}: peak {peak} bytes");
     }
 }
 
@@ -576,6 +590,11 @@ fn mutated_files_never_panic_nor_exceed_the_bound() {
                 std::panic::catch_unwind(|| p.tensor_from_bytes(&bytes, Path::new("mutant")))
             });
             worst = worst.max(peak);
+            if peak > cap {
+                escaped.push(format!(
+                    "{format:?} mutant {i}: peak {peak} bytes, over {cap}"
+                ));
+            }
             match outcome {
                 Ok(Ok(_)) => decoded += 1,
                 Ok(Err(e)) if e.to_string().contains("decoder crashed") => crashed += 1,
@@ -590,5 +609,8 @@ fn mutated_files_never_panic_nor_exceed_the_bound() {
             started.elapsed().as_secs_f64()
         );
     }
-    assert!(escaped.is_empty(), "panicked: {escaped:?}");
+    assert!(
+        escaped.is_empty(),
+        "panicked or over the bound: {escaped:?}"
+    );
 }

@@ -8,7 +8,7 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ontosweep_fetch::{
     ArchiveLimits, Expected, FetchError, Fetcher, Progress, Redirects, Timeouts, extract_tar_gz,
@@ -413,13 +413,12 @@ fn a_body_longer_than_the_pinned_size_is_cut_off_at_that_size() {
 }
 
 #[test]
-fn a_server_that_never_answers_fails_within_seconds_naming_the_url() {
-    let (base, _) = serve(|_, _| Reply::Silence);
+fn a_server_that_never_answers_is_given_up_after_its_attempts_naming_the_url() {
+    let (base, log) = serve(|_, _| Reply::Silence);
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("x.bin");
     let url = format!("{base}/x.bin");
     let (sender, receiver) = std::sync::mpsc::channel();
-    let started = Instant::now();
     let asked = url.clone();
     std::thread::spawn(move || {
         let fetcher = Fetcher::with_retries(2, Duration::from_millis(10)).timeouts(Timeouts {
@@ -429,11 +428,12 @@ fn a_server_that_never_answers_fails_within_seconds_naming_the_url() {
         });
         let _ = sender.send(fetcher.fetch(&asked, &target, &Expected::default(), &()));
     });
+    // Only a guard against hanging the suite: each attempt ends at the 1 s response timeout.
     let result = receiver
-        .recv_timeout(Duration::from_secs(20))
+        .recv_timeout(Duration::from_secs(60))
         .expect("the download hung");
     let message = result.unwrap_err().to_string();
-    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(requests(&log).len(), 2, "one request per attempt");
     assert!(
         message.contains(&url) && message.contains("after 2 attempts"),
         "{message}"
@@ -444,7 +444,8 @@ fn a_server_that_never_answers_fails_within_seconds_naming_the_url() {
 fn a_slow_but_steady_transfer_is_not_cut_off_by_a_total_budget() {
     let real = payload();
     let served = real.clone();
-    // Eight pieces, 400 ms apart: over three times the idle timeout in all.
+    // Eight pieces, each after a 400 ms pause: 3.2 s in all by construction, over three
+    // times the idle timeout, so a total budget of a few idle timeouts would cut it off.
     let (base, log) = serve(move |_, _| {
         let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n", served.len());
         let chunks = served
@@ -455,11 +456,9 @@ fn a_slow_but_steady_transfer_is_not_cut_off_by_a_total_budget() {
     });
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("slow.bin");
-    let started = Instant::now();
     fetcher()
         .fetch(&format!("{base}/slow.bin"), &target, &sha_only(&real), &())
         .unwrap();
-    assert!(started.elapsed() > Duration::from_secs(3));
     assert_eq!(std::fs::read(&target).unwrap(), real);
     assert_eq!(requests(&log).len(), 1);
 }

@@ -508,10 +508,11 @@ fn page_text_is_data_never_markup() {
             "{text} not in {prompts:?}"
         );
     }
+    let warnings = texts(&page, ".warning");
+    assert!(!warnings.is_empty(), "the split's warning is not shown");
     assert!(
-        texts(&page, ".warning")
-            .iter()
-            .all(|w| w.contains(HOSTILE_WARNING))
+        warnings.iter().all(|w| w.contains(HOSTILE_WARNING)),
+        "{warnings:?}"
     );
     let snippet = texts(&page, "pre.snippet").concat();
     assert!(

@@ -140,7 +140,9 @@ impl EmbeddingCache {
     ) -> std::io::Result<()> {
         let path = self.entry(namespace, key);
         fs::create_dir_all(path.parent().expect("entries live in a folder"))?;
-        write_atomically(&path, &to_entry_bytes(embedding, origin))
+        write_atomically(&path, &to_entry_bytes(embedding, origin))?;
+        super::fault::after_cache_write();
+        Ok(())
     }
 }
 
@@ -307,23 +309,34 @@ mod tests {
 
     #[test]
     fn a_same_size_copy_with_the_old_mtime_is_noticed() {
+        use std::os::unix::fs::MetadataExt;
         let dir = tempfile::tempdir().unwrap();
         let cache = EmbeddingCache::open(&dir.path().join("cache")).unwrap();
         let model = dir.path().join("model.onnx");
         fs::write(&model, b"weights-a").unwrap();
         let files = vec![model.clone()];
         let first = cache.fingerprint(&files).unwrap();
-        let mtime = fs::metadata(&model).unwrap().modified().unwrap();
-        // The kernel's change time ticks coarsely; let it move on.
-        std::thread::sleep(std::time::Duration::from_millis(30));
-        fs::write(&model, b"weights-b").unwrap(); // same size, as `cp -p` leaves it
-        fs::File::options()
-            .write(true)
-            .open(&model)
-            .unwrap()
-            .set_modified(mtime)
-            .unwrap();
-        assert_eq!(fs::metadata(&model).unwrap().modified().unwrap(), mtime);
+        let before = fs::metadata(&model).unwrap();
+        let mtime = before.modified().unwrap();
+        let ctime = |m: &fs::Metadata| (m.ctime(), m.ctime_nsec());
+        // The change time ticks as coarsely as the filesystem keeps it: rewrite until it has
+        // moved, whatever its resolution (each rewrite leaves the same bytes and mtime).
+        loop {
+            fs::write(&model, b"weights-b").unwrap(); // same size, as `cp -p` leaves it
+            fs::File::options()
+                .write(true)
+                .open(&model)
+                .unwrap()
+                .set_modified(mtime)
+                .unwrap();
+            if ctime(&fs::metadata(&model).unwrap()) != ctime(&before) {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        let after = fs::metadata(&model).unwrap();
+        assert_eq!(after.modified().unwrap(), mtime);
+        assert_eq!((after.len(), after.ino()), (before.len(), before.ino()));
         let second = cache.fingerprint(&files).unwrap();
         assert_ne!(second, first);
         assert_eq!(second, ontosweep_clip::fingerprint(&files).unwrap());

@@ -3,6 +3,7 @@
 //! comparison is on the same images.
 
 mod cache;
+mod fault;
 mod images;
 mod namespaces;
 mod prompts;
