@@ -46,6 +46,11 @@ pub struct SweepArgs {
     /// Print each ontology's prompts per class, templates and names applied, before encoding.
     #[arg(long)]
     show_prompts: bool,
+    /// Write every class's probability for every image as `probabilities_<model>_<ontology>.npy`
+    /// (as the experiment's `report: {all_probabilities: true}`); holds images × classes × 4
+    /// bytes per model and ontology in memory.
+    #[arg(long)]
+    all_probabilities: bool,
 }
 
 /// The project folder: `ONTOSWEEP_HOME` (set by `cargo xtask`), else the current folder.
@@ -55,7 +60,8 @@ pub fn project_root() -> PathBuf {
 
 /// Runs the experiment in `args.file` and writes its report.
 pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
-    let experiment = Experiment::load(&args.file)?;
+    let mut experiment = Experiment::load(&args.file)?;
+    experiment.report.all_probabilities |= args.all_probabilities;
     let shard = match args.shard.as_deref() {
         None => None,
         Some("auto") => {
@@ -122,8 +128,10 @@ pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
     }
     let results = &outcome.results;
     print_summary(results);
+    let report_started = std::time::Instant::now();
     let files = ontosweep_report::write_report(results, &out)
         .with_context(|| format!("writing the report to {}", out.display()))?;
+    let report_seconds = report_started.elapsed().as_secs_f64();
     if args.out.is_none() {
         let target = root
             .join("reports")
@@ -142,7 +150,7 @@ pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
         println!("\n{searches}");
     }
     println!(
-        "\nreport: {} ({} files)",
+        "\nreport: {} ({} files, written in {report_seconds:.1} s)",
         out.join("index.html").display(),
         files.len()
     );

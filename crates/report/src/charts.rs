@@ -9,13 +9,13 @@ use plotters::element::{Drawable, PointCollection};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::ReportError;
 use crate::names::ReportFiles;
+use crate::{ReportError, class_selection, confused};
 
 const ROW_HEIGHT: i32 = 30;
 const GROUP_GAP: i32 = 16;
 const PLOT_WIDTH: i32 = 520;
-const PALETTE: [RGBColor; 6] = [
+pub(crate) const PALETTE: [RGBColor; 6] = [
     RGBColor(0x1f, 0x77, 0xb4),
     RGBColor(0xff, 0x7f, 0x0e),
     RGBColor(0x2c, 0xa0, 0x2c),
@@ -31,33 +31,45 @@ pub fn write_all(
     names: &ReportFiles,
     dir: &Path,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    let mut files = vec![accuracy(results, dir)?, per_class(results, dir)?];
+    let mut files = vec![accuracy(results, dir)?];
+    files.extend(per_class(results, dir)?);
     for (m, model) in results.models.iter().enumerate() {
         for (i, o) in model.ontologies.iter().enumerate() {
-            let name = names.confusion_svg(m, i);
-            let title = format!(
-                "{} · {}: confusion (rows: true class)",
-                model.model, o.ontology
-            );
-            confusion(
-                &dir.join(&name),
-                &title,
-                &results.classes,
-                &o.metrics.confusion,
-            )?;
+            let name = if confused::full_matrices(results) {
+                let name = names.confusion_svg(m, i);
+                let title = format!(
+                    "{} · {}: confusion (rows: true class)",
+                    model.model, o.ontology
+                );
+                let matrix = o.metrics.confusion_matrix(results.classes.len());
+                confusion(&dir.join(&name), &title, &results.classes, &matrix)?;
+                name
+            } else {
+                let name = names.confused_pairs_svg(m, i);
+                let title = format!(
+                    "{} · {}: the {} most confused pairs of {} classes",
+                    model.model,
+                    o.ontology,
+                    confused::PAIRS_SHOWN,
+                    results.classes.len()
+                );
+                let pairs = confused::most_confused(&o.metrics, confused::PAIRS_SHOWN);
+                confused::write_chart(&dir.join(&name), &title, &results.classes, &pairs)?;
+                name
+            };
             files.push(PathBuf::from(name));
         }
     }
     Ok(files)
 }
 
-struct Bar {
-    label: String,
-    detail: String,
-    value: f64,
-    interval: Option<(f64, f64)>,
-    colour: RGBColor,
-    tag: &'static str,
+pub(crate) struct Bar {
+    pub label: String,
+    pub detail: String,
+    pub value: f64,
+    pub interval: Option<(f64, f64)>,
+    pub colour: RGBColor,
+    pub tag: &'static str,
 }
 
 impl Bar {
@@ -85,9 +97,9 @@ impl Bar {
     }
 }
 
-struct Group {
-    title: String,
-    bars: Vec<Bar>,
+pub(crate) struct Group {
+    pub title: String,
+    pub bars: Vec<Bar>,
 }
 
 /// The example prompt shown under an ontology's name.
@@ -142,14 +154,65 @@ fn accuracy(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError> 
     Ok(PathBuf::from(crate::HEADLINE_CHART))
 }
 
-fn per_class(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError> {
+/// `per_class.svg`: every class's recall per ontology, or, with many classes, the lowest and
+/// highest, and `per_class_moved.svg` with the classes that moved most against the baseline.
+fn per_class(results: &SweepResults, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    let Some(selection) = class_selection::select(results) else {
+        let all: Vec<(usize, String)> = (0..results.classes.len())
+            .map(|c| (c, format!("class: {}", results.classes[c])))
+            .collect();
+        let title = format!("{}: recall per class and ontology", results.experiment);
+        class_chart(results, &dir.join(PER_CLASS_SVG), &title, &all)?;
+        return Ok(vec![PathBuf::from(PER_CLASS_SVG)]);
+    };
+    let first = results.models.first().map_or("", |m| m.model.as_str());
+    let ends: Vec<(usize, String)> = (selection.worst.iter().map(|&c| (c, "lowest")))
+        .chain(selection.best.iter().map(|&c| (c, "highest")))
+        .map(|(c, end)| (c, format!("{end} baseline recall: {}", results.classes[c])))
+        .collect();
+    let title = format!(
+        "{}: recall of the {} classes with the lowest and highest baseline recall ({first}), of {}",
+        results.experiment,
+        class_selection::SELECTED,
+        results.classes.len()
+    );
+    class_chart(results, &dir.join(PER_CLASS_SVG), &title, &ends)?;
+    let mut files = vec![PathBuf::from(PER_CLASS_SVG)];
+    if !selection.moved.is_empty() {
+        let moved: Vec<(usize, String)> = selection
+            .moved
+            .iter()
+            .map(|&(c, change)| {
+                let class = &results.classes[c];
+                (c, format!("{class}: {:+.1} points at most", 100.0 * change))
+            })
+            .collect();
+        let title = format!(
+            "{}: the {} classes whose recall moved most against the baseline",
+            results.experiment,
+            moved.len()
+        );
+        class_chart(results, &dir.join(PER_CLASS_MOVED_SVG), &title, &moved)?;
+        files.push(PathBuf::from(PER_CLASS_MOVED_SVG));
+    }
+    Ok(files)
+}
+
+pub const PER_CLASS_SVG: &str = "per_class.svg";
+pub const PER_CLASS_MOVED_SVG: &str = "per_class_moved.svg";
+
+/// One titled group per class in `classes`, a bar per (model, ontology).
+fn class_chart(
+    results: &SweepResults,
+    path: &Path,
+    title: &str,
+    classes: &[(usize, String)],
+) -> Result<(), ReportError> {
     let several_models = results.models.len() > 1;
-    let groups = results
-        .classes
+    let groups = classes
         .iter()
-        .enumerate()
-        .map(|(c, class)| Group {
-            title: format!("class: {class}"),
+        .map(|(c, group_title)| Group {
+            title: group_title.clone(),
             bars: results
                 .models
                 .iter()
@@ -166,14 +229,12 @@ fn per_class(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError>
                     } else {
                         o.ontology.clone()
                     };
-                    Bar::ontology(results, i, o, label, o.metrics.per_class[c].recall)
+                    Bar::ontology(results, i, o, label, o.metrics.per_class[*c].recall)
                 })
                 .collect(),
         })
         .collect::<Vec<_>>();
-    let title = format!("{}: recall per class and ontology", results.experiment);
-    bar_chart(&dir.join("per_class.svg"), &title, &groups, None)?;
-    Ok(PathBuf::from("per_class.svg"))
+    bar_chart(path, title, &groups, None)
 }
 
 /// At most `max` characters of `text`, made XML-safe.
@@ -307,7 +368,7 @@ impl BarLayout {
 }
 
 /// Horizontal bars in titled groups over a 0–100% grid, with an optional chance line.
-fn bar_chart(
+pub(crate) fn bar_chart(
     path: &Path,
     title: &str,
     groups: &[Group],

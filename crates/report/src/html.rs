@@ -68,8 +68,7 @@ fn page(results: &SweepResults, names: &ReportFiles, thumbs: &Thumbnails) -> Mar
                 img.chart id="accuracy-chart" src=(link(crate::HEADLINE_CHART)) alt="accuracy by ontology";
                 (summary_table(results))
                 (agreement(results))
-                h2 { "Per class" }
-                img.chart src=(link("per_class.svg")) alt="recall per class";
+                (per_class(results))
                 (tables())
                 (prompts(results))
                 (crate::search_html::section(results, names))
@@ -82,12 +81,27 @@ fn page(results: &SweepResults, names: &ReportFiles, thumbs: &Thumbnails) -> Mar
     }
 }
 
+/// Up to this many classes the heading names them all.
+const CLASSES_NAMED: usize = 10;
+
 fn heading(results: &SweepResults) -> Markup {
+    let classes = if results.classes.len() <= CLASSES_NAMED {
+        results.classes.join(", ")
+    } else {
+        format!(
+            "{}, …; all in per_class.csv",
+            results.classes[..5].join(", ")
+        )
+    };
     html! {
         h1 { (results.experiment) }
         p.meta {
-            (results.images.len()) " images, " (results.classes.len()) " classes ("
-            (results.classes.join(", ")) "), " (results.skipped.len()) " skipped · ONNX Runtime "
+            (results.images.len()) " images scored, " (results.classes.len())
+            " candidate classes (" (classes) ")"
+            @if !results.run.classes_from.is_empty() {
+                ", declared by " (results.run.classes_from)
+            }
+            ", " (results.skipped.len()) " skipped · ONNX Runtime "
             (results.run.onnxruntime.version) " · baseline " b { (results.baseline) }
         }
     }
@@ -110,6 +124,25 @@ fn shard_note(results: &SweepResults) -> Markup {
         @for warning in &check.warnings {
             p.warning { (warning) }
         }
+    }
+}
+
+fn per_class(results: &SweepResults) -> Markup {
+    let selected = crate::class_selection::select(results);
+    html! {
+        h2 { "Per class" }
+        @if selected.is_some() {
+            p.note {
+                "The " (crate::class_selection::SELECTED) " classes with the lowest and the highest baseline recall ("
+                (results.models.first().map_or("", |m| m.model.as_str()))
+                "); every class is in the table below and in per_class.csv."
+            }
+        }
+        img.chart src=(link(crate::charts::PER_CLASS_SVG)) alt="recall per class";
+        @if selected.is_some_and(|s| !s.moved.is_empty()) {
+            img.chart src=(link(crate::charts::PER_CLASS_MOVED_SVG)) alt="classes whose recall moved most against the baseline";
+        }
+        (crate::class_table::section(results))
     }
 }
 
@@ -235,12 +268,23 @@ fn prompts(results: &SweepResults) -> Markup {
     }
 }
 
+/// Classes whose prompts the page lists per ontology; the experiment file (or run.json, for a
+/// search) has the rest.
+const PROMPT_CLASSES_SHOWN: usize = 10;
+
 fn prompt_table(title: &str, prompts: &BTreeMap<String, Vec<String>>) -> Markup {
+    let more = prompts.len().saturating_sub(PROMPT_CLASSES_SHOWN);
     html! {
         details {
             summary { (title) }
+            @if more > 0 {
+                p.note {
+                    "The first " (PROMPT_CLASSES_SHOWN) " of " (prompts.len())
+                    " classes; the experiment file has every class's prompts (run.json, a search's)."
+                }
+            }
             table {
-                @for (class, list) in prompts {
+                @for (class, list) in prompts.iter().take(PROMPT_CLASSES_SHOWN) {
                     tr {
                         td.l { (class) }
                         td.l {
@@ -271,14 +315,51 @@ fn model_images(
         h2 { "Images · " (model.model) }
         @for (o, ontology) in model.ontologies.iter().enumerate() {
             h3 { (ontology.ontology) }
-            details {
-                summary { "confusion matrix" }
-                img.chart src=(link(&names.confusion_svg(m, o))) alt="confusion matrix";
+            @if crate::confused::full_matrices(results) {
+                details {
+                    summary { "confusion matrix" }
+                    img.chart src=(link(&names.confusion_svg(m, o))) alt="confusion matrix";
+                }
+            } @else {
+                (confused_pairs(results, names, m, o, ontology))
             }
             (show(o, "misclassified", &g.misclassified[m][o]))
             @if ontology.ontology != results.baseline {
                 (show(o, "right here, wrong in the baseline", &g.gained[m][o]))
                 (show(o, "wrong here, right in the baseline", &g.lost[m][o]))
+            }
+        }
+    }
+}
+
+/// The most confused pairs of classes, for too many classes to show a matrix.
+fn confused_pairs(
+    results: &SweepResults,
+    names: &ReportFiles,
+    m: usize,
+    o: usize,
+    ontology: &OntologyResults,
+) -> Markup {
+    let pairs = crate::confused::most_confused(&ontology.metrics, crate::confused::PAIRS_SHOWN);
+    let csv = names.confusion_csv(m, o);
+    html! {
+        details {
+            summary { "most confused pairs: " (pairs.len()) }
+            p.note {
+                "Every non-zero cell of the confusion matrix is in "
+                a href=(link(&csv)) { (csv) } " (true, predicted, count)."
+            }
+            img.chart src=(link(&names.confused_pairs_svg(m, o))) alt="most confused pairs";
+            table.pairs {
+                tr { th.l { "true class" } th.l { "predicted" } th { "images" } th { "share of the true class" } }
+                @for p in &pairs {
+                    tr {
+                        td.l { (results.classes[p.true_class]) }
+                        td.l { (results.classes[p.predicted]) }
+                        td { (p.count) }
+                        td { (format!("{:.1}%", 100.0 * p.share)) }
+                    }
+                }
             }
         }
     }
@@ -314,7 +395,7 @@ fn figure(
 ) -> Markup {
     let image = &results.images[i];
     let predicted = ontology.predictions[i];
-    let confidence = ontology.probabilities[i][predicted];
+    let confidence = ontology.scores[i].confidence();
     html! {
         figure title=(image.path) {
             @if let Some(src) = thumbs.get(i) {

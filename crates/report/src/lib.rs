@@ -7,9 +7,13 @@
 //! wrote (see [`check_replaceable`]) are ever replaced; nothing else is deleted.
 
 mod charts;
+mod class_selection;
+mod class_table;
+mod confused;
 mod headline;
 mod html;
 mod names;
+mod npy;
 mod ownership;
 mod run_file;
 mod search_chart;

@@ -52,6 +52,16 @@ impl ReportFiles {
         format!("confusion_{}.svg", self.stems[model][ontology])
     }
 
+    /// The most confused pairs' chart, for many classes.
+    pub fn confused_pairs_svg(&self, model: usize, ontology: usize) -> String {
+        format!("confused_pairs_{}.svg", self.stems[model][ontology])
+    }
+
+    /// Every class's probability for every image, when asked for.
+    pub fn probabilities_npy(&self, model: usize, ontology: usize) -> String {
+        format!("probabilities_{}.npy", self.stems[model][ontology])
+    }
+
     /// The prompt search's path, for a searched ontology.
     pub fn search_svg(&self, model: usize, ontology: usize) -> String {
         format!("search_{}.svg", self.stems[model][ontology])

@@ -27,6 +27,8 @@ struct SplitSummary<'a> {
     seed: u64,
     dev_images: usize,
     test_images: usize,
+    /// Every class, with its dev images: the warnings name only the first few small ones.
+    dev_images_per_class: BTreeMap<&'a str, usize>,
     warnings: &'a [String],
 }
 
@@ -41,12 +43,22 @@ struct SearchEntry<'a> {
 }
 
 pub fn write(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError> {
-    let split = results.split.as_ref().map(|s| SplitSummary {
-        dev_fraction: s.dev_fraction,
-        seed: s.seed,
-        dev_images: s.dev_images.len(),
-        test_images: results.images.len(),
-        warnings: &s.warnings,
+    let split = results.split.as_ref().map(|s| {
+        let mut per_class: BTreeMap<&str, usize> =
+            results.classes.iter().map(|c| (c.as_str(), 0)).collect();
+        for image in &s.dev_images {
+            if let Some(class) = results.classes.get(image.label) {
+                *per_class.entry(class).or_default() += 1;
+            }
+        }
+        SplitSummary {
+            dev_fraction: s.dev_fraction,
+            seed: s.seed,
+            dev_images: s.dev_images.len(),
+            test_images: results.images.len(),
+            dev_images_per_class: per_class,
+            warnings: &s.warnings,
+        }
     });
     let searches = results
         .models

@@ -2,11 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
-use ontosweep_results::SweepResults;
+use ontosweep_results::{FEW_CLASSES, SweepResults, TOP_K};
 use serde::Serialize;
 
 use crate::names::ReportFiles;
-use crate::{ReportError, io_error};
+use crate::{ReportError, confused, io_error};
+
+pub const PREDICTIONS_CSV: &str = "predictions.csv";
 
 pub fn write_all(
     results: &SweepResults,
@@ -20,6 +22,7 @@ pub fn write_all(
         skipped(results, dir)?,
     ];
     files.extend(confusions(results, names, dir)?);
+    files.extend(probability_arrays(results, names, dir)?);
     if results.models.iter().any(|m| m.vs_reference.is_some()) {
         files.push(agreement(results, dir)?);
     }
@@ -139,7 +142,16 @@ fn per_class(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError>
 }
 
 fn predictions(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError> {
-    csv_file(dir, "predictions.csv", |w| {
+    if results.classes.len() <= FEW_CLASSES {
+        every_score(results, dir)
+    } else {
+        top_scores(results, dir)
+    }
+}
+
+/// `predictions.csv` with every class's score, for few classes.
+fn every_score(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError> {
+    csv_file(dir, PREDICTIONS_CSV, |w| {
         let mut header: Vec<String> =
             ["model", "ontology", "path", "true_class", "predicted_class"]
                 .map(String::from)
@@ -168,6 +180,93 @@ fn predictions(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportErro
         }
         Ok(())
     })
+}
+
+/// `predictions.csv` with the [`TOP_K`] best classes and the true class's probability and
+/// rank: its size follows the images, not images × classes.
+fn top_scores(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError> {
+    csv_file(dir, PREDICTIONS_CSV, |w| {
+        let mut header: Vec<String> = [
+            "model",
+            "ontology",
+            "path",
+            "true_class",
+            "predicted_class",
+            "true_probability",
+            "true_rank",
+        ]
+        .map(String::from)
+        .to_vec();
+        for k in 1..=TOP_K {
+            header.push(format!("top{k}_class"));
+            header.push(format!("top{k}_probability"));
+        }
+        w.write_record(&header)?;
+        for model in &results.models {
+            for o in &model.ontologies {
+                for (image, scores) in results.images.iter().zip(&o.scores) {
+                    let mut row = vec![
+                        model.model.clone(),
+                        o.ontology.clone(),
+                        image.path.clone(),
+                        results.classes[image.label].clone(),
+                        results.classes[scores.top[0].0].clone(),
+                        probability(scores.true_probability),
+                        scores.true_rank.to_string(),
+                    ];
+                    for &(class, p) in &scores.top {
+                        row.push(results.classes[class].clone());
+                        row.push(probability(p));
+                    }
+                    w.write_record(&row)?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Four decimals, or three significant digits below 0.001, where a rank still needs them.
+fn probability(p: f32) -> String {
+    if p >= 0.001 || p == 0.0 {
+        format!("{p:.4}")
+    } else {
+        format!("{p:.2e}")
+    }
+}
+
+/// Every class's probability for every image, per (model, ontology), when asked for.
+fn probability_arrays(
+    results: &SweepResults,
+    names: &ReportFiles,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
+    let mut files = Vec::new();
+    if !results.all_probabilities {
+        return Ok(files);
+    }
+    for (m, model) in results.models.iter().enumerate() {
+        for (i, o) in model.ontologies.iter().enumerate() {
+            let name = names.probabilities_npy(m, i);
+            if o.probabilities.len() != results.images.len() {
+                return Err(ReportError::Io {
+                    path: dir.join(&name),
+                    cause: std::io::Error::other(format!(
+                        "the results hold probabilities for {} of {} images; this is a bug in ontosweep, please report it",
+                        o.probabilities.len(),
+                        results.images.len()
+                    )),
+                });
+            }
+            files.push(crate::npy::write(
+                dir,
+                &name,
+                &o.probabilities,
+                results.classes.len(),
+            )?);
+        }
+    }
+    Ok(files)
 }
 
 /// `agreement.csv`: each model against the first one (e.g. int8 against fp32).
@@ -219,11 +318,21 @@ fn confusions(
     for (m, model) in results.models.iter().enumerate() {
         for (i, o) in model.ontologies.iter().enumerate() {
             let name = names.confusion_csv(m, i);
+            if !confused::full_matrices(results) {
+                files.push(confused::write_long_csv(
+                    dir,
+                    &name,
+                    &results.classes,
+                    &o.metrics,
+                )?);
+                continue;
+            }
+            let matrix = o.metrics.confusion_matrix(results.classes.len());
             files.push(csv_file(dir, &name, |w| {
                 let mut header = vec!["true \\ predicted".to_string()];
                 header.extend(results.classes.iter().cloned());
                 w.write_record(&header)?;
-                for (class, row) in results.classes.iter().zip(&o.metrics.confusion) {
+                for (class, row) in results.classes.iter().zip(&matrix) {
                     let mut record = vec![class.clone()];
                     record.extend(row.iter().map(ToString::to_string));
                     w.write_record(&record)?;

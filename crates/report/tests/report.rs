@@ -33,8 +33,25 @@ fn metrics(correct: usize, n: usize) -> Metrics {
                 f1: 2.0 / 3.0,
             },
         ],
-        confusion: vec![vec![1, 1], vec![0, 2]],
+        confusion: cells(&[vec![1, 1], vec![0, 2]]),
     }
+}
+
+/// The non-zero cells of a whole matrix.
+fn cells(matrix: &[Vec<usize>]) -> Vec<ConfusionCell> {
+    let mut cells = Vec::new();
+    for (true_class, row) in matrix.iter().enumerate() {
+        for (predicted, &count) in row.iter().enumerate() {
+            if count > 0 {
+                cells.push(ConfusionCell {
+                    true_class,
+                    predicted,
+                    count,
+                });
+            }
+        }
+    }
+    cells
 }
 
 fn ontology(
@@ -53,6 +70,15 @@ fn ontology(
             ("daisy".into(), vec![format!("{name} daisy")]),
             ("dandelion".into(), vec![format!("{name} dandelion")]),
         ]),
+        scores: predictions
+            .iter()
+            .zip([0, 0, 1, 1])
+            .map(|(&p, truth)| ImageScores {
+                top: vec![(p, 0.75), (1 - p, 0.25)],
+                true_probability: if p == truth { 0.75 } else { 0.25 },
+                true_rank: if p == truth { 1 } else { 2 },
+            })
+            .collect(),
         probabilities: predictions
             .iter()
             .map(|&p| {
@@ -116,6 +142,7 @@ fn results() -> SweepResults {
             batch_size: 32,
             ..Default::default()
         },
+        all_probabilities: false,
     }
 }
 
@@ -389,7 +416,7 @@ fn hostile_ontology(name: &str, k: usize, like: &OntologyResults) -> OntologyRes
     o.metrics.per_class[1].class = HOSTILE_CLASS.into();
     let prompts = o.prompts.remove("dandelion").unwrap();
     o.prompts.insert(HOSTILE_CLASS.into(), prompts);
-    o.metrics.confusion = vec![vec![k, 100 + k], vec![200 + k, 300 + k]];
+    o.metrics.confusion = cells(&[vec![k, 100 + k], vec![200 + k, 300 + k]]);
     if name == "plain words" {
         o.vs_baseline = None;
     }
@@ -450,9 +477,25 @@ fn texts(page: &scraper::Html, css: &str) -> Vec<String> {
 fn page_text_is_data_never_markup() {
     let report = hostile_report();
     let page = page(&report);
+    // The one script is the class table's own: no source, no user text in it.
+    let scripts = select(&page, "script");
+    assert_eq!(scripts.len(), 1, "one <script> element");
+    let script = scripts[0].text().collect::<String>();
+    assert!(scripts[0].value().attr("src").is_none());
+    assert!(
+        script.contains("class-table")
+            && !script.contains("alert")
+            && !script.contains(HOSTILE_CLASS),
+        "{script}"
+    );
+    assert!(
+        texts(&page, "#class-table td")
+            .iter()
+            .any(|t| t == HOSTILE_CLASS),
+        "the hostile class is text in the class table"
+    );
     for element in select(&page, "*") {
         let name = element.value().name();
-        assert_ne!(name, "script", "a <script> element");
         for (attribute, value) in element.value().attrs() {
             assert!(
                 !attribute.to_ascii_lowercase().starts_with("on"),
@@ -623,7 +666,7 @@ fn every_pair_has_its_own_confusion_files() {
                 .collect();
             let expected: Vec<Vec<String>> = o
                 .metrics
-                .confusion
+                .confusion_matrix(2)
                 .iter()
                 .map(|row| row.iter().map(ToString::to_string).collect())
                 .collect();
@@ -777,6 +820,12 @@ fn split_and_search_tables_list_every_image_and_step() {
          tiny,searched,1,a photo of a {}.,,,0.500000\n\
          tiny,searched,2,,daisy,oxeye daisy,0.750000\n\
          tiny,searched,3,\"a close-up photo of a {}, a flower.\",,,0.875000\n"
+    );
+    let run: serde_json::Value = serde_json::from_str(&read(&out, "run.json")).unwrap();
+    assert_eq!(
+        run["split"]["dev_images_per_class"],
+        serde_json::json!({"daisy": 1, "dandelion": 1}),
+        "{run}"
     );
     let marker: serde_json::Value =
         serde_json::from_str(&read(&out, ontosweep_report::MARKER)).unwrap();

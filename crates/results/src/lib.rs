@@ -23,6 +23,10 @@ pub struct SweepResults {
     pub split: Option<Split>,
     pub models: Vec<ModelResults>,
     pub run: RunMetadata,
+    /// The experiment asked for every class's probability for every image (`report:
+    /// {all_probabilities: true}`): each ontology's `probabilities` hold them.
+    #[serde(default)]
+    pub all_probabilities: bool,
 }
 
 /// How the images were divided into a dev split (seen by prompt searches, labels included)
@@ -89,7 +93,12 @@ pub struct OntologyResults {
     pub prompts: BTreeMap<String, Vec<String>>,
     /// Predicted class per image, same order as `SweepResults::images`.
     pub predictions: Vec<usize>,
+    /// Per image (same order): its highest scores and the true class's, all a report needs.
+    pub scores: Vec<ImageScores>,
     /// Per image and class: softmax probabilities (CLIP) or per-class sigmoids (SigLIP).
+    /// Kept only with at most [`FEW_CLASSES`] classes or when the experiment asks for every
+    /// probability (`report: {all_probabilities: true}`); empty otherwise, since at ImageNet
+    /// size each (model, ontology) would hold images × classes × 4 bytes (200 MB).
     pub probabilities: Vec<Vec<f32>>,
     pub metrics: Metrics,
     /// Absent for the baseline itself.
@@ -97,6 +106,31 @@ pub struct OntologyResults {
     /// How the prompts were chosen, for an ontology found by search.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search: Option<SearchOutcome>,
+}
+
+/// Up to this many classes, every probability is kept and the report lists them all.
+pub const FEW_CLASSES: usize = 10;
+
+/// How many of the highest-scoring classes each image keeps.
+pub const TOP_K: usize = 5;
+
+/// What is kept of one image's scores.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ImageScores {
+    /// The [`TOP_K`] highest-scoring classes (fewer with fewer classes), best first, ties to
+    /// the lower class index: (class index, probability).
+    pub top: Vec<(usize, f32)>,
+    /// The true class's probability.
+    pub true_probability: f32,
+    /// The true class's rank among all classes, from 1 (= predicted), same tie rule.
+    pub true_rank: usize,
+}
+
+impl ImageScores {
+    /// The predicted class's probability.
+    pub fn confidence(&self) -> f32 {
+        self.top.first().map_or(0.0, |&(_, p)| p)
+    }
 }
 
 /// A greedy forward search's path and choice, made on the dev split alone.
@@ -151,8 +185,27 @@ pub struct Metrics {
     /// top_k[k - 1]: share of images whose class is among the k highest scores, k < classes.
     pub top_k: Vec<f64>,
     pub per_class: Vec<ClassMetrics>,
-    /// confusion[true][predicted].
-    pub confusion: Vec<Vec<usize>>,
+    /// The non-zero cells of the confusion matrix, sorted by (true, predicted): at most one
+    /// per image, however many classes there are.
+    pub confusion: Vec<ConfusionCell>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ConfusionCell {
+    pub true_class: usize,
+    pub predicted: usize,
+    pub count: usize,
+}
+
+impl Metrics {
+    /// The whole matrix, `[true][predicted]`, for `classes` classes: only for few classes.
+    pub fn confusion_matrix(&self, classes: usize) -> Vec<Vec<usize>> {
+        let mut matrix = vec![vec![0; classes]; classes];
+        for cell in &self.confusion {
+            matrix[cell.true_class][cell.predicted] += cell.count;
+        }
+        matrix
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -112,5 +112,6 @@ pub fn assemble(
         split,
         models: scored.models,
         run,
+        all_probabilities: plan.experiment.report.all_probabilities,
     }
 }

@@ -1,6 +1,6 @@
 //! Classification metrics from per-image probabilities and labels.
 
-use ontosweep_results::{ClassMetrics, Metrics};
+use ontosweep_results::{ClassMetrics, ConfusionCell, ImageScores, Metrics, TOP_K};
 
 use crate::stats::wilson_interval;
 
@@ -18,11 +18,6 @@ pub fn argmax(scores: &[f32]) -> usize {
     best
 }
 
-/// The predicted class of each image.
-pub fn predictions(probabilities: &[Vec<f32>]) -> Vec<usize> {
-    probabilities.iter().map(|p| argmax(p)).collect()
-}
-
 /// 0-based rank of `class` under the same tie rule as [`argmax`].
 fn rank_of(scores: &[f32], class: usize) -> usize {
     let own = scores[class];
@@ -33,26 +28,42 @@ fn rank_of(scores: &[f32], class: usize) -> usize {
         .count()
 }
 
-pub fn compute(
-    classes: &[String],
-    labels: &[usize],
-    probabilities: &[Vec<f32>],
-    predictions: &[usize],
-) -> Metrics {
+/// What is kept of one image's probabilities (the row itself is dropped after this): the
+/// [`TOP_K`] best classes, ties to the lower index as in [`argmax`], and the true class's.
+pub fn summarise(probabilities: &[f32], truth: usize) -> ImageScores {
+    let mut top: Vec<(usize, f32)> = Vec::with_capacity(TOP_K + 1);
+    for (class, &p) in probabilities.iter().enumerate() {
+        if top.len() == TOP_K && top.last().is_some_and(|&(_, last)| p <= last) {
+            continue;
+        }
+        // After every kept class scoring at least as much: earlier indices win ties.
+        let at = top.partition_point(|&(_, kept)| kept >= p);
+        top.insert(at, (class, p));
+        top.truncate(TOP_K);
+    }
+    ImageScores {
+        top,
+        true_probability: probabilities[truth],
+        true_rank: rank_of(probabilities, truth) + 1,
+    }
+}
+
+/// The metrics of one (model, ontology) on labelled images, from each image's summary.
+pub fn compute(classes: &[String], labels: &[usize], scores: &[ImageScores]) -> Metrics {
     let k = classes.len();
     let n = labels.len();
-    let mut confusion = vec![vec![0usize; k]; k];
-    for (&truth, &predicted) in labels.iter().zip(predictions) {
-        confusion[truth][predicted] += 1;
+    let predictions: Vec<usize> = scores.iter().map(|s| s.top[0].0).collect();
+    let (mut support, mut predicted, mut hits) = (vec![0; k], vec![0; k], vec![0; k]);
+    for (&truth, &guess) in labels.iter().zip(&predictions) {
+        support[truth] += 1;
+        predicted[guess] += 1;
+        hits[truth] += usize::from(truth == guess);
     }
-    let correct = (0..k).map(|c| confusion[c][c]).sum::<usize>();
+    let correct = hits.iter().sum::<usize>();
     let per_class: Vec<ClassMetrics> = (0..k)
         .map(|c| {
-            let support: usize = confusion[c].iter().sum();
-            let predicted: usize = confusion.iter().map(|row| row[c]).sum();
-            let hits = confusion[c][c];
-            let precision = ratio(hits, predicted);
-            let recall = ratio(hits, support);
+            let precision = ratio(hits[c], predicted[c]);
+            let recall = ratio(hits[c], support[c]);
             let f1 = if precision + recall > 0.0 {
                 2.0 * precision * recall / (precision + recall)
             } else {
@@ -60,7 +71,7 @@ pub fn compute(
             };
             ClassMetrics {
                 class: classes[c].clone(),
-                support,
+                support: support[c],
                 precision,
                 recall,
                 f1,
@@ -70,16 +81,6 @@ pub fn compute(
     let present: Vec<&ClassMetrics> = per_class.iter().filter(|m| m.support > 0).collect();
     let balanced_accuracy = mean(present.iter().map(|m| m.recall));
     let macro_f1 = mean(present.iter().map(|m| m.f1));
-    let top_k = (1..k)
-        .map(|depth| {
-            let hits = labels
-                .iter()
-                .zip(probabilities)
-                .filter(|&(&truth, p)| rank_of(p, truth) < depth)
-                .count();
-            ratio(hits, n)
-        })
-        .collect();
     let (ci_low, ci_high) = wilson_interval(correct, n);
     Metrics {
         n,
@@ -89,11 +90,51 @@ pub fn compute(
         ci_high,
         balanced_accuracy,
         macro_f1,
-        ece: expected_calibration_error(labels, probabilities, predictions),
-        top_k,
+        ece: expected_calibration_error(labels, scores),
+        top_k: top_k(k, scores),
         per_class,
-        confusion,
+        confusion: confusion_cells(labels, &predictions),
     }
+}
+
+/// `top_k[depth - 1]` for depth 1..classes: one histogram of the true classes' ranks, so
+/// the cost grows with images, not images × classes².
+fn top_k(classes: usize, scores: &[ImageScores]) -> Vec<f64> {
+    let mut at_rank = vec![0usize; classes + 1];
+    for s in scores {
+        at_rank[s.true_rank.min(classes)] += 1;
+    }
+    let mut within = 0;
+    (1..classes)
+        .map(|depth| {
+            within += at_rank[depth];
+            ratio(within, scores.len())
+        })
+        .collect()
+}
+
+/// The non-zero cells, sorted by (true, predicted).
+fn confusion_cells(labels: &[usize], predictions: &[usize]) -> Vec<ConfusionCell> {
+    let mut pairs: Vec<(usize, usize)> = labels
+        .iter()
+        .copied()
+        .zip(predictions.iter().copied())
+        .collect();
+    pairs.sort_unstable();
+    let mut cells: Vec<ConfusionCell> = Vec::new();
+    for (true_class, predicted) in pairs {
+        match cells.last_mut() {
+            Some(cell) if (cell.true_class, cell.predicted) == (true_class, predicted) => {
+                cell.count += 1;
+            }
+            _ => cells.push(ConfusionCell {
+                true_class,
+                predicted,
+                count: 1,
+            }),
+        }
+    }
+    cells
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
@@ -106,11 +147,7 @@ fn mean(values: impl Iterator<Item = f64>) -> f64 {
 }
 
 /// ECE over [`ECE_BINS`] equal-width bins of the top probability, bins `(i/B, (i+1)/B]`.
-pub fn expected_calibration_error(
-    labels: &[usize],
-    probabilities: &[Vec<f32>],
-    predictions: &[usize],
-) -> f64 {
+pub fn expected_calibration_error(labels: &[usize], scores: &[ImageScores]) -> f64 {
     let n = labels.len();
     if n == 0 {
         return 0.0;
@@ -118,12 +155,12 @@ pub fn expected_calibration_error(
     let mut count = [0usize; ECE_BINS];
     let mut confidence = [0.0f64; ECE_BINS];
     let mut hits = [0usize; ECE_BINS];
-    for ((&truth, p), &predicted) in labels.iter().zip(probabilities).zip(predictions) {
-        let conf = f64::from(p[predicted]);
+    for (&truth, s) in labels.iter().zip(scores) {
+        let conf = f64::from(s.confidence());
         let bin = ((conf * ECE_BINS as f64).ceil() as usize).clamp(1, ECE_BINS) - 1;
         count[bin] += 1;
         confidence[bin] += conf;
-        hits[bin] += usize::from(truth == predicted);
+        hits[bin] += usize::from(truth == s.top[0].0);
     }
     (0..ECE_BINS)
         .filter(|&b| count[b] > 0)
@@ -142,14 +179,34 @@ mod tests {
         vec!["daisy".into(), "dandelion".into()]
     }
 
+    fn summaries(labels: &[usize], probabilities: &[Vec<f32>]) -> Vec<ImageScores> {
+        labels
+            .iter()
+            .zip(probabilities)
+            .map(|(&truth, p)| summarise(p, truth))
+            .collect()
+    }
+
+    fn cell(true_class: usize, predicted: usize, count: usize) -> ConfusionCell {
+        ConfusionCell {
+            true_class,
+            predicted,
+            count,
+        }
+    }
+
     #[test]
     fn two_by_two_by_hand() {
         // Truth: daisy ×3, dandelion ×2. Predicted: daisy, daisy, dandelion | dandelion, daisy.
         let labels = [0, 0, 0, 1, 1];
         let p = |d: f32| vec![d, 1.0 - d];
         let probs = vec![p(0.9), p(0.8), p(0.3), p(0.2), p(0.6)];
-        let m = compute(&classes(), &labels, &probs, &predictions(&probs));
-        assert_eq!(m.confusion, vec![vec![2, 1], vec![1, 1]]);
+        let m = compute(&classes(), &labels, &summaries(&labels, &probs));
+        assert_eq!(
+            m.confusion,
+            vec![cell(0, 0, 2), cell(0, 1, 1), cell(1, 0, 1), cell(1, 1, 1)]
+        );
+        assert_eq!(m.confusion_matrix(2), vec![vec![2, 1], vec![1, 1]]);
         assert_eq!((m.n, m.correct), (5, 3));
         assert!((m.accuracy - 0.6).abs() < 1e-12);
         // daisy: precision 2/3, recall 2/3; dandelion: precision 1/2, recall 1/2.
@@ -171,10 +228,56 @@ mod tests {
         let m = compute(
             &["a".into(), "b".into(), "c".into()],
             &[2],
-            &probs,
-            &predictions(&probs),
+            &summaries(&[2], &probs),
         );
         assert_eq!(m.correct, 0);
         assert_eq!(m.top_k, vec![0.0, 1.0]);
+        assert_eq!(m.confusion, vec![cell(2, 1, 1)]);
+    }
+
+    #[test]
+    fn a_summary_keeps_the_best_five_in_order_and_the_true_class() {
+        let p = [0.1, 0.3, 0.05, 0.3, 0.02, 0.2, 0.03, 0.3, 0.0];
+        let s = summarise(&p, 2);
+        // Ties (classes 1, 3 and 7 at 0.3) in index order, as argmax breaks them.
+        assert_eq!(
+            s.top,
+            vec![(1, 0.3), (3, 0.3), (7, 0.3), (5, 0.2), (0, 0.1)]
+        );
+        assert_eq!(s.top[0].0, argmax(&p));
+        assert_eq!((s.true_probability, s.true_rank), (0.05, 6));
+        assert_eq!(summarise(&p, 7).true_rank, 3);
+        assert_eq!(summarise(&[0.6, 0.4], 1).top, vec![(0, 0.6), (1, 0.4)]);
+    }
+
+    /// The rank histogram against counting each depth directly, on scattered scores.
+    #[test]
+    fn top_k_from_ranks_equals_counting_every_depth() {
+        let k = 12;
+        let labels: Vec<usize> = (0..40).map(|i| (i * 7) % k).collect();
+        let probs: Vec<Vec<f32>> = (0..40)
+            .map(|i| {
+                (0..k)
+                    .map(|c| ((i * 31 + c * 17) % 23) as f32 / 23.0)
+                    .collect()
+            })
+            .collect();
+        let m = compute(
+            &(0..k).map(|c| c.to_string()).collect::<Vec<_>>(),
+            &labels,
+            &summaries(&labels, &probs),
+        );
+        let direct: Vec<f64> = (1..k)
+            .map(|depth| {
+                let hits = labels
+                    .iter()
+                    .zip(&probs)
+                    .filter(|&(&t, p)| rank_of(p, t) < depth)
+                    .count();
+                hits as f64 / labels.len() as f64
+            })
+            .collect();
+        assert_eq!(m.top_k, direct);
+        assert!(m.top_k[0] < m.top_k[k - 2], "{:?}", m.top_k);
     }
 }

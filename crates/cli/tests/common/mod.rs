@@ -85,3 +85,4 @@ pub fn rows(path: &Path) -> Vec<BTreeMap<String, String>> {
         })
         .collect()
 }
+pub mod many_classes;

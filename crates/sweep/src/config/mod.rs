@@ -64,6 +64,16 @@ pub struct Experiment {
     pub ontologies: Vec<Ontology>,
     /// Present when images are held out: always when an ontology is searched.
     pub split: Option<SplitSpec>,
+    /// What the report holds beyond its defaults.
+    pub report: ReportSpec,
+}
+
+/// The experiment's `report:` section.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportSpec {
+    /// Every class's probability for every image, as `.npy` arrays; otherwise only the top
+    /// classes and the true class's are kept (above `FEW_CLASSES` classes).
+    pub all_probabilities: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -182,6 +192,14 @@ struct RawExperiment {
     baseline: Option<String>,
     ontologies: yaml_serde::Mapping,
     split: Option<search::RawSplit>,
+    report: Option<RawReport>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReport {
+    #[serde(default)]
+    all_probabilities: bool,
 }
 
 #[derive(Deserialize)]
@@ -303,6 +321,9 @@ impl Experiment {
             baseline,
             ontologies,
             split,
+            report: ReportSpec {
+                all_probabilities: raw.report.is_some_and(|r| r.all_probabilities),
+            },
         })
     }
 
@@ -864,6 +885,18 @@ mod tests {
         let m = messages(&GOOD.replace("  tpl:", "  plain:"));
         assert!(
             m[0].contains("duplicate") && m[0].starts_with("exp.yaml:"),
+            "{m:?}"
+        );
+    }
+
+    #[test]
+    fn every_probability_is_asked_for_in_a_report_section() {
+        assert!(!parse(GOOD).unwrap().report.all_probabilities);
+        let asked = parse(&format!("{GOOD}report: {{all_probabilities: true}}\n")).unwrap();
+        assert!(asked.report.all_probabilities);
+        let m = messages(&format!("{GOOD}report:\n  all_probability: true\n"));
+        assert!(
+            m[0].starts_with("exp.yaml:14:") && m[0].contains("unknown field `all_probability`"),
             "{m:?}"
         );
     }

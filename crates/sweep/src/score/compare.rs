@@ -119,17 +119,17 @@ mod tests {
     use crate::metrics;
 
     fn model(name: &str, predictions: Vec<usize>) -> ModelResults {
-        let probabilities = vec![vec![1.0, 0.0]; 4];
-        let metrics = metrics::compute(
-            &["a".into(), "b".into()],
-            &[0, 1, 0, 1],
-            &probabilities,
-            &metrics::predictions(&probabilities),
-        );
+        let labels = [0, 1, 0, 1];
+        let scores: Vec<_> = labels
+            .iter()
+            .map(|&truth| metrics::summarise(&[1.0, 0.0], truth))
+            .collect();
+        let metrics = metrics::compute(&["a".into(), "b".into()], &labels, &scores);
         let ontology = OntologyResults {
             ontology: "o".into(),
             prompts: BTreeMap::new(),
             predictions,
+            scores: vec![],
             probabilities: vec![],
             metrics,
             vs_baseline: None,

@@ -12,7 +12,8 @@ pub mod zero_shot;
 use std::collections::BTreeMap;
 
 use ontosweep_clip::Embedding;
-use ontosweep_results::{Metrics, ModelResults, OntologyResults};
+use ontosweep_results::{FEW_CLASSES, ImageScores, Metrics, ModelResults, OntologyResults};
+use rayon::prelude::*;
 
 use crate::config::Objective;
 use crate::embed::{Embedded, ModelEmbeddings};
@@ -95,7 +96,13 @@ fn score_model(
     let classes = &plan.dataset.classes;
     let scoring = model.model.scoring;
     let logit_scale = scoring.scale();
-    let scores = |prompts: &BTreeMap<String, Vec<String>>, images: &[&[f32]]| {
+    let keep_all = classes.len() <= FEW_CLASSES || plan.experiment.report.all_probabilities;
+    // Each image's probabilities are summarised as they are computed; the whole row is kept
+    // only when asked for, so memory follows images, not images × classes.
+    let scores = |prompts: &BTreeMap<String, Vec<String>>,
+                  images: &[&[f32]],
+                  labels: &[usize],
+                  keep_all: bool| {
         let class_embeddings: Vec<Embedding> = classes
             .iter()
             .map(|c| {
@@ -106,12 +113,18 @@ fn score_model(
                 zero_shot::class_embedding(&ensemble)
             })
             .collect();
-        let probabilities: Vec<Vec<f32>> = images
-            .iter()
-            .map(|img| zero_shot::probabilities(img, &class_embeddings, scoring))
+        let scored: Vec<(ImageScores, Vec<f32>)> = images
+            .par_iter()
+            .zip(labels)
+            .map(|(img, &truth)| {
+                let row = zero_shot::probabilities(img, &class_embeddings, scoring);
+                let summary = metrics::summarise(&row, truth);
+                (summary, if keep_all { row } else { Vec::new() })
+            })
             .collect();
-        let predictions = metrics::predictions(&probabilities);
-        (probabilities, predictions)
+        let (summaries, rows): (Vec<ImageScores>, Vec<Vec<f32>>) = scored.into_iter().unzip();
+        let probabilities = if keep_all { rows } else { Vec::new() };
+        (summaries, probabilities)
     };
     let mut ontologies: Vec<OntologyResults> = plan
         .experiment
@@ -127,12 +140,12 @@ fn score_model(
                     (chosen.prompts, Some((space.spec.objective, chosen.outcome)))
                 }
             };
-            let (probabilities, predictions) = scores(&prompts, images);
-            let metrics = metrics::compute(classes, labels, &probabilities, &predictions);
+            let (summaries, probabilities) = scores(&prompts, images, labels, keep_all);
+            let metrics = metrics::compute(classes, labels, &summaries);
+            let predictions = summaries.iter().map(|s| s.top[0].0).collect();
             let search = search.as_mut().map(|(objective, outcome)| {
-                let (dev_probabilities, dev_predictions) = scores(&prompts, &dev.images);
-                let on_dev =
-                    metrics::compute(classes, &dev.labels, &dev_probabilities, &dev_predictions);
+                let (on_dev, _) = scores(&prompts, &dev.images, &dev.labels, false);
+                let on_dev = metrics::compute(classes, &dev.labels, &on_dev);
                 outcome.dev_objective = objective_value(&on_dev, *objective);
                 outcome.test_objective = objective_value(&metrics, *objective);
                 outcome.clone()
@@ -141,6 +154,7 @@ fn score_model(
                 ontology: ontology.name.clone(),
                 prompts,
                 predictions,
+                scores: summaries,
                 probabilities,
                 metrics,
                 vs_baseline: None,

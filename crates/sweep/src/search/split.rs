@@ -25,8 +25,11 @@ pub fn is_dev(spec: SplitSpec, content: &str) -> bool {
     uniform < spec.dev_fraction
 }
 
+/// Classes a warning names; the rest are counted, and `run.json` has every class's count.
+pub const CLASSES_NAMED: usize = 5;
+
 /// Warnings about a dev split too small to trust: per class counts below
-/// [`MIN_DEV_PER_CLASS`], each named with its count.
+/// [`MIN_DEV_PER_CLASS`], the first [`CLASSES_NAMED`] named with their counts.
 pub fn small_split_warnings(classes: &[String], dev_labels: &[usize]) -> Vec<String> {
     let mut counts = vec![0usize; classes.len()];
     for &label in dev_labels {
@@ -41,12 +44,20 @@ pub fn small_split_warnings(classes: &[String], dev_labels: &[usize]) -> Vec<Str
     if small.is_empty() {
         return Vec::new();
     }
+    let named = if small.len() > CLASSES_NAMED {
+        format!(
+            "{}, … {} more; every class's count is in run.json, `split.dev_images_per_class`",
+            small[..CLASSES_NAMED].join(", "),
+            small.len() - CLASSES_NAMED
+        )
+    } else {
+        small.join(", ")
+    };
     vec![format!(
-        "the dev split is too small to trust a search on it: {} dev images in all, and {} class{} below {MIN_DEV_PER_CLASS} ({}). One image then moves a class's recall by more than 5 points, so the chosen prompts may fit these images rather than the class; compare the dev and test figures, and use more images or a larger `split.dev_fraction`",
+        "the dev split is too small to trust a search on it: {} dev images in all, and {} class{} below {MIN_DEV_PER_CLASS} ({named}). One image then moves a class's recall by more than 5 points, so the chosen prompts may fit these images rather than the class; compare the dev and test figures, and use more images or a larger `split.dev_fraction`",
         dev_labels.len(),
         small.len(),
         if small.len() == 1 { "" } else { "es" },
-        small.join(", ")
     )]
 }
 
@@ -99,5 +110,22 @@ mod tests {
             "{w:?}"
         );
         assert!(small_split_warnings(&classes, &[vec![0; 20], vec![1; 20]].concat()).is_empty());
+    }
+
+    #[test]
+    fn a_thousand_small_classes_are_counted_not_listed() {
+        let classes: Vec<String> = (0..1000).map(|c| format!("class-{c:04}")).collect();
+        let labels: Vec<usize> = (0..1000).collect();
+        let w = small_split_warnings(&classes, &labels);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("1000 classes below"), "{}", w[0]);
+        assert!(w[0].contains("(class-0000: 1, class-0001: 1"), "{}", w[0]);
+        assert!(
+            w[0].contains("… 995 more") && w[0].contains("run.json"),
+            "{}",
+            w[0]
+        );
+        assert!(!w[0].contains("class-0005"), "{}", w[0]);
+        assert!(w[0].len() < 1000, "{} bytes", w[0].len());
     }
 }
