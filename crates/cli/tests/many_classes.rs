@@ -193,7 +193,13 @@ fn benchmark_scoring_and_report_by_class_count() {
         "| classes | images scored | scoring s | report s | peak MB | report MB | index.html MB |"
     );
     println!("| --- | --- | --- | --- | --- | --- | --- |");
-    for classes in [100, 1_000, 10_000] {
+    // ONTOSWEEP_BENCH_CLASSES=100,1000 measures fewer sizes.
+    let class_counts: Vec<usize> = std::env::var("ONTOSWEEP_BENCH_CLASSES")
+        .unwrap_or_else(|_| "100,1000,10000".into())
+        .split(',')
+        .map(|n| n.trim().parse().expect("class counts, e.g. 100,1000"))
+        .collect();
+    for classes in class_counts {
         let temp = tempfile::tempdir().unwrap();
         let root = dataset(temp.path(), classes, 2);
         let file = experiment(temp.path(), &root, 8);

@@ -251,7 +251,7 @@ fn a_thousand_classes_give_a_report_a_person_can_open() {
     // The heading counts the classes and names a few.
     let meta = select("p.meta").join(" ");
     assert!(
-        meta.contains("1000 classes") && meta.contains("class 0004"),
+        meta.contains("1000 candidate classes") && meta.contains("class 0004"),
         "{meta}"
     );
     assert!(!meta.contains("class 0005"), "{meta}");
