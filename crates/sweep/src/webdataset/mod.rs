@@ -460,14 +460,17 @@ mod tests {
             wanted: None,
         };
         assert_eq!(
-            read_shards(&[path.clone()], &labels).unwrap().images.len(),
+            read_shards(std::slice::from_ref(&path), &labels)
+                .unwrap()
+                .images
+                .len(),
             8
         );
         let whole = std::fs::read(&path).unwrap();
         // Cut inside a member's data, exactly at a member boundary, and to nothing.
         for cut in [512 + 300, 3_000, 2 * 2560, 0] {
             std::fs::write(&path, &whole[..cut]).unwrap();
-            let err = read_shards(&[path.clone()], &labels).unwrap_err();
+            let err = read_shards(std::slice::from_ref(&path), &labels).unwrap_err();
             assert!(err.contains("truncated"), "cut at {cut}: {err}");
         }
     }
