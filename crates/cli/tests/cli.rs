@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
@@ -166,41 +168,9 @@ fn mini_sweep_end_to_end_then_from_cache_and_with_one_thread() {
 
 /// Opens the report in headless Chromium and checks the screenshot shows the charts.
 fn screenshot_renders(page: &Path, temp: &Path) {
-    let chromium = ["chromium", "chromium-browser"]
-        .into_iter()
-        .find(|c| Command::new(c).arg("--version").output().is_ok());
-    let Some(chromium) = chromium else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install Debian's chromium (see .ci/run)"
-        );
-        eprintln!(
-            "chromium not installed: the screenshot check did not run (apt-get install chromium)"
-        );
+    let Some((shot, output)) = common::many_classes::screenshot(page, temp) else {
         return;
     };
-    let shot = temp.join("shot.png");
-    let output = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--window-size=1280,1400",
-        ])
-        .arg(format!(
-            "--user-data-dir={}",
-            temp.join("chromium-profile").display()
-        ))
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .unwrap();
     assert!(shot.is_file(), "no screenshot: {}", stderr(&output));
     let image = image::open(&shot).unwrap().into_rgb8();
     let pixels = image.pixels().count();
