@@ -7,6 +7,9 @@ mod hardware;
 mod manifest;
 mod pins;
 mod provision;
+mod root;
+#[cfg(test)]
+mod scratch;
 mod shell_env;
 mod venv;
 

@@ -22,6 +22,7 @@ use std::process::{Command, Stdio};
 
 use crate::manifest::Manifest;
 use crate::pins;
+pub use crate::root::workspace_root;
 
 pub const ORT_VERSION: &str = "1.31.1";
 /// `onnxruntime-ep-openvino`, built for ONNX Runtime 1.31 (it carries OpenVINO 2026.4.1).
@@ -123,13 +124,6 @@ impl Flavour {
             .join("target/onnxruntime")
             .join(format!("{name}-{version}"))
     }
-}
-
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the workspace")
-        .to_path_buf()
 }
 
 /// The runtime xtask hands over: the library, and its sha256 when xtask provisioned and
@@ -547,30 +541,7 @@ pub(crate) fn run(command: &mut Command, what_to_do: &str) -> Result<(), String>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    /// A scratch folder under the system's temporary folder, removed when dropped.
-    struct Scratch(PathBuf);
-
-    impl Scratch {
-        fn new() -> Scratch {
-            static COUNT: AtomicUsize = AtomicUsize::new(0);
-            let path = std::env::temp_dir().join(format!(
-                "xtask-provision-test-{}-{}",
-                std::process::id(),
-                COUNT.fetch_add(1, Ordering::Relaxed)
-            ));
-            let _ = fs::remove_dir_all(&path);
-            fs::create_dir_all(&path).unwrap();
-            Scratch(path)
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
+    use crate::scratch::Scratch;
 
     /// A wheel whose RECORD matches its own contents (what pip's and the old RECORD checks
     /// accepted), holding a stand-in ONNX Runtime.
