@@ -25,6 +25,19 @@ const KINDS: [Kind; 3] = [
     },
 ];
 
+/// Whether the machine under `root` shows an NVIDIA driver: a device node (also in
+/// containers given a GPU), the driver's `/proc` entry, or WSL's GPU device.
+pub fn nvidia_gpu_seen(root: &Path) -> bool {
+    NVIDIA_SIGNS.iter().any(|sign| root.join(sign).exists())
+}
+
+pub const NVIDIA_SIGNS: [&str; 4] = [
+    "dev/nvidia0",
+    "dev/nvidiactl",
+    "proc/driver/nvidia/version",
+    "dev/dxg",
+];
+
 /// What this machine offers, from `/proc/cpuinfo` and the NVIDIA device node.
 pub struct Machine {
     pub vendor: String,
@@ -48,7 +61,7 @@ impl Machine {
             vendor: field("vendor_id"),
             model: field("model name"),
             flags: field("flags"),
-            gpu: Path::new("/dev/nvidia0").exists(),
+            gpu: nvidia_gpu_seen(Path::new("/")),
         }
     }
 
@@ -125,6 +138,20 @@ mod tests {
             model: "AMD EPYC 7B13".into(),
             flags: "fpu avx2 avx512f".into(),
             gpu: false,
+        }
+    }
+
+    #[test]
+    fn any_sign_of_an_nvidia_driver_counts_and_none_means_no_gpu() {
+        let scratch = crate::scratch::Scratch::new();
+        let root = &scratch.0;
+        assert!(!nvidia_gpu_seen(root));
+        for sign in NVIDIA_SIGNS {
+            let path = root.join(sign);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, "").unwrap();
+            assert!(nvidia_gpu_seen(root), "{sign}");
+            std::fs::remove_file(&path).unwrap();
         }
     }
 

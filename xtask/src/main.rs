@@ -14,6 +14,7 @@ mod shell_env;
 mod venv;
 
 use std::env;
+use std::path::Path;
 use std::process::{Command, ExitCode};
 
 const USAGE: &str = "\
@@ -146,6 +147,10 @@ fn run_ontosweep(subcommand: &str, args: &[String], gpu: bool) -> ExitCode {
         eprintln!("error: {message}");
         ExitCode::FAILURE
     };
+    if gpu && env::var_os("ORT_DYLIB_PATH").is_none() && !hardware::nvidia_gpu_seen(Path::new("/"))
+    {
+        return fail(no_gpu_here());
+    }
     let mut command = match ontosweep_command(gpu, wants_openvino(args)) {
         Ok(command) => command,
         Err(message) => return fail(message),
@@ -160,6 +165,18 @@ fn run_ontosweep(subcommand: &str, args: &[String], gpu: bool) -> ExitCode {
         },
         Err(e) => fail(format!("could not start ontosweep: {e}")),
     }
+}
+
+/// Why `--ep cuda` stops before the CUDA build (hundreds of MB) is downloaded for nothing.
+fn no_gpu_here() -> String {
+    let signs: Vec<String> = hardware::NVIDIA_SIGNS
+        .iter()
+        .map(|s| format!("/{s}"))
+        .collect();
+    format!(
+        "--ep cuda: this machine shows no NVIDIA GPU (none of {}), so nothing was downloaded or run. Run on a GPU machine, or choose --ep cpu; `cargo xtask setup --gpu` provisions the CUDA build anyway (e.g. on a login node, for its GPU nodes)",
+        signs.join(", ")
+    )
 }
 
 /// The release binary, built, with the provisioned runtime (and OpenVINO plugin) in its

@@ -68,3 +68,43 @@ fn a_copied_checkout_prints_its_own_folder() {
     );
     std::fs::remove_dir_all(&scratch).unwrap();
 }
+
+/// `--ep cuda` on a machine without a GPU stops before the CUDA build is downloaded.
+/// (On a GPU machine there is nothing to refuse, and this test would download it.)
+#[test]
+fn cuda_without_a_gpu_is_refused_before_anything_is_downloaded() {
+    let signs = [
+        "/dev/nvidia0",
+        "/dev/nvidiactl",
+        "/proc/driver/nvidia/version",
+        "/dev/dxg",
+    ];
+    if signs.iter().any(|s| Path::new(s).exists()) {
+        eprintln!("this machine has an NVIDIA GPU: nothing to refuse");
+        return;
+    }
+    let scratch = std::env::temp_dir().join(format!("xtask-cuda-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    checkout(&scratch);
+    for args in [
+        &["sweep", "x.yaml", "--ep", "cuda"][..],
+        &["embed", "--ep=cuda", "x"],
+        &["throughput", "--gpu"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(args)
+            .current_dir(&scratch)
+            .env_remove("ORT_DYLIB_PATH")
+            .env_remove("CARGO_MANIFEST_DIR")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(
+            stderr.contains("shows no NVIDIA GPU") && stderr.contains("--ep cpu"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!scratch.join("target").exists(), "{args:?}: provisioned");
+    }
+    std::fs::remove_dir_all(&scratch).unwrap();
+}

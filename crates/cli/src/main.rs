@@ -10,6 +10,7 @@ mod sweep;
 mod table;
 mod throughput;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -47,6 +48,10 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "warn,ort=error".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(colour_wanted(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR"),
+        ))
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
@@ -58,10 +63,17 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {:#}", hints::with_hints(error));
+            let message = format!("error: {:#}", hints::with_hints(error));
+            eprintln!("{}", ontosweep_clip::echo::fit_lines(&message));
             ExitCode::FAILURE
         }
     }
+}
+
+/// Colour codes only for a person at a terminal: never into a pipe or a log file, and not
+/// when `NO_COLOR` is set to anything but the empty string (no-color.org).
+fn colour_wanted(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    terminal && no_color.is_none_or(|value| value.is_empty())
 }
 
 /// The ONNX Runtime named by `ORT_DYLIB_PATH` (set by `cargo xtask`).
@@ -98,4 +110,17 @@ pub fn runtime() -> anyhow::Result<&'static Runtime> {
         }
     }
     Ok(Runtime::load_pinned(&path, pinned.as_deref())?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::colour_wanted;
+
+    #[test]
+    fn colour_only_at_a_terminal_without_no_color() {
+        assert!(colour_wanted(true, None));
+        assert!(colour_wanted(true, Some("".into())));
+        assert!(!colour_wanted(true, Some("1".into())));
+        assert!(!colour_wanted(false, None));
+    }
 }

@@ -63,6 +63,11 @@ impl SessionArgs {
                 }
             );
         }
+        // Asked for by name, CUDA must be able to run before anything is read or encoded:
+        // with every embedding cached no session would be made to find out.
+        if self.ep == EpChoice::Cuda {
+            runtime.cuda_ready()?;
+        }
         let wants_openvino = self.ep == EpChoice::OpenVino
             || (self.ep == EpChoice::Auto
                 && (self.precision == Precision::Bf16 || bf16_entry.is_some()));

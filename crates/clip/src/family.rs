@@ -81,7 +81,8 @@ impl Family {
             "clip" | "clip_text_model" | "clip_vision_model" => Ok(Family::Clip),
             "siglip" | "siglip_text_model" | "siglip_vision_model" => Ok(Family::Siglip),
             other => Err(bad(format!(
-                "`model_type: {other:?}` is not a supported family; supported: clip, siglip"
+                "`model_type: {}` is not a supported family; supported: clip, siglip",
+                crate::echo::quoted(other)
             ))),
         }
     }

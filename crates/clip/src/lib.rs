@@ -61,6 +61,7 @@
 pub const EMBEDDING_CODE_VERSION: u32 = 1;
 
 mod binding;
+pub mod echo;
 mod encoder;
 mod error;
 mod family;

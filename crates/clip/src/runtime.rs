@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::sync::atomic::Ordering;
 
 use ort::ep::{self, ExecutionProvider as _};
 use ort::session::Session;
@@ -22,6 +23,9 @@ pub struct Runtime {
     version: String,
     environment: ort::environment::Environment,
     openvino: OnceLock<OpenVinoPlugin>,
+    /// Set once `--ep auto` has said that the provisioned CUDA build cannot be used here:
+    /// one word per run, not one per session.
+    cuda_fallback_said: std::sync::atomic::AtomicBool,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -83,6 +87,7 @@ impl Runtime {
             version,
             environment,
             openvino: OnceLock::new(),
+            cuda_fallback_said: Default::default(),
         };
         Ok(RUNTIME.get_or_init(|| runtime))
     }
@@ -144,6 +149,16 @@ impl Runtime {
     /// Checked before any work by a caller that will need it.
     pub fn openvino_ready(&self, precision: Precision) -> Result<()> {
         openvino::ready(self, precision).map(drop)
+    }
+
+    /// Whether CUDA sessions can run here: this build has the provider, its libraries load,
+    /// and the CUDA runtime sees a GPU. Checked before any work by a caller that will need
+    /// it, so that a run with everything cached cannot pass for a CUDA run.
+    pub fn cuda_ready(&self) -> Result<()> {
+        cuda_loadable(self)?;
+        cuda_device_count()
+            .map(drop)
+            .map_err(|reason| Error::Cuda { reason })
     }
 
     /// Whether this build of ONNX Runtime contains the CUDA provider at all.
@@ -341,8 +356,13 @@ pub fn create_session(
                 }
             },
             Err(reason) if runtime.has_cuda() => {
-                // The user provisioned CUDA, so not using it deserves a word.
-                tracing::warn!("CUDA is not usable, so the CPU runs this model: {reason}");
+                // The user provisioned CUDA, so not using it deserves a word, once.
+                if !runtime.cuda_fallback_said.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        "CUDA is not usable here, so the CPU runs this run's models: {reason}. ONNX Runtime {} is the CUDA build; `--ep cpu` says the CPU is meant, and removing that build's folder goes back to the CPU runtime",
+                        runtime.library().display()
+                    );
+                }
                 Ok((commit(cpu_builder(runtime, options)?, model)?, Ep::Cpu))
             }
             Err(reason) => {
@@ -385,8 +405,8 @@ fn cpu_builder(runtime: &Runtime, options: SessionOptions) -> Result<SessionBuil
     base_builder(runtime, options).map_err(Error::ExecutionProvider)
 }
 
-/// A session builder with CUDA registered, or why that is impossible.
-fn cuda_builder(runtime: &Runtime, options: SessionOptions) -> Result<SessionBuilder> {
+/// Whether the CUDA provider is in this build and the libraries it loads are findable.
+fn cuda_loadable(runtime: &Runtime) -> Result<()> {
     let cuda = |reason| Error::Cuda { reason };
     if !runtime.has_cuda() {
         return Err(cuda(format!(
@@ -401,6 +421,43 @@ fn cuda_builder(runtime: &Runtime, options: SessionOptions) -> Result<SessionBui
             missing.join(", ")
         )));
     }
+    Ok(())
+}
+
+/// How many GPUs the CUDA runtime sees; why none, when it sees none (no driver, a driver
+/// too old for CUDA 13, no device in this container).
+fn cuda_device_count() -> std::result::Result<i32, String> {
+    use std::ffi::{CStr, c_char, c_int};
+    // SAFETY: libcudart's documented C API (`cudaGetDeviceCount`, `cudaGetErrorString`),
+    // called with a valid out-pointer; the library stays loaded for the CUDA provider, which
+    // loads it too (unloading an initialised CUDA runtime is not safe).
+    unsafe {
+        let library = libloading::Library::new(CUDA_LIBRARIES[0]).map_err(|e| e.to_string())?;
+        let count: libloading::Symbol<unsafe extern "C" fn(*mut c_int) -> c_int> = library
+            .get(b"cudaGetDeviceCount")
+            .map_err(|e| e.to_string())?;
+        let describe: libloading::Symbol<unsafe extern "C" fn(c_int) -> *const c_char> = library
+            .get(b"cudaGetErrorString")
+            .map_err(|e| e.to_string())?;
+        let mut devices: c_int = 0;
+        let code = count(&mut devices);
+        let result = match (code, devices) {
+            (0, 0) => Err("the CUDA runtime sees no GPU on this machine".to_string()),
+            (0, n) => Ok(n),
+            (code, _) => Err(format!(
+                "the CUDA runtime sees no usable GPU: {} (error {code})",
+                CStr::from_ptr(describe(code)).to_string_lossy()
+            )),
+        };
+        std::mem::forget(library);
+        result
+    }
+}
+
+/// A session builder with CUDA registered, or why that is impossible.
+fn cuda_builder(runtime: &Runtime, options: SessionOptions) -> Result<SessionBuilder> {
+    let cuda = |reason| Error::Cuda { reason };
+    cuda_loadable(runtime)?;
     let builder = base_builder(runtime, options).map_err(Error::ExecutionProvider)?;
     builder
         .with_execution_providers([ep::CUDA::default().build().error_on_failure()])

@@ -37,7 +37,8 @@ pub struct Split {
     pub seed: u64,
     /// The dev images, sorted by path; the test images are `SweepResults::images`.
     pub dev_images: Vec<ImageRecord>,
-    /// Said when the dev split is too small to trust a search on it.
+    /// Said when a side of the split is too small to read: the dev side for a search, the
+    /// test side for every figure.
     pub warnings: Vec<String>,
 }
 

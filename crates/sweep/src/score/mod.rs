@@ -30,7 +30,7 @@ pub struct Scored {
     pub kept: Vec<usize>,
     /// The dev split; empty without one.
     pub dev: Vec<usize>,
-    /// Said when the dev split is too small to trust a search.
+    /// Said when a side of the split is too small to read.
     pub split_warnings: Vec<String>,
     pub models: Vec<ModelResults>,
 }

@@ -2,7 +2,7 @@
 
 use crate::embed::Embedded;
 use crate::plan::{OntologyPlan, Plan};
-use crate::search::split::{is_dev, small_split_warnings};
+use crate::search::split::{Side, is_dev, small_split_warnings};
 use crate::sweep::SweepError;
 
 pub struct Divided {
@@ -47,15 +47,15 @@ pub fn divide(plan: &Plan, embedded: &Embedded, usable: Vec<usize>) -> Result<Di
     if searched && dev_order.is_empty() {
         return Err(fail("dev"));
     }
-    let warnings = if searched {
-        let labels: Vec<usize> = dev_order
-            .iter()
-            .map(|&i| plan.dataset.images[i].label)
-            .collect();
-        small_split_warnings(&plan.dataset.classes, &labels)
-    } else {
-        Vec::new()
-    };
+    let label = |&i: &usize| plan.dataset.images[i].label;
+    let classes = &plan.dataset.classes;
+    let mut warnings = Vec::new();
+    if searched {
+        let dev: Vec<usize> = dev_order.iter().map(label).collect();
+        warnings.extend(small_split_warnings(Side::Dev, classes, &dev));
+    }
+    let tested: Vec<usize> = test.iter().map(label).collect();
+    warnings.extend(small_split_warnings(Side::Test, classes, &tested));
     Ok(Divided {
         test,
         dev_order,
