@@ -1,8 +1,10 @@
 //! `ontosweep`: tokenize, embed and sweep from the command line. `cargo xtask` provisions
 //! ONNX Runtime and calls this binary; it owns argument parsing and terminal output only.
 
+mod dry_run;
 mod embed;
 mod hints;
+mod interrupt;
 mod progress;
 mod searches;
 mod session_args;

@@ -3,6 +3,7 @@
 
 use std::io::IsTerminal;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
@@ -14,6 +15,22 @@ const PLAIN_EVERY: Duration = Duration::from_secs(5);
 #[derive(Default)]
 pub struct Bars {
     current: Mutex<Option<Current>>,
+    /// Image embeddings this run put in the cache.
+    cached: AtomicUsize,
+}
+
+impl Bars {
+    /// Image embeddings this run has put in the embedding cache so far.
+    pub fn cached_images(&self) -> usize {
+        self.cached.load(Ordering::Relaxed)
+    }
+
+    /// Clears the bar, so that a last message starts on a line of its own.
+    pub fn clear(&self) {
+        if let Some(Current::Bar(bar)) = &*self.current.lock().unwrap() {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 enum Current {
@@ -110,6 +127,10 @@ impl Progress for Bars {
             }
             _ => {}
         }
+    }
+
+    fn cached(&self, done: usize) {
+        self.cached.fetch_add(done, Ordering::Relaxed);
     }
 
     fn warn(&self, message: &str) {

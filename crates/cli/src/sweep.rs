@@ -46,6 +46,11 @@ pub struct SweepArgs {
     /// Print each ontology's prompts per class, templates and names applied, before encoding.
     #[arg(long)]
     show_prompts: bool,
+    /// Check the experiment and print the plan (classes, prompts per ontology, images found,
+    /// embeddings cached and to compute per model), then exit: no model is loaded into a
+    /// session, nothing is downloaded or written.
+    #[arg(long, conflicts_with = "shard")]
+    dry_run: bool,
     /// Write every class's probability for every image as `probabilities_<model>_<ontology>.npy`
     /// (as the experiment's `report: {all_probabilities: true}`); holds images × classes × 4
     /// bytes per model and ontology in memory.
@@ -62,41 +67,39 @@ pub fn project_root() -> PathBuf {
 pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
     let mut experiment = Experiment::load(&args.file)?;
     experiment.report.all_probabilities |= args.all_probabilities;
-    let shard = match args.shard.as_deref() {
-        None => None,
-        Some("auto") => {
-            Some(Shard::from_env(|name| std::env::var(name).ok()).map_err(anyhow::Error::msg)?)
-        }
-        Some(text) => Some(Shard::parse(text).map_err(anyhow::Error::msg)?),
-    };
+    let shard = parse_shard(args.shard.as_deref())?;
     let root = project_root();
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| root.join("reports").join(&experiment.name));
-    let options = SweepOptions {
-        model_override: args.model_dir,
-        model_registry: args.models_dir.unwrap_or_else(|| root.join("models")),
-        session: args.session.options(),
-        batch_size: args.batch.map(|b| b.max(1)),
-        cache_dir: if args.no_cache {
-            None
-        } else {
-            Some(
-                args.cache_dir
-                    .unwrap_or_else(|| root.join(".cache/embeddings")),
-            )
-        },
-        report_dir: Some(out.clone()),
-    };
+    let options = sweep_options(&args, &root, &out);
     // Refuse a report folder that is not ours before any work, not after an hour of it.
     ontosweep_report::check_replaceable(&out)
         .with_context(|| format!("writing the report to {}", out.display()))?;
+    let progress: &'static crate::progress::Bars = Box::leak(Box::default());
+    if !args.dry_run {
+        crate::interrupt::say_what_is_kept_on_ctrl_c(crate::interrupt::Kept {
+            progress,
+            cache: options.cache_dir.clone(),
+            shard: shard.is_some(),
+        })?;
+    }
+    if args.dry_run
+        && let Some((name, folder)) =
+            ontosweep_sweep::dataset_to_fetch(&experiment, args.data_root.as_deref())
+    {
+        println!(
+            "dry run of {}: the dataset `{name}` is not downloaded yet; a sweep fetches it into {} first, then plans. Nothing was fetched or written",
+            experiment.file.display(),
+            folder.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     // Validate the dataset against the ontologies before loading any model.
-    let progress = crate::progress::Bars::default();
-    let dataset = ontosweep_sweep::load_dataset(&experiment, args.data_root.as_deref(), &progress)?;
+    let dataset = ontosweep_sweep::load_dataset(&experiment, args.data_root.as_deref(), progress)?;
     for warning in &dataset.warnings {
-        eprintln!("{warning}");
+        say(warning);
     }
     if args.show_prompts {
         print!("{}", show_prompts(&experiment, &dataset.classes));
@@ -111,6 +114,14 @@ pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
             .any(|m| m.precision == Some(Precision::Bf16)))
     .then_some(experiment.file.as_path());
     args.session.prepare_for(runtime, bf16_entry)?;
+    if args.dry_run {
+        let plan = ontosweep_sweep::dry_run(&experiment, &dataset, runtime, &options, progress)?;
+        print!(
+            "{}",
+            crate::dry_run::render(&experiment, &dataset, &plan, &out)
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(shard) = shard {
         return encode_shard(
             &experiment,
@@ -119,24 +130,71 @@ pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
             &options,
             shard,
             &out,
-            &progress,
+            progress,
         );
     }
-    let outcome = ontosweep_sweep::sweep(&experiment, &dataset, runtime, &options, &progress)?;
+    let outcome = ontosweep_sweep::sweep(&experiment, &dataset, runtime, &options, progress)?;
     for warning in &outcome.warnings {
-        eprintln!("{warning}");
+        say(warning);
     }
-    let results = &outcome.results;
+    write_report(&args, &experiment, &outcome.results, &root, &out)
+}
+
+/// A warning or note for the user, each line of it capped.
+fn say(message: &str) {
+    eprintln!("{}", ontosweep_clip::echo::fit_lines(message));
+}
+
+fn parse_shard(text: Option<&str>) -> anyhow::Result<Option<Shard>> {
+    Ok(match text {
+        None => None,
+        Some("auto") => {
+            Some(Shard::from_env(|name| std::env::var(name).ok()).map_err(anyhow::Error::msg)?)
+        }
+        Some(text) => Some(Shard::parse(text).map_err(anyhow::Error::msg)?),
+    })
+}
+
+fn sweep_options(args: &SweepArgs, root: &Path, out: &Path) -> SweepOptions {
+    SweepOptions {
+        model_override: args.model_dir.clone(),
+        model_registry: args
+            .models_dir
+            .clone()
+            .unwrap_or_else(|| root.join("models")),
+        session: args.session.options(),
+        batch_size: args.batch.map(|b| b.max(1)),
+        cache_dir: if args.no_cache {
+            None
+        } else {
+            Some(
+                args.cache_dir
+                    .clone()
+                    .unwrap_or_else(|| root.join(".cache/embeddings")),
+            )
+        },
+        report_dir: Some(out.to_path_buf()),
+    }
+}
+
+/// The report, the headline chart's copy beside the reports, and the tables on stdout.
+fn write_report(
+    args: &SweepArgs,
+    experiment: &Experiment,
+    results: &SweepResults,
+    root: &Path,
+    out: &Path,
+) -> anyhow::Result<ExitCode> {
     print_summary(results);
     let report_started = std::time::Instant::now();
-    let files = ontosweep_report::write_report(results, &out)
+    let files = ontosweep_report::write_report(results, out)
         .with_context(|| format!("writing the report to {}", out.display()))?;
     let report_seconds = report_started.elapsed().as_secs_f64();
     if args.out.is_none() {
         let target = root
             .join("reports")
             .join(format!("{}.svg", experiment.name));
-        let copy = ontosweep_report::copy_headline_chart(&out, &target)
+        let copy = ontosweep_report::copy_headline_chart(out, &target)
             .with_context(|| format!("copying the headline chart to {}", target.display()))?;
         if copy == HeadlineCopy::LeftAlone {
             eprintln!(
@@ -206,7 +264,7 @@ fn encode_shard(
     let (record, warnings) =
         ontosweep_sweep::encode_shard(experiment, dataset, runtime, options, shard, progress)?;
     for warning in &warnings {
-        eprintln!("{warning}");
+        say(warning);
     }
     let path = ontosweep_sweep::shard::write_record(&record, out).map_err(anyhow::Error::msg)?;
     println!(

@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+mod common;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
@@ -28,22 +30,6 @@ fn sweep_command(out: &Path, cache: &Path, extra: &[&str]) -> Command {
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     command
-}
-
-fn count_entries(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| {
-            if e.path().is_dir() {
-                count_entries(&e.path())
-            } else {
-                usize::from(e.path().extension().is_some_and(|x| x == "emb"))
-            }
-        })
-        .sum()
 }
 
 fn read(path: &Path) -> String {
@@ -77,7 +63,7 @@ fn a_killed_sweep_keeps_its_embeddings_and_the_rerun_gives_the_same_results() {
         )
         .spawn()
         .unwrap();
-    while count_entries(&cache) < KILL_AT {
+    while common::cache_entries(&cache) < KILL_AT {
         assert!(
             child.try_wait().unwrap().is_none(),
             "the sweep ended before it could be killed"
@@ -86,7 +72,7 @@ fn a_killed_sweep_keeps_its_embeddings_and_the_rerun_gives_the_same_results() {
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    let kept = count_entries(&cache);
+    let kept = common::cache_entries(&cache);
     assert_eq!(kept, KILL_AT, "entries after the kill");
     assert!(
         !killed.join("summary.csv").exists(),
@@ -170,5 +156,5 @@ fn an_unwritable_report_folder_is_refused_before_any_work() {
         "{stderr}"
     );
     // Refused before any work: nothing was encoded for a report that cannot be written.
-    assert_eq!(count_entries(&temp.path().join("cache")), 0);
+    assert_eq!(common::cache_entries(&temp.path().join("cache")), 0);
 }

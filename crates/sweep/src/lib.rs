@@ -11,6 +11,7 @@ mod atomic;
 mod classnames;
 pub mod config;
 pub mod dataset;
+mod dry_run;
 pub mod embed;
 mod locate;
 pub mod metrics;
@@ -31,11 +32,13 @@ pub mod webdataset;
 mod yaml_bounds;
 
 pub use config::{ConfigErrors, Diagnostic, Experiment};
-pub use embed::{EmbeddingCache, ImageOutcome, embed_files};
+pub use dry_run::{DryRun, dry_run};
+pub use embed::{EmbeddingCache, ImageOutcome, ModelForecast, embed_files};
 pub use locate::Position;
 pub use models::{ResolvedModel, resolve, resolve_argument};
 pub use progress::{Progress, Silent};
 pub use registry::{ModelFile, ModelSource, ModelSpec};
 pub use sweep::{
-    SweepError, SweepOptions, SweepOutcome, default_batch_size, encode_shard, load_dataset, sweep,
+    SweepError, SweepOptions, SweepOutcome, dataset_to_fetch, default_batch_size, encode_shard,
+    load_dataset, sweep,
 };

@@ -124,8 +124,32 @@ pub fn resolve_hashing(
     progress: &dyn Progress,
     hash: FileHasher,
 ) -> Result<Vec<ResolvedModel>, String> {
+    let files = ModelFiles {
+        hash,
+        download: true,
+    };
+    resolve_each(experiment, models_dir, override_dir, progress, &files)
+        .into_iter()
+        .collect()
+}
+
+/// How a model's files are had: checked with `hash`, and fetched when missing if `download`.
+pub struct ModelFiles<'a> {
+    pub hash: FileHasher<'a>,
+    pub download: bool,
+}
+
+/// Each of `models:` (or `override_dir` alone) resolved on its own: one model that cannot
+/// be had does not hide what the others are.
+pub fn resolve_each(
+    experiment: &Experiment,
+    models_dir: &Path,
+    override_dir: Option<&Path>,
+    progress: &dyn Progress,
+    files: &ModelFiles,
+) -> Vec<Result<ResolvedModel, String>> {
     if let Some(dir) = override_dir {
-        return Ok(vec![from_dir(dir)?]);
+        return vec![from_dir(dir)];
     }
     experiment
         .models
@@ -133,7 +157,7 @@ pub fn resolve_hashing(
         .map(|entry| {
             let mut model = match &entry.model {
                 ModelRef::Path(dir) => from_dir(dir)?,
-                ModelRef::Id(id) => from_spec(experiment, models_dir, id, progress, hash)?,
+                ModelRef::Id(id) => from_spec(experiment, models_dir, id, progress, files)?,
             };
             if let Some(precision) = entry.precision {
                 // The same model at two precisions: two names in the report.
@@ -244,7 +268,11 @@ pub fn resolve_argument(
         ));
     }
     let locate = |e: String| format!("model `{id}`: {e}");
-    from_spec_file(models_dir, &id, progress, &hash_file, &locate)
+    let files = ModelFiles {
+        hash: &hash_file,
+        download: true,
+    };
+    from_spec_file(models_dir, &id, progress, &files, &locate)
 }
 
 /// The ids of `models_dir`'s yaml files, sorted.
@@ -268,7 +296,7 @@ fn from_spec(
     models_dir: &Path,
     id: &str,
     progress: &dyn Progress,
-    hash: FileHasher,
+    files: &ModelFiles,
 ) -> Result<ResolvedModel, String> {
     let unreadable = |e: String| {
         experiment
@@ -281,7 +309,7 @@ fn from_spec(
             )
             .to_string()
     };
-    from_spec_file(models_dir, id, progress, hash, &unreadable)
+    from_spec_file(models_dir, id, progress, files, &unreadable)
 }
 
 /// `models/<id>.yaml` read, its paths checked, its files downloaded or checked.
@@ -289,7 +317,7 @@ fn from_spec_file(
     models_dir: &Path,
     id: &str,
     progress: &dyn Progress,
-    hash: FileHasher,
+    files: &ModelFiles,
     unreadable: &dyn Fn(String) -> String,
 ) -> Result<ResolvedModel, String> {
     let yaml = models_dir.join(format!("{id}.yaml"));
@@ -309,11 +337,21 @@ fn from_spec_file(
     let local = spec.local.clone().unwrap_or_else(|| PathBuf::from(id));
     let dir = models_dir.join(local);
     let in_yaml = |e: String| format!("model `{id}` ({}): {e}", yaml.display());
-    if ModelDir::open(&dir).is_err() && spec.source.is_some() && !spec.files.is_empty() {
-        download_model(&spec, &yaml, &dir, progress).map_err(in_yaml)?;
-    } else {
+    let missing = ModelDir::open(&dir).is_err();
+    match &spec.source {
+        Some(source) if missing && !spec.files.is_empty() && !files.download => {
+            return Err(in_yaml(format!(
+                "not downloaded yet: a sweep fetches its {} files from Hugging Face `{}` into {}",
+                spec.files.len(),
+                source.hf_repo,
+                dir.display()
+            )));
+        }
+        Some(_) if missing && !spec.files.is_empty() => {
+            download_model(&spec, &yaml, &dir, progress).map_err(in_yaml)?;
+        }
         // Files placed by hand (or changed since) must still be the pinned or locked ones.
-        check_model_files(&spec, &yaml, &dir, progress, hash).map_err(in_yaml)?;
+        _ => check_model_files(&spec, &yaml, &dir, progress, files.hash).map_err(in_yaml)?,
     }
     let dir = ModelDir::open(&dir).map_err(|e| {
         let fetch = match &spec.source {
@@ -392,7 +430,10 @@ mod tests {
                 &models,
                 "m",
                 &crate::progress::Silent,
-                &hash_file,
+                &ModelFiles {
+                    hash: &hash_file,
+                    download: true,
+                },
                 &|e: String| e,
             )
             .map(|_| ())

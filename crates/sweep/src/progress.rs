@@ -5,6 +5,9 @@ pub trait Progress: Sync {
     fn advance(&self, done: usize);
     fn finish(&self);
     fn warn(&self, message: &str);
+    /// `done` more image embeddings are in the embedding cache: kept whatever happens next
+    /// (an interrupted run says how many).
+    fn cached(&self, _done: usize) {}
 }
 
 /// Reports nothing (tests, library use).

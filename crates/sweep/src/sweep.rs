@@ -121,6 +121,17 @@ pub fn load_dataset(
     Ok(dataset)
 }
 
+/// The experiment's `download:` dataset and the folder it goes to, while it is not there.
+pub fn dataset_to_fetch(
+    experiment: &Experiment,
+    data_root: Option<&Path>,
+) -> Option<(String, PathBuf)> {
+    let spec = &experiment.dataset;
+    let root = data_root.or(spec.root.as_deref())?;
+    let name = spec.download.as_ref()?;
+    (!root.exists()).then(|| (name.clone(), root.to_path_buf()))
+}
+
 /// A folder of WebDataset shards given as `root:` gets the line that reads it.
 fn with_shards_hint(error: String, root: &Path, base: &Path) -> String {
     let folders = webdataset::tar_folders(root);

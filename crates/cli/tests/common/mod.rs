@@ -85,4 +85,21 @@ pub fn rows(path: &Path) -> Vec<BTreeMap<String, String>> {
         })
         .collect()
 }
+/// Cache entries (`*.emb`) under `dir`, at any depth.
+pub fn cache_entries(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| {
+            if e.path().is_dir() {
+                cache_entries(&e.path())
+            } else {
+                usize::from(e.path().extension().is_some_and(|x| x == "emb"))
+            }
+        })
+        .sum()
+}
+
 pub mod many_classes;

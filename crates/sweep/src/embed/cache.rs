@@ -20,6 +20,25 @@ const MAX_ORIGIN_BYTES: usize = 200;
 #[derive(Debug, Clone)]
 pub struct EmbeddingCache {
     dir: PathBuf,
+    /// Opened only to look: writes nothing.
+    read_only: bool,
+}
+
+/// A folder without the cache's tag that holds anything but cache entries is someone else's.
+fn refuse_foreign(dir: &Path) -> std::io::Result<()> {
+    let foreign: Vec<String> = fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !is_cache_entry_name(n))
+        .take(3)
+        .collect();
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    Err(std::io::Error::other(format!(
+        "the folder holds files that are not an ontosweep cache ({}); use an empty or new folder",
+        foreign.join(", ")
+    )))
 }
 
 /// A cache namespace: everything that makes embeddings comparable (model, preprocessing).
@@ -50,23 +69,33 @@ impl EmbeddingCache {
         fs::create_dir_all(dir)?;
         let tag = dir.join(CACHE_TAG);
         if !tag.is_file() {
-            let foreign: Vec<String> = fs::read_dir(dir)?
-                .filter_map(Result::ok)
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| !is_cache_entry_name(n))
-                .take(3)
-                .collect();
-            if !foreign.is_empty() {
-                return Err(std::io::Error::other(format!(
-                    "the folder holds files that are not an ontosweep cache ({}); use an empty or new folder",
-                    foreign.join(", ")
-                )));
-            }
+            refuse_foreign(dir)?;
             write_atomically(&tag, CACHE_TAG_TEXT.as_bytes())?;
         }
         Ok(Self {
             dir: dir.to_path_buf(),
+            read_only: false,
         })
+    }
+
+    /// The cache in `dir` as it is, to look at only (`sweep --dry-run`): `None` when there is
+    /// none yet. Nothing is created or written, not even a remembered file hash.
+    pub fn open_to_look(dir: &Path) -> std::io::Result<Option<Self>> {
+        if !dir.is_dir() {
+            return Ok(None);
+        }
+        if !dir.join(CACHE_TAG).is_file() {
+            refuse_foreign(dir)?;
+        }
+        Ok(Some(Self {
+            dir: dir.to_path_buf(),
+            read_only: true,
+        }))
+    }
+
+    /// Whether a whole entry for `key` is there.
+    pub fn holds(&self, namespace: &str, key: &str) -> bool {
+        self.get_with_origin(namespace, key).is_some()
     }
 
     fn entry(&self, namespace: &str, key: &str) -> PathBuf {
@@ -120,6 +149,9 @@ impl EmbeddingCache {
             return Ok(known);
         }
         let digest = ontosweep_clip::fingerprint(files)?;
+        if self.read_only {
+            return Ok(digest);
+        }
         let _ = fs::create_dir_all(self.dir.join("fingerprints"))
             .and_then(|_| write_atomically(&memo, digest.as_bytes()));
         Ok(digest)
@@ -138,10 +170,12 @@ impl EmbeddingCache {
         embedding: &[f32],
         origin: &str,
     ) -> std::io::Result<()> {
+        if self.read_only {
+            return Err(std::io::Error::other("the cache was opened to look only"));
+        }
         let path = self.entry(namespace, key);
         fs::create_dir_all(path.parent().expect("entries live in a folder"))?;
         write_atomically(&path, &to_entry_bytes(embedding, origin))?;
-        super::fault::after_cache_write();
         Ok(())
     }
 }

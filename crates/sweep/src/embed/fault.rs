@@ -1,6 +1,7 @@
 //! A fault hook for the kill test: with `ONTOSWEEP_TEST_PAUSE_AFTER_CACHE_WRITES=N`, the
-//! thread that writes the N-th cache entry stops there for good, so the test kills the sweep
-//! at a known point (N whole entries on disk) instead of racing it with a clock.
+//! thread that writes the N-th image's cache entry stops there for good (after reporting it
+//! as cached), so a test interrupts the sweep at a known point (N whole entries on disk)
+//! instead of racing it with a clock.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};

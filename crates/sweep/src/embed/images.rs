@@ -342,11 +342,16 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
                 continue;
             }
             // Written at once, so an interrupted sweep keeps every finished batch.
-            if let (Some((cache, ns, _)), Some(key), Some(origin)) = (self.cache, key, &origin)
-                && let Err(e) = cache.put_with_origin(ns, key, &embedding, origin)
-            {
-                self.warnings
-                    .push(format!("warning: could not write the embedding cache: {e}"));
+            if let (Some((cache, ns, _)), Some(key), Some(origin)) = (self.cache, key, &origin) {
+                match cache.put_with_origin(ns, key, &embedding, origin) {
+                    Ok(()) => {
+                        progress.cached(1);
+                        super::fault::after_cache_write();
+                    }
+                    Err(e) => self
+                        .warnings
+                        .push(format!("warning: could not write the embedding cache: {e}")),
+                }
             }
             self.outcomes[*i] = Some(ImageOutcome::Embedded {
                 embedding,

@@ -4,6 +4,7 @@
 
 mod cache;
 mod fault;
+mod forecast;
 mod images;
 mod namespaces;
 mod prompts;
@@ -16,6 +17,7 @@ use ontosweep_clip::{Embedding, Ep, ImageEncoder, Precision, Runtime, SessionOpt
 use ontosweep_results::ModelRunInfo;
 
 pub use cache::EmbeddingCache;
+pub use forecast::{Forecast, ModelForecast, forecast};
 pub use images::{ContentKeys, ImageOutcome, embed_files};
 
 use crate::dataset::ImageSource;

@@ -28,13 +28,12 @@ pub fn embed_prompts(
     let session = model.session(settings.session);
     let numerics = namespaces::numerics(&session, super::plugin_version(settings).as_deref());
     let namespace = namespaces::prompts(&info.text_sha256, &model.io, numerics.as_deref());
-    let key = |t: &Tokens| content_key(format!("{:?}", t.ids).as_bytes());
     let mut embeddings = HashMap::new();
     let mut missing = Vec::new();
     for (prompt, tokens) in &plan.prompts {
         match settings
             .cache
-            .and_then(|c| c.get_with_origin(&namespace, &key(tokens)))
+            .and_then(|c| c.get_with_origin(&namespace, &prompt_key(tokens)))
         {
             Some((e, origin)) => {
                 embeddings.insert(prompt.clone(), e);
@@ -57,7 +56,8 @@ pub fn embed_prompts(
         let encoded = encoder.encode(&tokens, TEXT_BATCH)?;
         for ((prompt, tokens), embedding) in missing.into_iter().zip(encoded) {
             if let Some(cache) = settings.cache
-                && let Err(e) = cache.put_with_origin(&namespace, &key(tokens), &embedding, &origin)
+                && let Err(e) =
+                    cache.put_with_origin(&namespace, &prompt_key(tokens), &embedding, &origin)
             {
                 warnings.push(format!("warning: could not write the embedding cache: {e}"));
             }
@@ -67,6 +67,11 @@ pub fn embed_prompts(
     }
     check_usable(&model.id, &plan.prompts, &embeddings)?;
     Ok(embeddings)
+}
+
+/// A prompt's cache key: its token ids.
+pub fn prompt_key(tokens: &Tokens) -> String {
+    content_key(format!("{:?}", tokens.ids).as_bytes())
 }
 
 /// A prompt with a NaN, infinite or zero embedding would score every image as class 0.
