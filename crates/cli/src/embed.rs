@@ -75,6 +75,9 @@ pub fn embed(args: EmbedArgs) -> anyhow::Result<ExitCode> {
         let tokenizer = TextTokenizer::for_model(model, family)?;
         let mut encoder = TextEncoder::new(runtime, model, io, options)?;
         eprintln!("text tower: execution provider {}", encoder.ep());
+        if let Some(note) = encoder.output_note() {
+            eprintln!("note: {note}");
+        }
         let tokens = args
             .texts
             .iter()
@@ -90,6 +93,9 @@ pub fn embed(args: EmbedArgs) -> anyhow::Result<ExitCode> {
     if !args.images.is_empty() {
         let mut encoder = ImageEncoder::new(runtime, model, io, options)?;
         eprintln!("vision tower: execution provider {}", encoder.ep());
+        if let Some(note) = encoder.output_note() {
+            eprintln!("note: {note}");
+        }
         for chunk in args.images.chunks(args.batch.max(1)) {
             let mut pixels = Vec::new();
             for path in chunk {

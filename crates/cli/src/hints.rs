@@ -10,6 +10,8 @@ const CUDA_HINT: &str = "Run `cargo xtask setup --gpu` to provision the CUDA bui
 const OPENVINO_HINT: &str = "Choose `--ep cpu`; `cargo xtask setup --openvino` provisions the plugin (the pinned `onnxruntime-ep-openvino` wheel) when it is missing or was altered.";
 const INPUT_HINT: &str = "Set `io:` in the model's yaml to the names this export uses";
 const OUTPUT_HINT: &str = "Export the model with projection heads (CLIPTextModelWithProjection / CLIPVisionModelWithProjection), or set `io:` in the model's yaml";
+/// A tower without a projection head (SigLIP) whose embedding output cannot be told apart.
+const EMBEDDING_OUTPUT_HINT: &str = "Name the tower's embedding output in the model's yaml (`io: {text_embeds: NAME}` for the text tower, `io: {image_embeds: NAME}` for the vision tower)";
 
 fn runtime_hint() -> String {
     format!("Run `cargo xtask setup` (or set ORT_DYLIB_PATH to a libonnxruntime.so {EXPECTED_ORT})")
@@ -73,10 +75,10 @@ fn message(error: &ClipError) -> Option<String> {
         } => format!(
             "{}: the model has no {what} named `{wanted}`; it offers {offered}. {}",
             path.display(),
-            if *what == "input" {
-                INPUT_HINT
-            } else {
-                OUTPUT_HINT
+            match *what {
+                "input" => INPUT_HINT,
+                "embedding output" => EMBEDDING_OUTPUT_HINT,
+                _ => OUTPUT_HINT,
             }
         ),
         _ => return None,

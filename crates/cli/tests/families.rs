@@ -133,3 +133,89 @@ fn embed_gives_the_reference_siglip_embeddings() {
     assert!(cosine(&lines[0]["embedding"], &text["embedding"]) >= 0.9999);
     assert!(cosine(&lines[1]["embedding"], &picture["embedding"]) >= 0.999);
 }
+
+/// The tiny SigLIP with the ONNX files of `crates/cli/tests/fixtures/siglip-output-names/
+/// <variant>` (its outputs named otherwise; see `regenerate.py` there).
+fn siglip_exported_as(variant: &str, dir: &std::path::Path) -> PathBuf {
+    let model = dir.join(variant);
+    common::copy_dir(&siglip(), &model);
+    let fixture = common::root()
+        .join("crates/cli/tests/fixtures/siglip-output-names")
+        .join(variant);
+    common::copy_dir(&fixture, &model);
+    model
+}
+
+/// Exporters that name SigLIP's outputs after transformers' fields (`text_embeds`,
+/// `image_embeds`) give the same embeddings, and the run says which output it read.
+#[test]
+fn a_siglip_export_with_transformers_output_names_is_read() {
+    let temp = tempfile::tempdir().unwrap();
+    let model = siglip_exported_as("renamed", temp.path());
+    let reference = json(&golden("siglip/embeddings.json"));
+    let text = &reference["texts"][0];
+    let picture = reference["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["file"] == "alpha.png")
+        .unwrap();
+    let output = ontosweep(&[
+        "embed",
+        "--model",
+        model.to_str().unwrap(),
+        "--ep",
+        "cpu",
+        "--text",
+        text["text"].as_str().unwrap(),
+        "--image",
+        golden("preprocess/alpha.png").to_str().unwrap(),
+    ]);
+    let lines = json_lines(&output);
+    assert!(cosine(&lines[0]["embedding"], &text["embedding"]) >= 0.9999);
+    assert!(cosine(&lines[1]["embedding"], &picture["embedding"]) >= 0.999);
+    let err = common::stderr(&output);
+    for used in ["`text_embeds`", "`image_embeds`"] {
+        assert!(
+            err.contains(&format!("no output named `pooler_output`; its only [batch, dim] output, {used}, is read as the embedding")),
+            "{err}"
+        );
+    }
+    // A sweep says it too.
+    let out = temp.path().join("report");
+    let swept = ontosweep(&[
+        "sweep",
+        "experiments/flowers-mini.yaml",
+        "--model-dir",
+        model.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-cache",
+    ]);
+    assert!(common::stderr(&swept).contains("`image_embeds`, is read as the embedding"));
+}
+
+/// Two outputs that could each be the embedding: refused, naming them, with the `io:` remedy
+/// (not CLIP's projection heads, which SigLIP does not have).
+#[test]
+fn a_siglip_export_with_two_candidate_outputs_is_refused() {
+    let temp = tempfile::tempdir().unwrap();
+    let model = siglip_exported_as("ambiguous", temp.path());
+    let output = common::command(&[
+        "embed",
+        "--model",
+        model.to_str().unwrap(),
+        "--text",
+        "daisy",
+    ])
+    .output()
+    .unwrap();
+    let err = common::stderr(&output);
+    assert!(!output.status.success());
+    assert!(
+        err.contains("no embedding output named `pooler_output`; it offers `last_hidden_state`, `pooled`, `pooled_copy`")
+            && err.contains("io: {text_embeds: NAME}")
+            && !err.contains("projection"),
+        "{err}"
+    );
+}

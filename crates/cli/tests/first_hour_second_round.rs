@@ -76,7 +76,7 @@ fn logs_into_a_pipe_carry_no_colour_codes() {
 fn a_huge_value_is_quoted_with_its_size_not_echoed_whole() {
     let temp = tempfile::tempdir().unwrap();
     let model = temp.path().join("model");
-    copy_dir(&common::model("clip-tiny-random"), &model);
+    common::copy_dir(&common::model("clip-tiny-random"), &model);
     let huge = "x".repeat(100_000);
     std::fs::write(
         model.join("config.json"),
@@ -104,19 +104,6 @@ fn a_huge_value_is_quoted_with_its_size_not_echoed_whole() {
     );
     let longest = err.lines().map(str::len).max().unwrap_or(0);
     assert!(longest < 2_100, "a {longest}-byte line");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// A split that leaves a handful of test images says so: every figure is read on them.
@@ -187,7 +174,7 @@ fn a_dry_run_prints_the_plan_and_writes_nothing() {
     // Half the images cached by a sweep over half the set, then planned again.
     let half = temp.path().join("half");
     for class in ["daisy", "dandelion"] {
-        copy_dir(&mini().join(class), &half.join(class));
+        common::copy_dir(&mini().join(class), &half.join(class));
     }
     let file = experiment(
         temp.path(),

@@ -50,35 +50,71 @@ fn element_type(session: &Session, input: &str) -> Option<TensorElementType> {
         })
 }
 
-/// Checks that the session has the input and output the encoder uses, naming what it has
-/// instead when it does not.
-fn require_names(session: &Session, path: &Path, input: &str, output: &str) -> Result<()> {
-    let checks = [
-        (
-            session.inputs(),
+/// Checks that the session has the input the encoder feeds, and finds the output it reads:
+/// `io`'s name for it, or, where `io.single_embedding_output` allows, the one `[batch, dim]`
+/// output when that name is absent. Names what the session has instead when neither works.
+fn require_names(
+    session: &Session,
+    path: &Path,
+    input: &str,
+    output: &str,
+    io: &IoNames,
+) -> Result<String> {
+    let wrong = |what, wanted: &str, outlets: &[ort::value::Outlet], hint| Error::WrongName {
+        path: path.to_path_buf(),
+        what,
+        wanted: wanted.into(),
+        offered: names(outlets),
+        hint,
+    };
+    if !session.inputs().iter().any(|o| o.name() == input) {
+        return Err(wrong(
             "input",
             input,
+            session.inputs(),
             "Give the encoder the names this export uses (IoNames)",
-        ),
-        (
-            session.outputs(),
+        ));
+    }
+    let outputs = session.outputs();
+    if outputs.iter().any(|o| o.name() == output) {
+        return Ok(output.to_string());
+    }
+    if !io.single_embedding_output {
+        return Err(wrong(
             "output",
             output,
+            outputs,
             "Export the model with projection heads (CLIPTextModelWithProjection / CLIPVisionModelWithProjection), or give the encoder the names this export uses (IoNames)",
-        ),
-    ];
-    for (outlets, what, wanted, hint) in checks {
-        if !outlets.iter().any(|o| o.name() == wanted) {
-            return Err(Error::WrongName {
-                path: path.to_path_buf(),
-                what,
-                wanted: wanted.into(),
-                offered: names(outlets),
-                hint,
-            });
-        }
+        ));
     }
-    Ok(())
+    let matrices: Vec<&ort::value::Outlet> = outputs.iter().filter(|o| is_matrix(o)).collect();
+    match matrices[..] {
+        [only] => Ok(only.name().to_string()),
+        _ => Err(wrong(
+            "embedding output",
+            output,
+            outputs,
+            "Name the tower's embedding output in IoNames (text_embeds / image_embeds)",
+        )),
+    }
+}
+
+/// Said when the output read is not the one asked for.
+fn substitution_note(path: &Path, asked: &str, used: &str) -> Option<String> {
+    (asked != used).then(|| {
+        format!(
+            "{}: no output named `{asked}`; its only [batch, dim] output, `{used}`, is read as the embedding",
+            path.display()
+        )
+    })
+}
+
+/// A float output of two dimensions, `[batch, dim]`: what an embedding looks like.
+fn is_matrix(outlet: &ort::value::Outlet) -> bool {
+    matches!(
+        outlet.dtype(),
+        ValueType::Tensor { ty: TensorElementType::Float32, shape, .. } if shape.len() == 2
+    )
 }
 
 /// Copies a `[batch, dim]` output into normalised rows.
@@ -116,12 +152,25 @@ pub struct TextEncoder {
     session: Session,
     path: PathBuf,
     io: IoNames,
+    /// The output name asked for (`io` holds the one read).
+    asked_output: String,
     ids_type: TensorElementType,
     takes_attention_mask: bool,
     ep: Ep,
 }
 
 impl TextEncoder {
+    /// The output read as the embedding (the asked-for name, or the tower's only embedding
+    /// output where [`IoNames::single_embedding_output`] allows it).
+    pub fn embedding_output(&self) -> &str {
+        &self.io.text_embeds
+    }
+
+    /// Said when the output read is not the one asked for (which output stands in for it).
+    pub fn output_note(&self) -> Option<String> {
+        substitution_note(&self.path, &self.asked_output, &self.io.text_embeds)
+    }
+
     pub fn new(
         runtime: &Runtime,
         model: &ModelDir,
@@ -130,7 +179,7 @@ impl TextEncoder {
     ) -> Result<Self> {
         let path = model.text_model();
         let (session, ep) = create_session(runtime, &path, options)?;
-        require_names(&session, &path, &io.input_ids, &io.text_embeds)?;
+        let output = require_names(&session, &path, &io.input_ids, &io.text_embeds, io)?;
         let ids_type = element_type(&session, &io.input_ids).unwrap_or(TensorElementType::Int64);
         if !matches!(
             ids_type,
@@ -151,7 +200,11 @@ impl TextEncoder {
         Ok(Self {
             session,
             path,
-            io: io.clone(),
+            io: IoNames {
+                text_embeds: output,
+                ..io.clone()
+            },
+            asked_output: io.text_embeds.clone(),
             ids_type,
             takes_attention_mask,
             ep,
@@ -223,12 +276,24 @@ pub struct ImageEncoder {
     session: Session,
     path: PathBuf,
     io: IoNames,
+    /// The output name asked for (`io` holds the one read).
+    asked_output: String,
     preprocessing: Preprocessing,
     ep: Ep,
     binding: Option<ImageBinding>,
 }
 
 impl ImageEncoder {
+    /// The output read as the embedding (see [`TextEncoder::embedding_output`]).
+    pub fn embedding_output(&self) -> &str {
+        &self.io.image_embeds
+    }
+
+    /// Said when the output read is not the one asked for (which output stands in for it).
+    pub fn output_note(&self) -> Option<String> {
+        substitution_note(&self.path, &self.asked_output, &self.io.image_embeds)
+    }
+
     pub fn new(
         runtime: &Runtime,
         model: &ModelDir,
@@ -238,7 +303,7 @@ impl ImageEncoder {
         let path = model.vision_model();
         let preprocessing = Preprocessing::from_config_file(&model.preprocessor_config())?;
         let (session, ep) = create_session(runtime, &path, options)?;
-        require_names(&session, &path, &io.pixel_values, &io.image_embeds)?;
+        let output = require_names(&session, &path, &io.pixel_values, &io.image_embeds, io)?;
         match element_type(&session, &io.pixel_values) {
             Some(TensorElementType::Float32) => {}
             other => {
@@ -253,11 +318,9 @@ impl ImageEncoder {
         }
         let binding = if options.io_binding {
             Some(
-                ImageBinding::new(&session, &io.image_embeds).map_err(|source| {
-                    Error::Inference {
-                        path: path.clone(),
-                        cause: source,
-                    }
+                ImageBinding::new(&session, &output).map_err(|source| Error::Inference {
+                    path: path.clone(),
+                    cause: source,
                 })?,
             )
         } else {
@@ -266,7 +329,11 @@ impl ImageEncoder {
         Ok(Self {
             session,
             path,
-            io: io.clone(),
+            io: IoNames {
+                image_embeds: output,
+                ..io.clone()
+            },
+            asked_output: io.image_embeds.clone(),
             preprocessing,
             ep,
             binding,

@@ -92,9 +92,12 @@ impl Family {
         match self {
             Family::Clip => IoNames::default(),
             // SigLIP has no projection head: the pooled output is the embedding.
+            // Other exporters name it after transformers' fields (`text_embeds`,
+            // `image_embeds`): the single embedding output is taken then.
             Family::Siglip => IoNames {
                 text_embeds: "pooler_output".into(),
                 image_embeds: "pooler_output".into(),
+                single_embedding_output: true,
                 ..IoNames::default()
             },
         }

@@ -152,6 +152,12 @@ pub struct IoNames {
     pub text_embeds: String,
     pub pixel_values: String,
     pub image_embeds: String,
+    /// For towers without a projection head (SigLIP): when `text_embeds` or `image_embeds`
+    /// is not among a tower's outputs, its one `[batch, dim]` output is the embedding,
+    /// whatever the exporter named it (`pooler_output`, `text_embeds`, `image_embeds`, …).
+    /// Never for CLIP, whose pooled output without the projection is no embedding.
+    #[serde(skip)]
+    pub single_embedding_output: bool,
 }
 
 impl Default for IoNames {
@@ -162,6 +168,7 @@ impl Default for IoNames {
             text_embeds: "text_embeds".into(),
             pixel_values: "pixel_values".into(),
             image_embeds: "image_embeds".into(),
+            single_embedding_output: false,
         }
     }
 }

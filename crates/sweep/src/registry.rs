@@ -94,6 +94,10 @@ pub struct IoOverrides {
 
 impl IoOverrides {
     pub fn apply(&self, mut io: IoNames) -> IoNames {
+        // An output named in the yaml is the one meant: no other stands in for it.
+        if self.text_embeds.is_some() || self.image_embeds.is_some() {
+            io.single_embedding_output = false;
+        }
         for (name, given) in [
             (&mut io.input_ids, &self.input_ids),
             (&mut io.attention_mask, &self.attention_mask),

@@ -185,6 +185,9 @@ fn embed_model_images(
     let vision_ep = match &opened {
         Some(o) => {
             embedded.batch_size.get_or_insert(o.batch);
+            embedded
+                .warnings
+                .extend(o.encoder.output_note().map(|n| format!("note: {n}")));
             o.encoder.ep().to_string()
         }
         None => "cache".to_string(), // the vision tower was never loaded

@@ -51,6 +51,7 @@ pub fn embed_prompts(
     if !missing.is_empty() {
         let mut encoder = TextEncoder::new(settings.runtime, &model.dir, &model.io, session)?;
         info.text_ep = encoder.ep().to_string();
+        warnings.extend(encoder.output_note().map(|n| format!("note: {n}")));
         let origin = Provenance::new(settings, &session).label(encoder.ep());
         let tokens: Vec<Tokens> = missing.iter().map(|(_, t)| (*t).clone()).collect();
         let encoded = encoder.encode(&tokens, TEXT_BATCH)?;
