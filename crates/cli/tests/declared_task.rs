@@ -212,3 +212,58 @@ fn a_manifest_declared_by_classnames_must_hold_every_class() {
         "{summary}"
     );
 }
+
+/// The galleries of a WebDataset run show thumbnails made from the members, read in place:
+/// each the picture of the sample its caption names.
+#[test]
+fn shard_samples_get_thumbnails_of_their_own_pictures() {
+    let temp = tempfile::tempdir().unwrap();
+    let samples = photos(&["daisy", "dandelion"], 4);
+    pack(&temp.path().join("wds/0.tar"), &samples, |i| {
+        samples[i].1.to_string()
+    });
+    let file = experiment(
+        temp.path(),
+        "  webdataset: wds/0.tar\n  classes: [daisy, dandelion]\n",
+    );
+    let (output, out) = run(temp.path(), &file);
+    succeeded(output);
+    let page = std::fs::read_to_string(out.join("index.html")).unwrap();
+    let figures: Vec<(usize, String)> = page
+        .split("<figure title=\"0.tar/s")
+        .skip(1)
+        .map(|rest| {
+            let index: usize = rest[..7].parse().unwrap();
+            let src = rest.split("src=\"").nth(1).unwrap();
+            (index, src[..src.find('"').unwrap()].to_string())
+        })
+        .collect();
+    assert!(!figures.is_empty(), "no gallery figure to check");
+    assert!(
+        !page.contains("class=\"key\""),
+        "a figure without a thumbnail"
+    );
+    // JPEG thumbnails are not exact: each must be nearest to its own sample's picture.
+    let thumbnail = |path: &Path| image::open(path).unwrap().thumbnail(112, 112).into_rgb8();
+    let pictures: Vec<image::RgbImage> = samples.iter().map(|(path, _)| thumbnail(path)).collect();
+    for (index, src) in figures {
+        let made = image::open(out.join(&src)).unwrap().into_rgb8();
+        let distance = |picture: &image::RgbImage| {
+            if picture.dimensions() != made.dimensions() {
+                return f64::INFINITY;
+            }
+            let total: f64 = made
+                .as_raw()
+                .iter()
+                .zip(picture.as_raw())
+                .map(|(a, b)| f64::from(a.abs_diff(*b)))
+                .sum();
+            total / made.as_raw().len() as f64
+        };
+        let nearest = (0..pictures.len())
+            .min_by(|&a, &b| distance(&pictures[a]).total_cmp(&distance(&pictures[b])))
+            .unwrap();
+        assert_eq!(nearest, index, "{src} looks like sample {nearest}");
+        assert!(distance(&pictures[index]) < 20.0, "{src}");
+    }
+}

@@ -20,6 +20,7 @@ th,td{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:right}th{backg
 td.l,th.l{text-align:left}tr.baseline td{background:#f7f7f7}.chart{max-width:100%;border:1px solid #eee}#accuracy-chart{width:100%;height:auto}#summary td{white-space:nowrap}
 .gallery{display:flex;flex-wrap:wrap;gap:.5rem}.gallery figure{margin:0;width:120px;font-size:.75rem}
 .gallery img{width:112px;height:112px;object-fit:cover;border-radius:4px;display:block}
+.gallery .key{display:block;width:112px;overflow-wrap:anywhere;color:#666}
 .bad{color:#c62828}.good{color:#2e7d32}details{margin:.6rem 0}summary{cursor:pointer;font-weight:600}
 code{background:#f4f4f4;padding:0 .2rem}.note{color:#444}
 .warning{background:#fff3e0;border-left:4px solid #e65100;padding:.5rem .8rem}
@@ -400,6 +401,9 @@ fn figure(
         figure title=(image.path) {
             @if let Some(src) = thumbs.get(i) {
                 img loading="lazy" src=(link(src)) alt=(image.path);
+            } @else {
+                // No thumbnail (an image that does not decode): its name, to find it by.
+                span.key { (image.path) }
             }
             figcaption {
                 (results.classes[image.label]) " → " b { (results.classes[predicted]) }

@@ -1,10 +1,12 @@
 //! Small JPEG thumbnails of the images the galleries show (never full images).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageDecoder, ImageReader};
-use ontosweep_results::SweepResults;
+use ontosweep_results::{ImageRecord, SweepResults};
 use rayon::prelude::*;
 
 use crate::{ReportError, io_error};
@@ -12,6 +14,8 @@ use crate::{ReportError, io_error};
 /// Images shown per gallery; the page says how many more there are.
 pub const GALLERY_LIMIT: usize = 40;
 const THUMBNAIL_SIZE: u32 = 112;
+/// The largest source read for a thumbnail (the sweep reads images up to this size too).
+const MAX_SOURCE_BYTES: u64 = 1 << 30;
 /// Decoding limits: a hostile or broken file must not take the report down with it.
 const LIMITS: DecodeLimits = DecodeLimits {
     max_side: 65_535,
@@ -94,7 +98,7 @@ pub fn write_all(results: &SweepResults, dir: &Path) -> Result<Thumbnails, Repor
         .into_par_iter()
         .filter_map(|i| {
             let name = format!("thumbs/{i}.jpg");
-            let image = decode(Path::new(&results.images[i].source), LIMITS)?;
+            let image = decode(&read_source(&results.images[i])?, LIMITS)?;
             image
                 .thumbnail(THUMBNAIL_SIZE, THUMBNAIL_SIZE)
                 .into_rgb8()
@@ -113,13 +117,35 @@ struct DecodeLimits {
     max_alloc: u64,
 }
 
+/// An image's bytes: its own file, or its member of a tar shard read in place. Only a
+/// regular file is opened (a FIFO in a dataset must not hold the report up), and never more
+/// than [`MAX_SOURCE_BYTES`] is read.
+fn read_source(image: &ImageRecord) -> Option<Vec<u8>> {
+    let path = Path::new(&image.source);
+    let file_size = std::fs::metadata(path).ok().filter(|m| m.is_file())?.len();
+    let (offset, size) = match image.member {
+        Some(range) => (range.offset, range.size),
+        None => (0, file_size),
+    };
+    if size > MAX_SOURCE_BYTES || offset.checked_add(size)? > file_size {
+        return None;
+    }
+    let mut file = File::open(path).ok()?;
+    file.seek(SeekFrom::Start(offset)).ok()?;
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(size).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 == size).then_some(bytes)
+}
+
 /// Decodes one source image within `caps`; `None` skips it (no thumbnail).
-fn decode(path: &Path, caps: DecodeLimits) -> Option<DynamicImage> {
+fn decode(bytes: &[u8], caps: DecodeLimits) -> Option<DynamicImage> {
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(caps.max_side);
     limits.max_image_height = Some(caps.max_side);
     limits.max_alloc = Some(caps.max_alloc);
-    let mut reader = ImageReader::open(path).ok()?.with_guessed_format().ok()?;
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()?;
     reader.limits(limits);
     let decoder = reader.into_decoder().ok()?;
     let (width, height) = decoder.dimensions();
@@ -142,37 +168,36 @@ mod tests {
         max_alloc: 1 << 20,
     };
 
-    fn png(dir: &Path, width: u32, height: u32) -> PathBuf {
-        let path = dir.join(format!("{width}x{height}.png"));
-        image::GrayImage::new(width, height).save(&path).unwrap();
-        path
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let mut bytes = Cursor::new(Vec::new());
+        image::GrayImage::new(width, height)
+            .write_to(&mut bytes, image::ImageFormat::Png)
+            .unwrap();
+        bytes.into_inner()
     }
 
     #[test]
     fn images_within_the_limits_decode() {
-        let dir = tempfile::tempdir().unwrap();
-        let image = decode(&png(dir.path(), 20, 30), SMALL).unwrap();
+        let image = decode(&png(20, 30), SMALL).unwrap();
         assert_eq!((image.width(), image.height()), (20, 30));
     }
 
     #[test]
     fn images_over_the_limits_are_skipped() {
-        let dir = tempfile::tempdir().unwrap();
-        assert!(decode(&png(dir.path(), 40, 30), SMALL).is_none(), "pixels");
-        assert!(decode(&png(dir.path(), 1001, 1), SMALL).is_none(), "width");
+        assert!(decode(&png(40, 30), SMALL).is_none(), "pixels");
+        assert!(decode(&png(1001, 1), SMALL).is_none(), "width");
         let bytes = DecodeLimits {
             max_alloc: 500,
             ..SMALL
         };
-        assert!(decode(&png(dir.path(), 30, 30), bytes).is_none(), "bytes");
+        assert!(decode(&png(30, 30), bytes).is_none(), "bytes");
     }
 
     #[test]
     fn a_huge_header_is_refused_before_decoding() {
         // A whole, decodable file whose header asks for more pixels than allowed; no other
         // limit applies, so only the header check can refuse it.
-        let dir = tempfile::tempdir().unwrap();
-        let path = png(dir.path(), 2000, 1000);
+        let path = png(2000, 1000);
         let caps = DecodeLimits {
             max_side: u32::MAX,
             max_pixels: 1_999_999,
@@ -187,5 +212,50 @@ mod tests {
             ..caps
         };
         assert!(decode(&path, one_more).is_some(), "the file itself decodes");
+    }
+
+    fn record(source: &Path, member: Option<(u64, u64)>) -> ImageRecord {
+        ImageRecord {
+            path: "shard.tar/key.png".into(),
+            source: source.display().to_string(),
+            label: 0,
+            member: member.map(|(offset, size)| ontosweep_results::ByteRange { offset, size }),
+        }
+    }
+
+    #[test]
+    fn a_member_is_read_in_place_and_only_within_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let image = png(20, 30);
+        let shard = dir.path().join("shard.tar");
+        let mut bytes = vec![7u8; 512];
+        bytes.extend(&image);
+        bytes.extend([0u8; 100]);
+        std::fs::write(&shard, &bytes).unwrap();
+        let member = (512, image.len() as u64);
+        assert_eq!(
+            read_source(&record(&shard, Some(member))),
+            Some(image.clone())
+        );
+        let whole = dir.path().join("key.png");
+        std::fs::write(&whole, &image).unwrap();
+        assert_eq!(read_source(&record(&whole, None)), Some(image));
+        let past_the_end = (bytes.len() as u64 - 10, 20);
+        assert_eq!(read_source(&record(&shard, Some(past_the_end))), None);
+        assert_eq!(read_source(&record(&dir.path().join("gone"), None)), None);
+    }
+
+    /// A FIFO where an image was is passed over at once, not waited on.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_not_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo.png");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        assert_eq!(read_source(&record(&fifo, None)), None);
     }
 }

@@ -110,6 +110,7 @@ fn results(classes: usize, per_class: usize) -> SweepResults {
             path: format!("{}/{i}.jpg", classes[label]),
             source: String::new(),
             label,
+            member: None,
         })
         .collect();
     let ontologies = ["plain", "eighty-templates", "searched"]

@@ -102,6 +102,7 @@ fn results() -> SweepResults {
             path: format!("{}/{i}.jpg", if i < 2 { "daisy" } else { "dandelion" }),
             source: format!("/nonexistent/{i}.jpg"),
             label: usize::from(i >= 2),
+            member: None,
         })
         .collect();
     let comparison = Comparison {
@@ -398,6 +399,7 @@ fn hostile_results(sources: &Path) -> SweepResults {
             path: format!("daisy/{IMAGE_NAME}dev.png"),
             source: "/nonexistent/dev.png".into(),
             label: 1,
+            member: None,
         }],
         warnings: vec![HOSTILE_WARNING.into()],
     });
@@ -775,11 +777,13 @@ fn searched_results() -> SweepResults {
                 path: "daisy/0.jpg".into(),
                 source: "/nonexistent/dev0.jpg".into(),
                 label: 0,
+                member: None,
             },
             ImageRecord {
                 path: "dandelion/d.jpg".into(),
                 source: "/nonexistent/dev1.jpg".into(),
                 label: 1,
+                member: None,
             },
         ],
         warnings: vec![DEV_WARNING.into()],

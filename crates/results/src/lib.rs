@@ -46,9 +46,19 @@ pub struct Split {
 pub struct ImageRecord {
     /// As the user would find it: relative to the dataset root.
     pub path: String,
-    /// Absolute path, for thumbnails.
+    /// The file to make a thumbnail from: the image's own, or the tar shard holding it.
     pub source: String,
     pub label: usize,
+    /// For a sample in a tar shard: where its bytes lie in `source`, read in place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<ByteRange>,
+}
+
+/// Bytes `offset .. offset + size` of a file.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ByteRange {
+    pub offset: u64,
+    pub size: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

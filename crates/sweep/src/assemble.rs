@@ -5,7 +5,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use ontosweep_clip::{Ep, Runtime};
 use ontosweep_results::{
-    ImageRecord, PluginInfo, RunMetadata, RuntimeInfo, SkippedFile, Split, SweepResults, Timings,
+    ByteRange, ImageRecord, PluginInfo, RunMetadata, RuntimeInfo, SkippedFile, Split, SweepResults,
+    Timings,
 };
 
 use crate::embed::Embedded;
@@ -47,12 +48,12 @@ pub fn assemble(
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     let record = |&i: &usize| ImageRecord {
         path: dataset.images[i].relative.clone(),
-        // Images inside tar shards have no file of their own to make a thumbnail from.
-        source: match dataset.images[i].member {
-            None => dataset.images[i].path.display().to_string(),
-            Some(_) => String::new(),
-        },
+        source: dataset.images[i].path.display().to_string(),
         label: dataset.images[i].label,
+        member: dataset.images[i].member.map(|m| ByteRange {
+            offset: m.offset,
+            size: m.size,
+        }),
     };
     let images: Vec<ImageRecord> = scored.kept.iter().map(record).collect();
     let split = plan.experiment.split.map(|spec| Split {
