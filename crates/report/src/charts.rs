@@ -386,7 +386,7 @@ pub(crate) fn bar_chart(
         canvas.text(xml_text(&group.title), (12, y + ROW_HEIGHT / 2), style)?;
         y += ROW_HEIGHT;
         for bar in &group.bars {
-            draw_bar(&canvas, &layout, bar, y)?;
+            draw_bar(&canvas, &layout, bar, y, chance.map(|c| layout.x_of(c)))?;
             y += ROW_HEIGHT;
         }
         y += GROUP_GAP;
@@ -418,8 +418,14 @@ fn draw_grid(canvas: &Canvas, layout: &BarLayout) -> Result<(), ReportError> {
 }
 
 /// One bar in the row starting at `y`: its label (and detail line), the bar, its interval
-/// whiskers and its value.
-fn draw_bar(canvas: &Canvas, layout: &BarLayout, bar: &Bar, y: i32) -> Result<(), ReportError> {
+/// whiskers and its value, clear of the whiskers and of the chance line at `chance_x`.
+fn draw_bar(
+    canvas: &Canvas,
+    layout: &BarLayout,
+    bar: &Bar,
+    y: i32,
+    chance_x: Option<i32>,
+) -> Result<(), ReportError> {
     draw_bar_label(canvas, layout, bar, y)?;
     let (y0, y1) = (y + 4, y + ROW_HEIGHT - 4);
     let left = layout.left;
@@ -441,7 +447,23 @@ fn draw_bar(canvas: &Canvas, layout: &BarLayout, bar: &Bar, y: i32) -> Result<()
     let style = font(12)
         .color(&BLACK)
         .pos(Pos::new(HPos::Left, VPos::Center));
-    canvas.text(value_text, (text_x + 6, (y0 + y1) / 2), style)
+    let x = value_text_x(text_x, value_text.chars().count(), chance_x);
+    canvas.text(value_text, (x, (y0 + y1) / 2), style)
+}
+
+/// Upper bound of a 12 px value text's advance per character (digits, `%`, `[`, `–`).
+const VALUE_CHAR_WIDTH: i32 = 7;
+
+/// Where a value text of `chars` characters starts: just right of `after` (the bar's end or
+/// its upper whisker), or, when it would run across the chance line at `chance_x`, just past
+/// that line. The canvas keeps 170 px right of 100% for it.
+fn value_text_x(after: i32, chars: usize, chance_x: Option<i32>) -> i32 {
+    let start = after + 6;
+    let end = start + chars as i32 * VALUE_CHAR_WIDTH;
+    match chance_x {
+        Some(line) if start - 4 <= line && line <= end + 4 => line + 6,
+        _ => start,
+    }
 }
 
 /// The label right-aligned before the plot; with a detail line, the label sits just above
@@ -601,4 +623,27 @@ fn draw_confusion_row(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::value_text_x;
+
+    #[test]
+    fn a_value_text_that_would_cross_the_chance_line_starts_past_it() {
+        // 10 characters from x = 106: up to x = 176.
+        assert_eq!(value_text_x(100, 10, None), 106);
+        assert_eq!(
+            value_text_x(100, 10, Some(300)),
+            106,
+            "the line is far right"
+        );
+        assert_eq!(
+            value_text_x(100, 10, Some(50)),
+            106,
+            "the line is left of it"
+        );
+        assert_eq!(value_text_x(100, 10, Some(150)), 156, "across it");
+        assert_eq!(value_text_x(100, 10, Some(104)), 110, "at its start");
+    }
 }

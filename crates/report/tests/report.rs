@@ -1111,3 +1111,139 @@ fn without_a_split_or_search_nothing_about_them_is_written() {
     let page = scraper::Html::parse_document(&read(&out, "index.html"));
     assert_eq!(select(&page, "#split-note").len(), 1);
 }
+
+/// The results with the baseline's accuracy at 24.5% [17.2–33.7] and the other's at
+/// 45.0% [30.0–49.0]: both value labels, drawn from their upper whisker, would run across
+/// the chance line at 50%.
+fn results_near_chance() -> SweepResults {
+    let mut results = results();
+    let values = [(0.245, 0.172, 0.337), (0.45, 0.30, 0.49)];
+    for (o, (accuracy, low, high)) in results.models[0].ontologies.iter_mut().zip(values) {
+        o.metrics.accuracy = accuracy;
+        o.metrics.ci_low = low;
+        o.metrics.ci_high = high;
+    }
+    results
+}
+
+/// `points="x1,y1 x2,y2 "` of a polyline, as numbers.
+fn points(node: roxmltree::Node) -> Vec<(f64, f64)> {
+    node.attribute("points")
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.split_once(','))
+        .map(|(x, y)| (x.parse().unwrap(), y.parse().unwrap()))
+        .collect()
+}
+
+#[test]
+fn value_labels_start_clear_of_their_whiskers_and_the_chance_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("unit");
+    write_report(&results_near_chance(), &out).unwrap();
+    let text = std::fs::read_to_string(out.join("accuracy.svg")).unwrap();
+    let svg = roxmltree::Document::parse(&text).unwrap();
+    let lines = |stroke: &str| -> Vec<Vec<(f64, f64)>> {
+        svg.descendants()
+            .filter(|n| n.has_tag_name("polyline") && n.attribute("stroke") == Some(stroke))
+            .map(points)
+            .collect()
+    };
+    let chance = lines("#D62728")[0][0].0;
+    let whiskers = lines("#000000");
+    let labels: Vec<(f64, f64, String)> = svg
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| {
+            let label = n.text()?.trim().to_string();
+            label.contains('[').then(|| {
+                let at = |a: &str| n.attribute(a).unwrap().parse::<f64>().unwrap();
+                (at("x"), at("y"), label)
+            })
+        })
+        .collect();
+    assert_eq!(labels.len(), 2, "{labels:?}");
+    for (x, y, label) in labels {
+        let whisker_end = whiskers
+            .iter()
+            .filter(|w| w.iter().map(|p| p.1).fold(f64::MAX, f64::min) <= y)
+            .filter(|w| w.iter().map(|p| p.1).fold(f64::MIN, f64::max) >= y)
+            .flat_map(|w| w.iter().map(|p| p.0))
+            .fold(f64::MIN, f64::max);
+        assert!(
+            x > whisker_end,
+            "{label} at {x} starts inside its whiskers (to {whisker_end})"
+        );
+        // Starting past the line is the only way clear of it: each label reaches it otherwise.
+        assert!(
+            x > chance,
+            "{label} at {x} runs across the chance line at {chance}"
+        );
+    }
+    rendered_labels_clear_the_chance_line(&out, &text);
+}
+
+/// The same, measured on the chart as Chromium draws it (real text widths); skipped without
+/// Chromium unless `CI` is set.
+fn rendered_labels_clear_the_chance_line(out: &Path, svg: &str) {
+    let Some(chromium) = ["chromium", "chromium-browser"].into_iter().find(|c| {
+        std::process::Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok()
+    }) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install chromium (see .ci/run)"
+        );
+        eprintln!("chromium not installed: the chart was not measured as drawn");
+        return;
+    };
+    let page = out.join("measure.html");
+    let script = r##"
+const chance = document.querySelector('polyline[stroke="#D62728"]').points[0].x;
+const whiskers = [...document.querySelectorAll('polyline[stroke="#000000"]')].map(p => p.getBBox());
+const verdicts = [...document.querySelectorAll('text')]
+  .filter(t => t.textContent.includes('['))
+  .map(t => {
+    const box = t.getBBox(), middle = box.y + box.height / 2;
+    const own = whiskers.filter(w => w.y <= middle && middle <= w.y + w.height);
+    const whisker = Math.max(...own.map(w => w.x + w.width));
+    return { label: t.textContent.trim(), crosses_chance: box.x <= chance && chance <= box.x + box.width, on_whiskers: box.x < whisker };
+  });
+document.getElementById('verdict').textContent = JSON.stringify(verdicts);
+"##;
+    std::fs::write(
+        &page,
+        format!("<!doctype html><html><body>{svg}<pre id=\"verdict\"></pre><script>{script}</script></body></html>"),
+    )
+    .unwrap();
+    let dom = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--dump-dom",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            out.join("chromium-profile").display()
+        ))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    let verdict = dom
+        .split("<pre id=\"verdict\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</pre>").next())
+        .unwrap_or_else(|| panic!("no verdict in the page: {dom}"));
+    let verdicts: Vec<serde_json::Value> = serde_json::from_str(&verdict.replace("&quot;", "\""))
+        .unwrap_or_else(|e| panic!("{e}: {verdict}"));
+    assert_eq!(verdicts.len(), 2, "{verdicts:?}");
+    for v in verdicts {
+        assert_eq!(v["crosses_chance"], false, "{v}");
+        assert_eq!(v["on_whiskers"], false, "{v}");
+    }
+}
