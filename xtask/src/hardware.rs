@@ -83,7 +83,7 @@ impl Machine {
             "hardware_bf16_" if !self.has_flag("amx_bf16") && !self.has_flag("avx512_bf16") => {
                 Some(format!("{cpu} has neither amx_bf16 nor avx512_bf16"))
             }
-            "hardware_cuda_" if !self.gpu => Some("no NVIDIA GPU (no /dev/nvidia0)".into()),
+            "hardware_cuda_" if !self.gpu => Some("no NVIDIA GPU (no NVIDIA driver: /dev/nvidia0, /dev/nvidiactl, /proc/driver/nvidia)".into()),
             _ => None,
         }
     }
@@ -189,7 +189,7 @@ mod tests {
         assert!(lines[1].contains("AMD EPYC 7B13 is not an Intel CPU"));
         assert!(lines[2].contains("hardware_bf16_b: needs an Intel CPU with AMX"));
         assert!(lines[3].contains("tests::hardware_cuda_c: needs an NVIDIA GPU"));
-        assert!(lines[3].contains("no /dev/nvidia0"));
+        assert!(lines[3].contains("no NVIDIA driver"));
         assert!(lines[4].contains("does not describe"), "{report}");
         assert!(not_run(&[], &amd()).is_empty());
     }
