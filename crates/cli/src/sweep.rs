@@ -218,7 +218,7 @@ fn write_report(
 /// Every ontology's prompts per class as the encoder will see them (a search: what it
 /// chooses from).
 fn show_prompts(experiment: &Experiment, classes: &[String]) -> String {
-    use ontosweep_sweep::config::OntologyKind;
+    use ontosweep_experiment::OntologyKind;
     let mut out = String::new();
     for ontology in &experiment.ontologies {
         out.push_str(&format!("{}:\n", ontology.name));

@@ -1,6 +1,6 @@
 //! Values from a user's files, echoed in messages: capped, so that one hostile or broken
 //! value (a 100 KB `model_type`, a label the length of a file) cannot flood a terminal or a
-//! log, and the message still says what was there.
+//! log, and the message still says what was there; and how near a name is to a known one.
 
 /// Characters of a value shown before it is cut.
 const SHOWN_CHARS: usize = 60;
@@ -38,6 +38,23 @@ pub fn fit_lines(message: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Levenshtein distance over characters: how far a name is from a known one, to suggest the
+/// nearest in a message.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
 }
 
 fn floor_boundary(text: &str, mut at: usize) -> usize {

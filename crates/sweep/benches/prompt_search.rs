@@ -4,7 +4,7 @@
 //! signal so the search takes several steps.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ontosweep_sweep::config::Objective;
+use ontosweep_experiment::Objective;
 use ontosweep_sweep::search::greedy::{Candidates, DevSet, Settings, search};
 
 const DIM: usize = 512;

@@ -11,7 +11,7 @@ pub const MAX_CLASSNAMES_BYTES: usize = 16 << 20;
 /// The names, in index order. Blank lines in the middle would shift every later index, and
 /// a name listed twice could not be told apart: both are refused with their lines.
 pub fn read_classnames(file: &Path) -> Result<Vec<String>, String> {
-    let text = crate::yaml_bounds::read_bounded(file, MAX_CLASSNAMES_BYTES)
+    let text = ontosweep_experiment::bounds::read_bounded(file, MAX_CLASSNAMES_BYTES)
         .map_err(|e| format!("cannot read the class names {}: {e}", file.display()))?;
     parse(&text).map_err(|e| format!("{}:{e}", file.display()))
 }

@@ -6,7 +6,6 @@ use std::path::Path;
 
 use ontosweep_clip::Runtime;
 
-use crate::config::Experiment;
 use crate::dataset::Dataset;
 use crate::embed::{EmbedSettings, EmbeddingCache, Forecast, forecast};
 use crate::models::{ModelFiles, resolve_each};
@@ -14,6 +13,7 @@ use crate::plan::{OntologyPlan, Plan};
 use crate::progress::Progress;
 use crate::provision::hash_file;
 use crate::sweep::{SweepError, SweepOptions};
+use ontosweep_experiment::Experiment;
 
 pub struct DryRun {
     /// The work per model that can be planned, and the images none could read.

@@ -9,11 +9,9 @@
 mod assemble;
 mod atomic;
 mod classnames;
-pub mod config;
 pub mod dataset;
 mod dry_run;
 pub mod embed;
-mod locate;
 pub mod metrics;
 mod models;
 pub mod plan;
@@ -29,13 +27,11 @@ mod sweep;
 #[cfg(test)]
 mod test_fifo;
 pub mod webdataset;
-mod yaml_bounds;
 
-pub use config::{ConfigErrors, Diagnostic, Experiment};
 pub use dry_run::{DryRun, dry_run};
 pub use embed::{EmbeddingCache, ImageOutcome, ModelForecast, embed_files};
-pub use locate::Position;
 pub use models::{ResolvedModel, resolve, resolve_argument};
+pub use ontosweep_experiment::{self as config, ConfigErrors, Diagnostic, Experiment, Position};
 pub use progress::{Progress, Silent};
 pub use registry::{ModelFile, ModelSource, ModelSpec};
 pub use sweep::{

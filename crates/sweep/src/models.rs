@@ -7,11 +7,11 @@ use ontosweep_clip::{Family, IoNames, ModelDir, Precision, SessionOptions};
 use crate::registry::{CLIP_LOGIT_SCALE, ModelSpec};
 use crate::score::zero_shot::Scoring;
 
-use crate::config::{Diagnostic, Experiment, ModelRef};
-use crate::locate::locate;
 use crate::progress::Progress;
 use crate::provision::{FileHasher, check_model_files, download_model, hash_file};
-use crate::yaml_bounds::{self, MAX_YAML_BYTES, read_bounded};
+use ontosweep_experiment::bounds::{self, MAX_YAML_BYTES, read_bounded};
+use ontosweep_experiment::locate::locate;
+use ontosweep_experiment::{Diagnostic, Experiment, ModelRef};
 
 /// A model ready to open.
 #[derive(Debug, Clone)]
@@ -257,7 +257,7 @@ pub fn resolve_argument(
         return from_dir(argument);
     }
     let id = argument.to_string_lossy();
-    if crate::config::check_plain_name(&id).is_err()
+    if ontosweep_experiment::check_plain_name(&id).is_err()
         || !models_dir.join(format!("{id}.yaml")).is_file()
     {
         return Err(format!(
@@ -323,7 +323,7 @@ fn from_spec_file(
     let yaml = models_dir.join(format!("{id}.yaml"));
     let text = read_bounded(&yaml, MAX_YAML_BYTES)
         .map_err(|e| unreadable(format!("cannot read {} ({e})", yaml.display())))?;
-    yaml_bounds::check(&text).map_err(|too| {
+    bounds::check(&text).map_err(|too| {
         Diagnostic {
             file: yaml.clone(),
             position: too.position,

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 
 use ontosweep_clip::{Preprocessing, TextTokenizer, Tokens};
 
-use crate::config::{Experiment, OntologyKind, SearchSpec};
 use crate::dataset::Dataset;
 use crate::models::ResolvedModel;
 use crate::sweep::SweepError;
+use ontosweep_experiment::{Experiment, OntologyKind, SearchSpec};
 
 /// The sweep to run.
 pub struct Plan<'a> {

@@ -485,6 +485,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_experiment_file_knows_every_archive_by_name() {
+        let names: Vec<&str> = KNOWN_ARCHIVES.iter().map(|a| a.name).collect();
+        assert_eq!(names, ontosweep_experiment::KNOWN_DOWNLOADS);
+    }
+
+    #[test]
     fn a_lock_file_is_read_only_when_regular() {
         let dir = tempfile::tempdir().unwrap();
         let lock = dir.path().join("m.lock.json");

@@ -10,7 +10,6 @@ use ontosweep_results::SweepResults;
 
 use crate::assemble::{StageTimes, assemble, now_unix};
 use crate::classnames::read_classnames;
-use crate::config::{ConfigErrors, Experiment};
 use crate::dataset::{self, Dataset};
 use crate::embed::{EmbedSettings, EmbeddingCache, embed, fingerprint};
 use crate::models::resolve_hashing;
@@ -23,6 +22,7 @@ use crate::shard::{
 };
 use crate::shard_check;
 use crate::webdataset;
+use ontosweep_experiment::{ConfigErrors, Experiment};
 
 #[derive(Debug, Clone)]
 pub struct SweepOptions {
@@ -154,7 +154,7 @@ fn refuse_search_over_found_labels(
     let Some(search) = experiment
         .ontologies
         .iter()
-        .find(|o| matches!(o.kind, crate::config::OntologyKind::Search(_)))
+        .find(|o| matches!(o.kind, ontosweep_experiment::OntologyKind::Search(_)))
     else {
         return Ok(());
     };
@@ -224,7 +224,7 @@ fn blame_manifest_typos(experiment: &Experiment, dataset: &Dataset) -> Result<()
         };
         let at = lines.get(class).cloned().unwrap_or_default();
         let listed: Vec<String> = at.iter().take(8).map(ToString::to_string).collect();
-        errors.push(crate::config::Diagnostic {
+        errors.push(ontosweep_experiment::Diagnostic {
             file: manifest.clone(),
             position: at.first().map(|&line| crate::Position { line, column: 1 }),
             message: format!(

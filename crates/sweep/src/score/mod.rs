@@ -15,12 +15,12 @@ use ontosweep_clip::Embedding;
 use ontosweep_results::{FEW_CLASSES, ImageScores, Metrics, ModelResults, OntologyResults};
 use rayon::prelude::*;
 
-use crate::config::Objective;
 use crate::embed::{Embedded, ModelEmbeddings};
 use crate::metrics;
 use crate::plan::{ModelPlan, OntologyPlan, Plan};
 use crate::search::{self, greedy::DevSet};
 use crate::sweep::SweepError;
+use ontosweep_experiment::Objective;
 
 pub use compare::agreement;
 

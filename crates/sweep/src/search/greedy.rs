@@ -12,7 +12,7 @@
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
-use crate::config::Objective;
+use ontosweep_experiment::Objective;
 
 /// Two objectives closer than this are equal (balanced accuracy is a mean of fractions).
 const SAME: f64 = 1e-12;

@@ -1,10 +1,9 @@
 //! Prompt search: which templates and class names to use, chosen on a dev split and judged
-//! on the held-out test split. `split` decides the sides, `greedy` searches, `templates`
-//! holds the built-in template sets.
+//! on the held-out test split. `split` decides the sides, `greedy` searches (the built-in
+//! template sets are the experiment crate's).
 
 pub mod greedy;
 pub mod split;
-pub mod templates;
 
 use std::collections::{BTreeMap, HashMap};
 

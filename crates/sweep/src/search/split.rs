@@ -6,7 +6,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::config::SplitSpec;
+use ontosweep_experiment::SplitSpec;
 
 /// Fewest dev images per class before a search result is called untrustworthy: below it one
 /// image moves a class's recall by more than 5 points.

@@ -1,0 +1,140 @@
+//! The experiment as checked, typed values: what a sweep reads.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use ontosweep_clip::Precision;
+
+use crate::search::{SearchSpec, SplitSpec};
+
+/// A parsed experiment, with paths resolved against the file's folder.
+#[derive(Debug, Clone)]
+pub struct Experiment {
+    pub file: PathBuf,
+    pub source: String,
+    pub name: String,
+    pub dataset: DatasetSpec,
+    pub models: Vec<ModelEntry>,
+    pub baseline: String,
+    /// In file order.
+    pub ontologies: Vec<Ontology>,
+    /// Present when images are held out: always when an ontology is searched.
+    pub split: Option<SplitSpec>,
+    /// What the report holds beyond its defaults.
+    pub report: ReportSpec,
+}
+
+/// The experiment's `report:` section.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportSpec {
+    /// Every class's probability for every image, as `.npy` arrays; otherwise only the top
+    /// classes and the true class's are kept (above `FEW_CLASSES` classes).
+    pub all_probabilities: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetSpec {
+    /// A folder with one sub-folder per class.
+    pub root: Option<PathBuf>,
+    /// Or a CSV file with `path,label` rows (paths relative to the CSV's folder).
+    pub manifest: Option<PathBuf>,
+    /// Or WebDataset tar shards (paths or patterns: `*`, `?`, `{000000..000009}`).
+    pub webdataset: Vec<PathBuf>,
+    /// Every class, one per line in index order (a shard's `.cls` indices refer to it); for
+    /// shards or a manifest.
+    pub classnames: Option<PathBuf>,
+    /// A subset of classes, in this order; all folders (sorted) when absent.
+    pub classes: Option<Vec<String>>,
+    /// A known archive to fetch when the folder is missing.
+    pub download: Option<String>,
+    /// Per class: the words every template uses instead of the folder name (`roses: rose`),
+    /// unless an ontology's own `names` say otherwise.
+    pub names: BTreeMap<String, String>,
+}
+
+/// One `models:` entry: the model, and the precision it runs at when the entry says
+/// (listing a model twice at two precisions puts their agreement in the report).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelEntry {
+    pub model: ModelRef,
+    pub precision: Option<Precision>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelRef {
+    /// `models/<id>.yaml`.
+    Id(String),
+    /// A model directory.
+    Path(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ontology {
+    pub name: String,
+    pub kind: OntologyKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OntologyKind {
+    /// Prompts written in the file.
+    Written(WrittenPrompts),
+    /// Prompts a search chooses on the dev split.
+    Search(SearchSpec),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrittenPrompts {
+    /// Applied to every class (through `names` when given).
+    pub templates: Vec<String>,
+    /// Per class: extra prompts written out.
+    pub prompts: BTreeMap<String, Vec<String>>,
+    /// Per class: the words templates use instead of the folder name.
+    pub names: BTreeMap<String, String>,
+    /// The dataset's `names`, for the classes this ontology does not name itself.
+    pub display: BTreeMap<String, String>,
+}
+
+impl WrittenPrompts {
+    /// The prompts for `class`: templates applied to its name, then its own prompts.
+    pub fn prompts_for(&self, class: &str) -> Vec<String> {
+        let word = self
+            .names
+            .get(class)
+            .or(self.display.get(class))
+            .map_or(class, String::as_str);
+        let mut prompts: Vec<String> = self
+            .templates
+            .iter()
+            .map(|t| t.replace("{}", word))
+            .collect();
+        prompts.extend(self.prompts.get(class).into_iter().flatten().cloned());
+        prompts
+    }
+}
+
+impl Ontology {
+    /// The prompts written for it, unless it is searched.
+    pub fn written(&self) -> Option<&WrittenPrompts> {
+        match &self.kind {
+            OntologyKind::Written(written) => Some(written),
+            OntologyKind::Search(_) => None,
+        }
+    }
+
+    /// The classes this ontology names explicitly, with the key path that names each.
+    pub(crate) fn mentioned_classes(&self) -> Vec<(&String, [&str; 2])> {
+        match &self.kind {
+            OntologyKind::Written(w) => w
+                .prompts
+                .keys()
+                .map(|c| (c, ["prompts", ""]))
+                .chain(w.names.keys().map(|c| (c, ["names", ""])))
+                .collect(),
+            OntologyKind::Search(s) => s.names.keys().map(|c| (c, ["search", "names"])).collect(),
+        }
+    }
+}
+
+/// Most candidate prompts one searched ontology may have (templates × names, all classes):
+/// each is encoded and scored against every dev image.
+pub const MAX_SEARCH_PROMPTS: usize = 100_000;

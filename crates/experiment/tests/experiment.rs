@@ -1,0 +1,216 @@
+//! The experiment file, parsed and checked through the crate's public API alone.
+
+use std::path::{Path, PathBuf};
+
+use ontosweep_experiment::*;
+
+fn parse(source: &str) -> Result<Experiment, ConfigErrors> {
+    Experiment::parse(Path::new("exp.yaml"), source)
+}
+
+const GOOD: &str = "name: t\ndataset:\n  root: data\nmodels: [m]\nontologies:\n  plain:\n    prompts:\n      daisy: daisy\n      dandelion: [dandelion, a dandelion]\n  tpl:\n    templates: [\"a photo of a {}.\"]\n    names: {daisy: daisy flower}\n";
+
+#[test]
+fn parses_prompts_templates_and_names() {
+    let e = parse(GOOD).unwrap();
+    assert_eq!(e.baseline, "plain");
+    assert_eq!(e.dataset.root, Some(PathBuf::from("data")));
+    let written = |i: usize| e.ontologies[i].written().unwrap();
+    assert_eq!(
+        written(0).prompts_for("dandelion"),
+        vec!["dandelion", "a dandelion"]
+    );
+    assert_eq!(
+        written(1).prompts_for("daisy"),
+        vec!["a photo of a daisy flower."]
+    );
+    assert_eq!(
+        written(1).prompts_for("dandelion"),
+        vec!["a photo of a dandelion."]
+    );
+    assert_eq!(e.split, None);
+    e.check_classes(&["daisy".into(), "dandelion".into()])
+        .unwrap();
+}
+
+fn messages(source: &str) -> Vec<String> {
+    parse(source)
+        .unwrap_err()
+        .0
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn template_without_braces_is_located() {
+    let m = messages(&GOOD.replace("a photo of a {}.", "a photo"));
+    assert_eq!(m.len(), 1);
+    assert!(
+        m[0].starts_with("exp.yaml:11:") && m[0].contains("has no `{}`"),
+        "{m:?}"
+    );
+}
+
+#[test]
+fn unknown_fields_and_duplicates_are_located() {
+    let m = messages(&GOOD.replace("models: [m]", "models: [m]\nmodel: x"));
+    assert!(
+        m[0].starts_with("exp.yaml:5:") && m[0].contains("unknown field `model`"),
+        "{m:?}"
+    );
+    let m = messages(&GOOD.replace("  tpl:", "  plain:"));
+    assert!(
+        m[0].contains("duplicate") && m[0].starts_with("exp.yaml:"),
+        "{m:?}"
+    );
+}
+
+#[test]
+fn every_probability_is_asked_for_in_a_report_section() {
+    assert!(!parse(GOOD).unwrap().report.all_probabilities);
+    let asked = parse(&format!("{GOOD}report: {{all_probabilities: true}}\n")).unwrap();
+    assert!(asked.report.all_probabilities);
+    let m = messages(&format!("{GOOD}report:\n  all_probability: true\n"));
+    assert!(
+        m[0].starts_with("exp.yaml:14:") && m[0].contains("unknown field `all_probability`"),
+        "{m:?}"
+    );
+}
+
+#[test]
+fn baseline_and_classes_are_checked_by_name() {
+    let m = messages(&format!("{GOOD}baseline: nope\n"));
+    assert!(
+        m[0].starts_with("exp.yaml:13:1") && m[0].contains("choose one of: plain, tpl"),
+        "{m:?}"
+    );
+    let e = parse(GOOD).unwrap();
+    let err = e
+        .check_classes(&["daisy".into(), "tulip".into()])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("exp.yaml:9:7")
+            && err.contains("class `dandelion`, which the dataset does not have"),
+        "{err}"
+    );
+    let e = parse(&GOOD.replace(
+        "  tpl:\n    templates: [\"a photo of a {}.\"]\n    names: {daisy: daisy flower}\n",
+        "",
+    ))
+    .unwrap();
+    let err = e
+        .check_classes(&["daisy".into(), "dandelion".into(), "rose".into()])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no prompt for class `rose`"), "{err}");
+}
+
+#[test]
+fn experiment_names_are_one_safe_folder_name() {
+    for bad in [
+        "..",
+        ".",
+        ".hidden",
+        "",
+        "a/b",
+        "..\\x",
+        "a b",
+        "x\0y",
+        "日本/..",
+        "a\nb",
+    ] {
+        let source = GOOD.replace("name: t", &format!("name: {bad:?}"));
+        let m = messages(&source);
+        assert!(
+            m[0].starts_with("exp.yaml:1:1") && m[0].contains("names the report folder"),
+            "{bad:?}: {m:?}"
+        );
+    }
+    let long = "x".repeat(MAX_NAME_BYTES + 1);
+    let m = messages(&GOOD.replace("name: t", &format!("name: {long}")));
+    assert!(m[0].contains("bytes long"), "{m:?}");
+    for good in ["flowers", "flowers-v2.1_b", "日本語", "a..b"] {
+        let e = parse(&GOOD.replace("name: t", &format!("name: {good:?}"))).unwrap();
+        assert_eq!(e.name, good);
+    }
+}
+
+#[test]
+fn model_ids_are_plain_names() {
+    let m = messages(&GOOD.replace("models: [m]", "models: [ok, \"../../x\", /etc/y]"));
+    assert_eq!(m.len(), 2, "{m:?}");
+    assert!(
+        m[0].starts_with("exp.yaml:4:") && m[0].contains("\"../../x\""),
+        "{m:?}"
+    );
+}
+
+#[test]
+fn a_model_entry_may_give_its_precision() {
+    let e = parse(&GOOD.replace(
+        "models: [m]",
+        "models:\n  - m\n  - {id: m, precision: bf16}\n  - {path: dir, precision: fp32}",
+    ))
+    .unwrap();
+    let precisions: Vec<_> = e.models.iter().map(|m| m.precision).collect();
+    assert_eq!(
+        precisions,
+        [None, Some(Precision::Bf16), Some(Precision::Fp32)]
+    );
+    assert_eq!(e.models[1].model, ModelRef::Id("m".into()));
+    assert_eq!(e.models[2].model, ModelRef::Path(PathBuf::from("dir")));
+}
+
+#[test]
+fn a_misspelt_model_field_is_named() {
+    let m = messages(&GOOD.replace("models: [m]", "models:\n  - {path: dir, precison: bf16}"));
+    assert!(m[0].contains("unknown field `precison`"), "{m:?}");
+    assert!(m[0].starts_with("exp.yaml:5:"), "{m:?}");
+    let m = messages(&GOOD.replace("models: [m]", "models: [[m]]"));
+    assert!(m[0].contains("a model entry is an id"), "{m:?}");
+}
+
+#[test]
+fn bad_model_entries_are_located() {
+    let m = messages(&GOOD.replace(
+        "models: [m]",
+        "models:\n  - m\n  - {id: m, precision: fp16}",
+    ));
+    assert!(
+        m[0].starts_with("exp.yaml:6:") && m[0].contains("unknown precision `fp16`"),
+        "{m:?}"
+    );
+    let m = messages(&GOOD.replace("models: [m]", "models:\n  - {id: m, path: x}"));
+    assert!(m[0].contains("either `id: ID`"), "{m:?}");
+    let m = messages(&GOOD.replace("models: [m]", "models: [m, n, m]"));
+    assert!(m[0].contains("`m` is listed twice"), "{m:?}");
+}
+
+#[test]
+fn files_that_expand_or_nest_without_bound_are_refused_with_a_place() {
+    let items: Vec<String> = (0..5_000).map(|i| format!("p{i}")).collect();
+    let source = format!(
+        "{GOOD}x: &a [{}]\ny: [{}]\n",
+        items.join(", "),
+        vec!["*a"; 5_000].join(", ")
+    );
+    let m = messages(&source);
+    assert!(
+        m[0].contains("expands to more than") && m[0].starts_with("exp.yaml:"),
+        "{m:?}"
+    );
+    let deep = format!("{GOOD}x: {}\n", "[".repeat(50_000));
+    let m = messages(&deep);
+    assert!(
+        m[0].starts_with("exp.yaml:13:") && m[0].contains("nesting"),
+        "{m:?}"
+    );
+}
+
+#[test]
+fn a_dataset_needs_a_root_or_a_manifest() {
+    let m = messages(&GOOD.replace("  root: data\n", "  classes: [a]\n"));
+    assert!(m[0].contains("exactly one of `dataset.root`"), "{m:?}");
+}
