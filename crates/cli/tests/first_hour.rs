@@ -8,6 +8,12 @@ mod common;
 
 use common::{mini, root, stderr};
 
+/// The page that documents the experiment file's fields (the hint on a misspelt field names
+/// it) and every `sweep` flag.
+const EXPERIMENTS_PAGE: &str = "docs/experiments.md";
+/// The hint that follows an unknown field, a missing field or a wrong type.
+const FIELDS_HINT: &str = "See docs/experiments.md for the fields";
+
 fn ontosweep(args: &[&str]) -> Output {
     common::command(args).output().expect("the binary runs")
 }
@@ -41,7 +47,7 @@ fn every_problem_is_printed_once() {
         let needle = format!("no prompt for class `{class}`");
         assert_eq!(err.matches(&needle).count(), 1, "{err}");
     }
-    assert!(!err.contains("See README"), "{err}");
+    assert!(!err.contains(FIELDS_HINT), "{err}");
 }
 
 /// The mini set's daisies and dandelions in a flat folder, with a manifest.
@@ -131,6 +137,18 @@ fn yaml_mistakes_are_located_where_they_are() {
         err.contains("misspelt.yaml:7:5:") && err.contains("unknown field `template`"),
         "{err}"
     );
+    // A misspelt top-level field is followed by the page that lists the fields.
+    let err = run("top", "  plain:\n    templates: [\"{}\"]\nbaselin: plain\n");
+    assert!(
+        err.contains("top.yaml:8:1:")
+            && err.contains("unknown field `baselin`")
+            && err.contains(FIELDS_HINT),
+        "{err}"
+    );
+    assert!(
+        root().join(EXPERIMENTS_PAGE).is_file(),
+        "the hint names {EXPERIMENTS_PAGE}"
+    );
     let err = run(
         "twice",
         "  plain:\n    templates: [\"{}\"]\n  plain:\n    templates: [\"a {}\"]\n",
@@ -140,7 +158,7 @@ fn yaml_mistakes_are_located_where_they_are() {
         "{err}"
     );
     let err = run("broken", "  plain:\n    templates: [\"{}\"\n");
-    assert!(!err.contains("See README"), "{err}");
+    assert!(!err.contains(FIELDS_HINT), "{err}");
 }
 
 /// Each flag of clap's help with its description, which is either on the flag's line after
@@ -187,7 +205,20 @@ fn every_flag_has_help_text() {
             );
         }
     }
+    // Every `sweep` flag is documented in the flags section of the experiments page, which
+    // README links.
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("]({EXPERIMENTS_PAGE})")),
+        "README does not link {EXPERIMENTS_PAGE}"
+    );
+    let page = std::fs::read_to_string(root().join(EXPERIMENTS_PAGE)).unwrap();
+    let heading = "\n## `sweep` flags\n";
+    let start = page
+        .find(heading)
+        .unwrap_or_else(|| panic!("{EXPERIMENTS_PAGE} has no `{}` heading", heading.trim()));
+    let section = &page[start + heading.len()..];
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
     let help = String::from_utf8_lossy(&ontosweep(&["sweep", "--help"]).stdout).into_owned();
     for flag in help
         .split_whitespace()
@@ -195,8 +226,8 @@ fn every_flag_has_help_text() {
     {
         let flag = flag.trim_end_matches(',');
         assert!(
-            readme.contains(flag),
-            "README does not mention `sweep {flag}`"
+            section.contains(flag),
+            "{EXPERIMENTS_PAGE}, `sweep` flags, does not mention `sweep {flag}`"
         );
     }
 }

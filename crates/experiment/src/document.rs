@@ -41,7 +41,7 @@ pub(crate) fn parse_document(file: &Path, source: &str) -> Result<RawExperiment,
         .iter()
         .any(|kind| message.contains(kind));
         if about_fields {
-            message.push_str(". See README.md, \"Experiment files\", for the fields");
+            message.push_str(". See docs/experiments.md for the fields");
         }
         only(position, message)
     })

@@ -1,11 +1,11 @@
 //! Finding the images of a dataset: a folder per class, or a CSV manifest.
 //!
-//! Policy (documented in README): names starting with `.` are ignored; files whose extension
-//! is not an image format's are listed as skipped; sub-folders inside a class folder belong
-//! to that class; symbolic links are followed, each folder and file at most once (loops end
-//! there; a second path to the same file is listed as skipped), and a folder or file reached
-//! under two classes is an error naming both paths; everything is sorted by path so every
-//! run sees the same order.
+//! Policy (documented in docs/experiments.md, "Dataset policy"): names starting with `.` are
+//! ignored; files whose extension is not an image format's are listed as skipped; sub-folders
+//! inside a class folder belong to that class; symbolic links are followed, each folder and
+//! file at most once (loops end there; a second path to the same file is listed as skipped),
+//! and a folder or file reached under two classes is an error naming both paths; everything
+//! is sorted by path so every run sees the same order.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
