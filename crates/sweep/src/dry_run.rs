@@ -6,13 +6,13 @@ use std::path::Path;
 
 use ontosweep_clip::Runtime;
 
-use crate::dataset::Dataset;
 use crate::embed::{EmbedSettings, EmbeddingCache, Forecast, forecast};
 use crate::models::{ModelFiles, resolve_each};
 use crate::plan::{OntologyPlan, Plan};
 use crate::progress::Progress;
 use crate::provision::hash_file;
 use crate::sweep::{SweepError, SweepOptions};
+use ontosweep_dataset::Dataset;
 use ontosweep_experiment::Experiment;
 
 pub struct DryRun {

@@ -8,8 +8,6 @@
 
 mod assemble;
 mod atomic;
-mod classnames;
-pub mod dataset;
 mod dry_run;
 pub mod embed;
 pub mod metrics;
@@ -24,13 +22,11 @@ pub mod shard;
 mod shard_check;
 pub mod stats;
 mod sweep;
-#[cfg(test)]
-mod test_fifo;
-pub mod webdataset;
 
 pub use dry_run::{DryRun, dry_run};
 pub use embed::{EmbeddingCache, ImageOutcome, ModelForecast, embed_files};
 pub use models::{ResolvedModel, resolve, resolve_argument};
+pub use ontosweep_dataset::{self as dataset, webdataset};
 pub use ontosweep_experiment::{self as config, ConfigErrors, Diagnostic, Experiment, Position};
 pub use progress::{Progress, Silent};
 pub use registry::{ModelFile, ModelSource, ModelSpec};

@@ -423,9 +423,9 @@ mod tests {
     #[test]
     fn a_fifo_model_yaml_is_refused_without_blocking() {
         let dir = tempfile::tempdir().unwrap();
-        crate::test_fifo::mkfifo(&dir.path().join("m.yaml"));
+        ontosweep_testkit::mkfifo(&dir.path().join("m.yaml"));
         let models = dir.path().to_path_buf();
-        let err = crate::test_fifo::within_a_minute(move || {
+        let err = ontosweep_testkit::within_a_minute(move || {
             from_spec_file(
                 &models,
                 "m",

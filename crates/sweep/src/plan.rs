@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 
 use ontosweep_clip::{Preprocessing, TextTokenizer, Tokens};
 
-use crate::dataset::Dataset;
 use crate::models::ResolvedModel;
 use crate::sweep::SweepError;
+use ontosweep_dataset::Dataset;
 use ontosweep_experiment::{Experiment, OntologyKind, SearchSpec};
 
 /// The sweep to run.

@@ -495,8 +495,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let lock = dir.path().join("m.lock.json");
         assert!(read_lock(&lock).unwrap().files.is_empty(), "absent: empty");
-        crate::test_fifo::mkfifo(&lock);
-        let err = crate::test_fifo::within_a_minute(move || read_lock(&lock).map(|_| ()))
+        ontosweep_testkit::mkfifo(&lock);
+        let err = ontosweep_testkit::within_a_minute(move || read_lock(&lock).map(|_| ()))
             .expect("reading a FIFO lock file blocked")
             .unwrap_err();
         assert!(

@@ -9,8 +9,6 @@ use ontosweep_clip::{Ep, Runtime, SessionOptions};
 use ontosweep_results::SweepResults;
 
 use crate::assemble::{StageTimes, assemble, now_unix};
-use crate::classnames::read_classnames;
-use crate::dataset::{self, Dataset};
 use crate::embed::{EmbedSettings, EmbeddingCache, embed, fingerprint};
 use crate::models::resolve_hashing;
 use crate::plan::Plan;
@@ -21,7 +19,9 @@ use crate::shard::{
     RECORD_KIND, SHARDS_FOLDER, Shard, ShardExt, ShardModel, ShardRecord, ShardTimings, record_key,
 };
 use crate::shard_check;
-use crate::webdataset;
+use ontosweep_dataset::read_classnames;
+use ontosweep_dataset::webdataset;
+use ontosweep_dataset::{self as dataset, Dataset};
 use ontosweep_experiment::{ConfigErrors, Experiment};
 
 #[derive(Debug, Clone)]
@@ -218,7 +218,7 @@ fn blame_manifest_typos(experiment: &Experiment, dataset: &Dataset) -> Result<()
             .classes
             .iter()
             .filter(|other| *other != class && covered(other))
-            .find(|other| dataset::edit_distance(class, other) <= 2)
+            .find(|other| ontosweep_clip::echo::edit_distance(class, other) <= 2)
         else {
             continue;
         };

@@ -10,10 +10,10 @@ use rayon::prelude::*;
 
 use super::Provenance;
 use super::cache::{EmbeddingCache, content_key};
-use crate::dataset::ImageSource;
 use crate::progress::Progress;
 use crate::score::zero_shot::unusable;
 use crate::shard::{Shard, ShardExt};
+use ontosweep_dataset::ImageSource;
 
 /// What became of one image.
 pub enum ImageOutcome {

@@ -20,11 +20,11 @@ pub use cache::EmbeddingCache;
 pub use forecast::{Forecast, ModelForecast, forecast};
 pub use images::{ContentKeys, ImageOutcome, embed_files};
 
-use crate::dataset::ImageSource;
 use crate::plan::{ModelPlan, Plan};
 use crate::progress::Progress;
 use crate::shard::Shard;
 use crate::sweep::{SweepError, default_batch_size};
+use ontosweep_dataset::ImageSource;
 
 /// The registered OpenVINO plugin's version, part of the cache key of its embeddings.
 pub fn plugin_version(settings: &EmbedSettings) -> Option<String> {

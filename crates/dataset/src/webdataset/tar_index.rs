@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-use crate::dataset::{IMAGE_EXTENSIONS, TarMember};
+use crate::{IMAGE_EXTENSIONS, TarMember};
 
 /// A label member larger than this is not a label.
 const MAX_LABEL_BYTES: u64 = 64 << 10;

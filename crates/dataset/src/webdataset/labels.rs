@@ -1,8 +1,9 @@
 //! What a sample's label means: a `.cls` index into the class names, or a `.json` `label`
 //! (a class name or such an index). Anything else is a bad label, never a silent skip.
 
+use ontosweep_clip::echo::edit_distance;
+
 use super::tar_index::RawLabel;
-use crate::dataset::edit_distance;
 
 /// The class names a label may refer to.
 pub struct LabelNames<'a> {

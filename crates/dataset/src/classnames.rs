@@ -11,7 +11,7 @@ pub const MAX_CLASSNAMES_BYTES: usize = 16 << 20;
 /// The names, in index order. Blank lines in the middle would shift every later index, and
 /// a name listed twice could not be told apart: both are refused with their lines.
 pub fn read_classnames(file: &Path) -> Result<Vec<String>, String> {
-    let text = ontosweep_experiment::bounds::read_bounded(file, MAX_CLASSNAMES_BYTES)
+    let text = ontosweep_clip::files::read_bounded_text(file, MAX_CLASSNAMES_BYTES as u64)
         .map_err(|e| format!("cannot read the class names {}: {e}", file.display()))?;
     parse(&text).map_err(|e| format!("{}:{e}", file.display()))
 }
@@ -65,7 +65,7 @@ mod tests {
 
     #[test]
     fn a_fifo_or_a_folder_is_refused_without_blocking() {
-        use crate::test_fifo::{mkfifo, within_a_minute};
+        use ontosweep_testkit::{mkfifo, within_a_minute};
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("classnames.txt");
         mkfifo(&fifo);

@@ -9,10 +9,11 @@ mod tar_index;
 
 use std::path::{Path, PathBuf};
 
+use labels::{LabelNames, class_name};
 use ontosweep_results::SkippedFile;
 
-use crate::dataset::{ClassSource, Dataset, DatasetImage, IMAGE_EXTENSIONS, TarMember};
-use labels::{LabelNames, class_name};
+use crate::{ClassSource, Dataset, DatasetImage, IMAGE_EXTENSIONS, TarMember};
+
 pub use patterns::{MAX_SHARDS, expand, expand_braces, folder_given, tar_folders};
 
 /// Most images in all shards.
@@ -158,7 +159,7 @@ pub fn read_shards(shards: &[PathBuf], labels: &Labels) -> Result<Dataset, Strin
             skipped.len()
         ));
     }
-    crate::dataset::refuse_empty_classes(&classes, &images, &class_source)?;
+    crate::refuse_empty_classes(&classes, &images, &class_source)?;
     images.sort_by(|a, b| a.relative.cmp(&b.relative));
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Dataset {

@@ -1,5 +1,5 @@
-//! Test helpers for reads that must not block: a FIFO to read, and a guard that turns a
-//! hang into a failure.
+//! What the crates' tests share, and nothing else uses: a FIFO to read, and a guard that
+//! turns a hang into a failure (for readers that must never block on a user's file).
 
 use std::path::Path;
 use std::sync::mpsc;
