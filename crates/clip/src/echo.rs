@@ -7,7 +7,7 @@ const SHOWN_CHARS: usize = 60;
 /// Longest line a whole message keeps; longer lines lose their middle.
 const LINE_BYTES: usize = 2_000;
 
-/// `value` quoted as Rust's `{:?}` quotes it, cut after [`SHOWN_CHARS`] characters with its
+/// `value` quoted as Rust's `{:?}` quotes it, cut after `SHOWN_CHARS` (60) characters with its
 /// full length said.
 pub fn quoted(value: &str) -> String {
     let chars = value.chars().count();
@@ -18,7 +18,7 @@ pub fn quoted(value: &str) -> String {
     format!("{head:?}… ({} bytes in all)", value.len())
 }
 
-/// `message` with each line over [`LINE_BYTES`] cut in the middle, saying how much went:
+/// `message` with each line over `LINE_BYTES` (2,000) cut in the middle, saying how much went:
 /// the last guard for values no caller thought to cap.
 pub fn fit_lines(message: &str) -> String {
     message

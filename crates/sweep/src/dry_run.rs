@@ -5,15 +5,16 @@
 use std::path::Path;
 
 use ontosweep_clip::Runtime;
+use ontosweep_dataset::Dataset;
+use ontosweep_experiment::Experiment;
 
 use crate::embed::{EmbedSettings, EmbeddingCache, Forecast, forecast};
+use crate::error::SweepError;
 use crate::models::{ModelFiles, resolve_each};
+use crate::options::SweepOptions;
 use crate::plan::{OntologyPlan, Plan};
 use crate::progress::Progress;
 use crate::provision::hash_file;
-use crate::sweep::{SweepError, SweepOptions};
-use ontosweep_dataset::Dataset;
-use ontosweep_experiment::Experiment;
 
 pub struct DryRun {
     /// The work per model that can be planned, and the images none could read.

@@ -10,27 +10,32 @@ mod assemble;
 mod atomic;
 mod dry_run;
 pub mod embed;
-pub mod metrics;
+mod error;
+mod load;
 mod models;
+mod options;
 pub mod plan;
 mod progress;
 pub mod provision;
 pub mod registry;
 pub mod score;
 pub mod search;
+mod setup;
 pub mod shard;
 mod shard_check;
-pub mod stats;
+mod shard_run;
 mod sweep;
 
 pub use dry_run::{DryRun, dry_run};
 pub use embed::{EmbeddingCache, ImageOutcome, ModelForecast, embed_files};
+pub use error::SweepError;
+pub use load::{dataset_to_fetch, load_dataset};
 pub use models::{ResolvedModel, resolve, resolve_argument};
 pub use ontosweep_dataset::{self as dataset, webdataset};
 pub use ontosweep_experiment::{self as config, ConfigErrors, Diagnostic, Experiment, Position};
+pub use ontosweep_stats::{self as stats, metrics};
+pub use options::{SweepOptions, default_batch_size};
 pub use progress::{Progress, Silent};
 pub use registry::{ModelFile, ModelSource, ModelSpec};
-pub use sweep::{
-    SweepError, SweepOptions, SweepOutcome, dataset_to_fetch, default_batch_size, encode_shard,
-    load_dataset, sweep,
-};
+pub use shard_run::encode_shard;
+pub use sweep::{SweepOutcome, sweep};

@@ -6,11 +6,11 @@
 use std::collections::BTreeMap;
 
 use ontosweep_clip::{Preprocessing, TextTokenizer, Tokens};
-
-use crate::models::ResolvedModel;
-use crate::sweep::SweepError;
 use ontosweep_dataset::Dataset;
 use ontosweep_experiment::{Experiment, OntologyKind, SearchSpec};
+
+use crate::error::SweepError;
+use crate::models::ResolvedModel;
 
 /// The sweep to run.
 pub struct Plan<'a> {

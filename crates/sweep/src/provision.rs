@@ -6,14 +6,15 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+
 use crate::atomic::write_atomically;
+use crate::progress::Progress;
 use crate::registry::{ModelFile, ModelSpec};
+
 use ontosweep_fetch::{
     ArchiveLimits, Expected, FetchError, Fetcher, Redirects, extract_tar_gz, sha256_file,
 };
-use serde::{Deserialize, Serialize};
-
-use crate::progress::Progress;
 
 /// Where Hugging Face files come from.
 #[derive(Debug, Clone, PartialEq)]

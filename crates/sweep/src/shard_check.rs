@@ -6,10 +6,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
+use serde::Deserialize;
+
 use ontosweep_results::shards::{
     RECORD_KIND, RecordName, SHARDS_FOLDER, Shard, ShardCheck, parse_record_name, read_plain_file,
 };
-use serde::Deserialize;
 
 /// File names shown in one message before the rest are counted (all are in `run.json`).
 const NAMES_SHOWN: usize = 10;

@@ -132,7 +132,7 @@ impl EmbeddingCache {
         from_entry_bytes(&bytes)
     }
 
-    /// sha256 of `files`, remembered by their paths and [`file_identity`] so that large model
+    /// sha256 of `files`, remembered by their paths and identities (see `file_identity`) so that large model
     /// files are read once, not on every sweep.
     pub fn fingerprint(&self, files: &[PathBuf]) -> Result<String, ontosweep_clip::Error> {
         let mut identity = Sha256::new();

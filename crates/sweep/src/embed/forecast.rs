@@ -7,9 +7,9 @@ use rayon::prelude::*;
 use super::cache::content_key;
 use super::prompts::prompt_key;
 use super::{EmbedSettings, fingerprint, namespaces, plugin_version};
+use crate::error::SweepError;
 use crate::plan::Plan;
 use crate::progress::Progress;
-use crate::sweep::SweepError;
 
 /// One model's share of the work.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,14 +6,15 @@ use std::path::PathBuf;
 
 use crossbeam_channel::bounded;
 use ontosweep_clip::{Embedding, ImageEncoder, Preprocessing};
-use rayon::prelude::*;
+use ontosweep_dataset::ImageSource;
 
 use super::Provenance;
 use super::cache::{EmbeddingCache, content_key};
 use crate::progress::Progress;
 use crate::score::zero_shot::unusable;
 use crate::shard::{Shard, ShardExt};
-use ontosweep_dataset::ImageSource;
+
+use rayon::prelude::*;
 
 /// What became of one image.
 pub enum ImageOutcome {

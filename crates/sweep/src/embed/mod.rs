@@ -14,17 +14,18 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use ontosweep_clip::{Embedding, Ep, ImageEncoder, Precision, Runtime, SessionOptions};
+use ontosweep_dataset::ImageSource;
 use ontosweep_results::ModelRunInfo;
+
+use crate::error::SweepError;
+use crate::options::default_batch_size;
+use crate::plan::{ModelPlan, Plan};
+use crate::progress::Progress;
+use crate::shard::Shard;
 
 pub use cache::EmbeddingCache;
 pub use forecast::{Forecast, ModelForecast, forecast};
 pub use images::{ContentKeys, ImageOutcome, embed_files};
-
-use crate::plan::{ModelPlan, Plan};
-use crate::progress::Progress;
-use crate::shard::Shard;
-use crate::sweep::{SweepError, default_batch_size};
-use ontosweep_dataset::ImageSource;
 
 /// The registered OpenVINO plugin's version, part of the cache key of its embeddings.
 pub fn plugin_version(settings: &EmbedSettings) -> Option<String> {

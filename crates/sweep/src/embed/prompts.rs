@@ -7,11 +7,10 @@ use ontosweep_clip::{Embedding, TextEncoder, Tokens};
 use ontosweep_results::ModelRunInfo;
 
 use super::cache::content_key;
-use super::namespaces;
-use super::{EmbedSettings, Provenance};
+use super::{EmbedSettings, Provenance, namespaces};
+use crate::error::SweepError;
 use crate::plan::ModelPlan;
 use crate::score::zero_shot::unusable;
-use crate::sweep::SweepError;
 
 /// Prompts per text-encoder call.
 const TEXT_BATCH: usize = 64;

@@ -3,7 +3,7 @@
 
 use ontosweep_results::{Comparison, ModelAgreement, ModelResults, OntologyResults};
 
-use crate::stats::{
+use ontosweep_stats::{
     BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, holm, mcnemar_exact, paired_bootstrap_interval,
 };
 
@@ -116,7 +116,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::metrics;
+    use ontosweep_stats::metrics;
 
     fn model(name: &str, predictions: Vec<usize>) -> ModelResults {
         let labels = [0, 1, 0, 1];

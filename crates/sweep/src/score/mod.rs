@@ -12,15 +12,16 @@ pub mod zero_shot;
 use std::collections::BTreeMap;
 
 use ontosweep_clip::Embedding;
+use ontosweep_experiment::Objective;
 use ontosweep_results::{FEW_CLASSES, ImageScores, Metrics, ModelResults, OntologyResults};
-use rayon::prelude::*;
+use ontosweep_stats::metrics;
 
 use crate::embed::{Embedded, ModelEmbeddings};
-use crate::metrics;
+use crate::error::SweepError;
 use crate::plan::{ModelPlan, OntologyPlan, Plan};
 use crate::search::{self, greedy::DevSet};
-use crate::sweep::SweepError;
-use ontosweep_experiment::Objective;
+
+use rayon::prelude::*;
 
 pub use compare::agreement;
 

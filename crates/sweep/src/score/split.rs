@@ -1,9 +1,9 @@
 //! Which usable images the scores cover, and which a search may learn from.
 
 use crate::embed::Embedded;
+use crate::error::SweepError;
 use crate::plan::{OntologyPlan, Plan};
 use crate::search::split::{Side, is_dev, small_split_warnings};
-use crate::sweep::SweepError;
 
 pub struct Divided {
     /// Scored by every ontology, in dataset order: every usable image without a split.

@@ -10,9 +10,8 @@
 //! step costs (moves × classes × dev images), not a pass over the embeddings.
 
 use ndarray::{Array2, ArrayView2};
-use rayon::prelude::*;
-
 use ontosweep_experiment::Objective;
+use rayon::prelude::*;
 
 /// Two objectives closer than this are equal (balanced accuracy is a mean of fractions).
 const SAME: f64 = 1e-12;

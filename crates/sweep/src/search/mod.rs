@@ -7,11 +7,11 @@ pub mod split;
 
 use std::collections::{BTreeMap, HashMap};
 
+use greedy::{Candidates, DevSet, Move, Settings, Stop};
 use ontosweep_clip::Embedding;
 use ontosweep_results::{SearchOutcome, SearchStep};
 
 use crate::plan::SearchSpace;
-use greedy::{Candidates, DevSet, Move, Settings, Stop};
 
 /// What a search chose: the prompts per class, and the outcome for the report (its dev and
 /// test objectives still to be filled in by the scorer, which alone sees test labels).

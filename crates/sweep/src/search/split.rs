@@ -4,9 +4,8 @@
 //! side cannot learn which images it will be judged on. Each class gets `dev_fraction` of its
 //! images in expectation; the report counts them and warns when too few.
 
-use sha2::{Digest, Sha256};
-
 use ontosweep_experiment::SplitSpec;
+use sha2::{Digest, Sha256};
 
 /// Fewest dev images per class before a search result is called untrustworthy: below it one
 /// image moves a class's recall by more than 5 points.

@@ -1,6 +1,6 @@
-//! Statistics for comparing prompt wordings honestly: Wilson intervals, the exact McNemar
-//! test, Holm's correction and a paired bootstrap. Deterministic by construction: the
-//! bootstrap draws from a fixed-seed generator per resample, whatever the thread count.
+//! Intervals: Wilson's for a proportion, and a paired bootstrap for a difference of two.
+//! Deterministic by construction: the bootstrap draws from a fixed-seed generator per
+//! resample, whatever the thread count.
 
 use rayon::prelude::*;
 
@@ -19,40 +19,6 @@ pub fn wilson_interval(successes: usize, n: usize) -> (f64, f64) {
     let centre = (p + z2 / (2.0 * n_f)) / denominator;
     let half = Z95 / denominator * (p * (1.0 - p) / n_f + z2 / (4.0 * n_f * n_f)).sqrt();
     ((centre - half).max(0.0), (centre + half).min(1.0))
-}
-
-/// Exact (binomial) two-sided McNemar p-value from the discordant pair counts.
-pub fn mcnemar_exact(gained: usize, lost: usize) -> f64 {
-    let n = gained + lost;
-    if n == 0 {
-        return 1.0;
-    }
-    let k = gained.min(lost);
-    // P(X ≤ k) for X ~ Binomial(n, 1/2), summed in log space to stay finite for large n.
-    let ln_half_n = n as f64 * 0.5f64.ln();
-    let mut ln_choose = 0.0f64; // ln C(n, 0)
-    let mut tail = 0.0f64;
-    for i in 0..=k {
-        if i > 0 {
-            ln_choose += ((n - i + 1) as f64).ln() - (i as f64).ln();
-        }
-        tail += (ln_choose + ln_half_n).exp();
-    }
-    (2.0 * tail).min(1.0)
-}
-
-/// Holm–Bonferroni adjusted p-values, in the order given.
-pub fn holm(p_values: &[f64]) -> Vec<f64> {
-    let m = p_values.len();
-    let mut order: Vec<usize> = (0..m).collect();
-    order.sort_by(|&a, &b| p_values[a].total_cmp(&p_values[b]).then(a.cmp(&b)));
-    let mut adjusted = vec![0.0; m];
-    let mut running_max = 0.0f64;
-    for (rank, &i) in order.iter().enumerate() {
-        running_max = running_max.max(((m - rank) as f64 * p_values[i]).min(1.0));
-        adjusted[i] = running_max;
-    }
-    adjusted
 }
 
 /// Resamples used for bootstrap intervals, and their seed; both recorded in `run.json`.
@@ -151,30 +117,6 @@ mod tests {
         assert!(high > 0.4 && high < 0.5, "{high}"); // 0.4345
         let (low, high) = wilson_interval(5, 5);
         assert!(close(high, 1.0, 1e-12) && low > 0.5 && low < 0.6, "{low}");
-    }
-
-    #[test]
-    fn mcnemar_for_known_discordant_counts() {
-        // 1 vs 9: 2 · (1 + 10) / 2¹⁰.
-        assert!(close(mcnemar_exact(1, 9), 22.0 / 1024.0, 1e-12));
-        assert!(close(mcnemar_exact(9, 1), 22.0 / 1024.0, 1e-12));
-        // 0 vs 5: 2 / 32.
-        assert!(close(mcnemar_exact(0, 5), 0.0625, 1e-12));
-        assert_eq!(mcnemar_exact(0, 0), 1.0);
-        assert_eq!(mcnemar_exact(5, 5), 1.0);
-        // Large counts stay finite and tiny.
-        let p = mcnemar_exact(100, 400);
-        assert!(p > 0.0 && p < 1e-30, "{p}");
-    }
-
-    #[test]
-    fn holm_adjusts_in_order_and_keeps_monotone() {
-        let adjusted = holm(&[0.01, 0.04, 0.03]);
-        // Sorted 0.01, 0.03, 0.04 → 0.03, 0.06, max(0.06, 0.04) = 0.06.
-        assert!(close(adjusted[0], 0.03, 1e-12));
-        assert!(close(adjusted[2], 0.06, 1e-12));
-        assert!(close(adjusted[1], 0.06, 1e-12));
-        assert_eq!(holm(&[0.9, 0.8]), vec![1.0, 1.0]);
     }
 
     #[test]

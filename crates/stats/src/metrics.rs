@@ -2,7 +2,7 @@
 
 use ontosweep_results::{ClassMetrics, ConfusionCell, ImageScores, Metrics, TOP_K};
 
-use crate::stats::wilson_interval;
+use crate::wilson_interval;
 
 /// Confidence bins for the expected calibration error.
 pub const ECE_BINS: usize = 15;

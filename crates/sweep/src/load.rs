@@ -1,0 +1,184 @@
+//! The experiment's dataset, read and checked against the experiment before any model is
+//! loaded: classes declared where a search needs them, manifest typos blamed on the
+//! manifest.
+
+use std::path::{Path, PathBuf};
+
+use ontosweep_dataset::{self as dataset, Dataset, read_classnames, webdataset};
+use ontosweep_experiment::{ConfigErrors, Experiment};
+
+use crate::error::SweepError;
+use crate::progress::Progress;
+use crate::provision::{KNOWN_ARCHIVES, fetch_archive};
+
+pub fn load_dataset(
+    experiment: &Experiment,
+    data_root: Option<&Path>,
+    progress: &dyn Progress,
+) -> Result<Dataset, SweepError> {
+    let spec = &experiment.dataset;
+    let in_file = |e: String| SweepError::Dataset(format!("{}: {e}", experiment.file.display()));
+    let at_key = |key: &str, e: String| {
+        SweepError::Config(ConfigErrors(vec![
+            experiment.diagnostic(&["dataset", key], e),
+        ]))
+    };
+    let base = experiment.file.parent().unwrap_or(Path::new(""));
+    let root = data_root.or(spec.root.as_deref());
+    if let (Some(root), Some(name)) = (root, &spec.download)
+        && !root.exists()
+    {
+        let archive = KNOWN_ARCHIVES
+            .iter()
+            .find(|a| a.name == name)
+            .expect("validated: a known download");
+        fetch_archive(archive, root, progress).map_err(in_file)?;
+    }
+    let names = match &spec.classnames {
+        Some(file) => Some(read_classnames(file).map_err(|e| at_key("classnames", e))?),
+        None => None,
+    };
+    let declared = names.as_deref().zip(spec.classnames.as_deref());
+    let dataset = match (root, &spec.manifest) {
+        (Some(root), _) => dataset::scan_folder(root, spec.classes.as_deref())
+            .map_err(|e| in_file(with_shards_hint(e, root, base))),
+        (None, Some(manifest)) => {
+            dataset::read_manifest(manifest, declared, spec.classes.as_deref()).map_err(in_file)
+        }
+        (None, None) => {
+            let shards =
+                webdataset::expand(&spec.webdataset, base).map_err(|e| at_key("webdataset", e))?;
+            let labels = webdataset::Labels {
+                names: declared,
+                wanted: spec.classes.as_deref(),
+            };
+            webdataset::read_shards(&shards, &labels).map_err(in_file)
+        }
+    }?;
+    refuse_search_over_found_labels(experiment, &dataset)?;
+    blame_manifest_typos(experiment, &dataset)?;
+    experiment.check_classes(&dataset.classes)?;
+    Ok(dataset)
+}
+
+/// The experiment's `download:` dataset and the folder it goes to, while it is not there.
+pub fn dataset_to_fetch(
+    experiment: &Experiment,
+    data_root: Option<&Path>,
+) -> Option<(String, PathBuf)> {
+    let spec = &experiment.dataset;
+    let root = data_root.or(spec.root.as_deref())?;
+    let name = spec.download.as_ref()?;
+    (!root.exists()).then(|| (name.clone(), root.to_path_buf()))
+}
+
+/// A folder of WebDataset shards given as `root:` gets the line that reads it.
+fn with_shards_hint(error: String, root: &Path, base: &Path) -> String {
+    let folders = webdataset::tar_folders(root);
+    let Some(first) = folders.first() else {
+        return error;
+    };
+    let shown = first.strip_prefix(base).unwrap_or(first).display();
+    format!(
+        "{error}\n{} holds WebDataset tar shards: in place of `root:`, write `webdataset: {shown}/*.tar` (with `classnames:` naming its classnames.txt when the labels are `.cls` indices)",
+        root.display()
+    )
+}
+
+/// A search must see the same classes whatever the test images' labels say: with classes
+/// taken from the labels, one relabelled test image could change what it chooses.
+fn refuse_search_over_found_labels(
+    experiment: &Experiment,
+    dataset: &Dataset,
+) -> Result<(), SweepError> {
+    let Some(search) = experiment
+        .ontologies
+        .iter()
+        .find(|o| matches!(o.kind, ontosweep_experiment::OntologyKind::Search(_)))
+    else {
+        return Ok(());
+    };
+    if dataset.class_source.is_declared() {
+        return Ok(());
+    }
+    let listed = if dataset.classes.len() <= 30 {
+        format!(
+            "`classes: [{}]`",
+            dataset
+                .classes
+                .iter()
+                .map(|c| yaml_scalar(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    } else {
+        "`classes: [...]`".into()
+    };
+    Err(SweepError::Config(ConfigErrors(vec![experiment.diagnostic(
+        &["dataset"],
+        format!(
+            "ontology `{}` searches prompts, so the classes must be fixed before any label is read (else a test image's label could change what the search sees), but these come from the labels in the data. Declare them under `dataset:` with {listed} or `classnames: FILE` (one per line)",
+            search.name
+        ),
+    )])))
+}
+
+/// A class name as a YAML flow scalar: quoted unless plainly safe.
+fn yaml_scalar(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.'))
+        && !text.starts_with([' ', '-', '.'])
+        && !text.ends_with(' ');
+    if plain {
+        text.to_string()
+    } else {
+        serde_json::to_string(text).expect("a string serialises")
+    }
+}
+
+/// A manifest label that no ontology has prompts for, one edit or two from a class that
+/// they all do (`dandelions` beside `dandelion`), is a typo in the manifest: say so at its
+/// lines, not at the ontologies.
+fn blame_manifest_typos(experiment: &Experiment, dataset: &Dataset) -> Result<(), SweepError> {
+    let Some((manifest, lines)) = &dataset.label_lines else {
+        return Ok(());
+    };
+    let covered = |class: &str| {
+        experiment
+            .ontologies
+            .iter()
+            .filter_map(|o| o.written())
+            .all(|w| !w.prompts_for(class).is_empty())
+    };
+    let mut errors = Vec::new();
+    for class in dataset.classes.iter().filter(|c| !covered(c)) {
+        let Some(near) = dataset
+            .classes
+            .iter()
+            .filter(|other| *other != class && covered(other))
+            .find(|other| ontosweep_clip::echo::edit_distance(class, other) <= 2)
+        else {
+            continue;
+        };
+        let at = lines.get(class).cloned().unwrap_or_default();
+        let listed: Vec<String> = at.iter().take(8).map(ToString::to_string).collect();
+        errors.push(ontosweep_experiment::Diagnostic {
+            file: manifest.clone(),
+            position: at.first().map(|&line| crate::Position { line, column: 1 }),
+            message: format!(
+                "label `{class}` (line{} {}{}) has no prompts in the experiment, and `{near}` does: a typo in the manifest? Fix those rows, or give `{class}` prompts in {}",
+                if at.len() == 1 { "" } else { "s" },
+                listed.join(", "),
+                if at.len() > 8 { ", …" } else { "" },
+                experiment.file.display()
+            ),
+        });
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ConfigErrors(errors).into())
+    }
+}
