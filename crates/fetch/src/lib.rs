@@ -5,13 +5,17 @@
 //! redirects followed only where the caller allows; and archive extraction that refuses
 //! paths escaping the target, links, special files and archives beyond their bounds.
 //!
+//! And [`write_atomically`]: a small file written whole or not at all.
+//!
 //! Knows nothing of experiments or models: it fetches URLs into files.
 
 mod archive;
+mod atomic;
 mod download;
 mod part;
 mod redirect;
 
 pub use archive::{ArchiveLimits, extract_tar_gz};
+pub use atomic::write_atomically;
 pub use download::{Expected, FetchError, Fetched, Fetcher, Progress, Timeouts, sha256_file};
 pub use redirect::Redirects;

@@ -10,11 +10,11 @@ use ontosweep_experiment::Experiment;
 
 use crate::embed::{EmbedSettings, EmbeddingCache, Forecast, forecast};
 use crate::error::SweepError;
-use crate::models::{ModelFiles, resolve_each};
 use crate::options::SweepOptions;
 use crate::plan::{OntologyPlan, Plan};
-use crate::progress::Progress;
-use crate::provision::hash_file;
+use ontosweep_models::Progress;
+use ontosweep_models::hash_file;
+use ontosweep_models::{ModelFiles, resolve_each};
 
 pub struct DryRun {
     /// The work per model that can be planned, and the images none could read.

@@ -6,18 +6,14 @@
 //! Produces [`ontosweep_results::SweepResults`] and nothing else: no terminal output (progress
 //! goes through [`Progress`]), no report files.
 
+pub mod archives;
 mod assemble;
-mod atomic;
 mod dry_run;
 pub mod embed;
 mod error;
 mod load;
-mod models;
 mod options;
 pub mod plan;
-mod progress;
-pub mod provision;
-pub mod registry;
 pub mod score;
 pub mod search;
 mod setup;
@@ -30,12 +26,12 @@ pub use dry_run::{DryRun, dry_run};
 pub use embed::{EmbeddingCache, ImageOutcome, ModelForecast, embed_files};
 pub use error::SweepError;
 pub use load::{dataset_to_fetch, load_dataset};
-pub use models::{ResolvedModel, resolve, resolve_argument};
 pub use ontosweep_dataset::{self as dataset, webdataset};
 pub use ontosweep_experiment::{self as config, ConfigErrors, Diagnostic, Experiment, Position};
+pub use ontosweep_models::{
+    ModelFile, ModelSource, ModelSpec, Progress, ResolvedModel, Silent, resolve, resolve_argument,
+};
 pub use ontosweep_stats::{self as stats, metrics};
 pub use options::{SweepOptions, default_batch_size};
-pub use progress::{Progress, Silent};
-pub use registry::{ModelFile, ModelSource, ModelSpec};
 pub use shard_run::encode_shard;
 pub use sweep::{SweepOutcome, sweep};

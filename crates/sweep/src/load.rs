@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use ontosweep_dataset::{self as dataset, Dataset, read_classnames, webdataset};
 use ontosweep_experiment::{ConfigErrors, Experiment};
 
+use crate::archives::{KNOWN_ARCHIVES, fetch_archive};
 use crate::error::SweepError;
-use crate::progress::Progress;
-use crate::provision::{KNOWN_ARCHIVES, fetch_archive};
+use ontosweep_models::Progress;
 
 pub fn load_dataset(
     experiment: &Experiment,

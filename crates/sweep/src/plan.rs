@@ -10,7 +10,7 @@ use ontosweep_dataset::Dataset;
 use ontosweep_experiment::{Experiment, OntologyKind, SearchSpec};
 
 use crate::error::SweepError;
-use crate::models::ResolvedModel;
+use ontosweep_models::ResolvedModel;
 
 /// The sweep to run.
 pub struct Plan<'a> {

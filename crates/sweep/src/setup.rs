@@ -9,12 +9,12 @@ use ontosweep_experiment::Experiment;
 
 use crate::embed::{EmbedSettings, EmbeddingCache};
 use crate::error::SweepError;
-use crate::models::resolve_hashing;
 use crate::options::SweepOptions;
 use crate::plan::Plan;
-use crate::progress::Progress;
-use crate::provision::hash_file;
 use crate::shard::Shard;
+use ontosweep_models::Progress;
+use ontosweep_models::hash_file;
+use ontosweep_models::resolve_hashing;
 
 /// The models resolved and the plan made, file hashes remembered by the cache (a warm sweep
 /// does not re-read the models).

@@ -120,7 +120,7 @@ pub fn write_record(record: &ShardRecord, out: &Path) -> Result<PathBuf, String>
         ));
     }
     let json = serde_json::to_string_pretty(record).expect("a record serialises") + "\n";
-    crate::atomic::write_atomically(&path, json.as_bytes())
+    ontosweep_fetch::write_atomically(&path, json.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(path)
 }

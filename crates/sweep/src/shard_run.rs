@@ -12,12 +12,12 @@ use crate::embed::{EmbeddingCache, embed, fingerprint};
 use crate::error::SweepError;
 use crate::options::SweepOptions;
 use crate::plan::Plan;
-use crate::progress::Progress;
 use crate::setup::{embed_settings, open_cache, plan};
 use crate::shard::{
     RECORD_KIND, SHARDS_FOLDER, Shard, ShardExt, ShardModel, ShardRecord, ShardTimings, record_key,
 };
 use crate::shard_check;
+use ontosweep_models::Progress;
 
 /// Encodes shard `shard` of the images, and every prompt, into the embedding cache; scores
 /// nothing. The unsharded [`crate::sweep()`] afterwards finds these embeddings cached.

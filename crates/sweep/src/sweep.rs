@@ -13,10 +13,10 @@ use crate::assemble::{StageTimes, assemble, now_unix};
 use crate::embed::embed;
 use crate::error::SweepError;
 use crate::options::SweepOptions;
-use crate::progress::Progress;
 use crate::score::score;
 use crate::setup::{embed_settings, open_cache, plan};
 use crate::shard_run::check_shard_records;
+use ontosweep_models::Progress;
 
 /// The results, and warnings the user should read (truncated prompts, cache trouble).
 pub struct SweepOutcome {

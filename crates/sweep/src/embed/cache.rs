@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::atomic::write_atomically;
+use ontosweep_fetch::write_atomically;
 
 /// Entries before provenance was kept: read, never written.
 const MAGIC: &[u8; 4] = b"OSE1";

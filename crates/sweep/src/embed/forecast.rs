@@ -9,7 +9,7 @@ use super::prompts::prompt_key;
 use super::{EmbedSettings, fingerprint, namespaces, plugin_version};
 use crate::error::SweepError;
 use crate::plan::Plan;
-use crate::progress::Progress;
+use ontosweep_models::Progress;
 
 /// One model's share of the work.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,9 +10,9 @@ use ontosweep_dataset::ImageSource;
 
 use super::Provenance;
 use super::cache::{EmbeddingCache, content_key};
-use crate::progress::Progress;
 use crate::score::zero_shot::unusable;
 use crate::shard::{Shard, ShardExt};
+use ontosweep_models::Progress;
 
 use rayon::prelude::*;
 

@@ -20,8 +20,8 @@ use ontosweep_results::ModelRunInfo;
 use crate::error::SweepError;
 use crate::options::default_batch_size;
 use crate::plan::{ModelPlan, Plan};
-use crate::progress::Progress;
 use crate::shard::Shard;
+use ontosweep_models::Progress;
 
 pub use cache::EmbeddingCache;
 pub use forecast::{Forecast, ModelForecast, forecast};

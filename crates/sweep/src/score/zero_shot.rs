@@ -2,6 +2,7 @@
 //! softmax over classes or SigLIP's sigmoid per class; and which embeddings can be scored.
 
 use ontosweep_clip::{Embedding, l2_normalise};
+pub use ontosweep_models::Scoring;
 
 /// Why an embedding cannot be scored, if it cannot: NaN or infinite values, or no direction
 /// at all. Such an image would otherwise be "predicted" as the first class.
@@ -27,31 +28,6 @@ pub fn class_embedding(prompts: &[Embedding]) -> Embedding {
     }
     l2_normalise(&mut mean);
     mean
-}
-
-/// How cosines become class probabilities: the model family's training objective.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Scoring {
-    /// CLIP: softmax over `scale × cosine`; the probabilities sum to one.
-    Softmax { scale: f32 },
-    /// SigLIP: `sigmoid(scale × cosine + bias)` for each class on its own: each is the
-    /// model's belief that the image matches that class, and they need not sum to one.
-    Sigmoid { scale: f32, bias: f32 },
-}
-
-impl Scoring {
-    pub fn scale(self) -> f32 {
-        match self {
-            Scoring::Softmax { scale } | Scoring::Sigmoid { scale, .. } => scale,
-        }
-    }
-
-    pub fn bias(self) -> Option<f32> {
-        match self {
-            Scoring::Softmax { .. } => None,
-            Scoring::Sigmoid { bias, .. } => Some(bias),
-        }
-    }
 }
 
 /// Each class's probability for an image (embeddings are unit length).

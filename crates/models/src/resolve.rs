@@ -7,10 +7,10 @@ use ontosweep_experiment::bounds::{self, MAX_YAML_BYTES, read_bounded};
 use ontosweep_experiment::locate::locate;
 use ontosweep_experiment::{Diagnostic, Experiment, ModelRef};
 
+use crate::downloads::{FileHasher, check_model_files, download_model, hash_file};
 use crate::progress::Progress;
-use crate::provision::{FileHasher, check_model_files, download_model, hash_file};
-use crate::registry::{CLIP_LOGIT_SCALE, ModelSpec};
-use crate::score::zero_shot::Scoring;
+use crate::scoring::Scoring;
+use crate::spec::{CLIP_LOGIT_SCALE, ModelSpec};
 
 /// A model ready to open.
 #[derive(Debug, Clone)]

@@ -1,76 +1,14 @@
 //! Model files and dataset archives fetched from a local HTTP server on 127.0.0.1.
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use ontosweep_fetch::ArchiveLimits;
-use ontosweep_sweep::ModelSpec;
-use ontosweep_sweep::provision::{
-    Endpoint, KnownArchive, LockedFile, ModelLock, check_model_files, download_model_from,
-    fetch_archive, hash_file, lock_path,
+use ontosweep_experiment::Experiment;
+use ontosweep_models::{
+    Endpoint, LockedFile, ModelLock, ModelSpec, Progress, Silent, check_model_files,
+    download_model_from, hash_file, lock_path, resolve,
 };
-use ontosweep_sweep::{Experiment, Progress, Silent, resolve};
-
-type Files = Arc<Mutex<HashMap<String, Vec<u8>>>>;
-type Log = Arc<Mutex<Vec<String>>>;
-
-/// Serves `files` by URL path until the test process ends (at most 64 requests). Like the
-/// reproduction of the planted-part bug, it answers every Range request with 416. With a
-/// `commit`, answers under `/resolve/main/` carry `X-Repo-Commit`, as Hugging Face's do.
-fn serve_with(files: Files, commit: Option<&'static str>) -> (String, Log) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let log: Log = Arc::default();
-    let seen = log.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(64) {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request = String::new();
-            reader.read_line(&mut request).unwrap();
-            let mut ranged = false;
-            while {
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                ranged |= line.to_ascii_lowercase().starts_with("range:");
-                !line.trim().is_empty()
-            } {}
-            let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
-            seen.lock().unwrap().push(path.clone());
-            let body = files.lock().unwrap().get(&path).cloned();
-            let commit = match commit {
-                Some(c) if path.contains("/resolve/main/") => format!("X-Repo-Commit: {c}\r\n"),
-                _ => String::new(),
-            };
-            let end = "Connection: close\r\n\r\n";
-            let _ = match body {
-                Some(body) if ranged => write!(
-                    stream,
-                    "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{}\r\nContent-Length: 0\r\n{end}",
-                    body.len()
-                ),
-                Some(body) => write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n{commit}{end}",
-                    body.len()
-                )
-                .and_then(|_| stream.write_all(&body)),
-                None => write!(
-                    stream,
-                    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n{end}"
-                ),
-            };
-        }
-    });
-    (base, log)
-}
-
-fn serve(files: Files) -> String {
-    serve_with(files, None).0
-}
+use ontosweep_testkit::{Files, serve, serve_with};
 
 fn tiny_model() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/clip-tiny-random")
@@ -396,89 +334,4 @@ fn the_resolved_commit_is_recorded_and_every_file_comes_from_it() {
     download_model_from(&endpoint, &spec, &yaml, &dir, &Silent).unwrap();
     let last = log.lock().unwrap().last().cloned().unwrap();
     assert_eq!(last, "/test/tiny/resolve/c0ffee/tokenizer.json");
-}
-
-fn tar_gz(path: &Path, entries: &[(&str, &[u8])]) {
-    let file = std::fs::File::create(path).unwrap();
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-        file,
-        flate2::Compression::fast(),
-    ));
-    for (name, data) in entries {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        builder.append_data(&mut header, name, *data).unwrap();
-    }
-    builder.into_inner().unwrap().finish().unwrap();
-}
-
-#[test]
-fn a_known_archive_becomes_the_dataset_folder() {
-    let temp = tempfile::tempdir().unwrap();
-    let archive = temp.path().join("photos.tgz");
-    tar_gz(
-        &archive,
-        &[
-            ("photos/daisy/a.jpg", b"a"),
-            ("photos/dandelion/b.jpg", b"b"),
-            ("photos/LICENSE.txt", b"cc"),
-        ],
-    );
-    let bytes = std::fs::read(&archive).unwrap();
-    let sha256 = ontosweep_fetch::sha256_file(&archive).unwrap();
-    let files: Files = Arc::default();
-    files
-        .lock()
-        .unwrap()
-        .insert("/photos.tgz".into(), bytes.clone());
-    let base = serve(files);
-    let known = KnownArchive {
-        name: "test-photos",
-        url: Box::leak(format!("{base}/photos.tgz").into_boxed_str()),
-        url_variable: "ONTOSWEEP_TEST_PHOTOS_URL",
-        size: bytes.len() as u64,
-        sha256: Box::leak(sha256.into_boxed_str()),
-        top_folder: "photos",
-        limits: ArchiveLimits::default(),
-    };
-    // A folder under the name the old code unpacked into (and removed): not ontosweep's.
-    let data = temp.path().join("data");
-    let mine = data.join(".test-photos.unpacked");
-    std::fs::create_dir_all(&mine).unwrap();
-    std::fs::write(mine.join("notes.txt"), b"mine").unwrap();
-    let root = data.join("photos");
-    fetch_archive(&known, &root, &Silent).unwrap();
-    assert_eq!(std::fs::read(root.join("daisy/a.jpg")).unwrap(), b"a");
-    assert!(root.join("dandelion/b.jpg").is_file());
-    assert_eq!(std::fs::read(mine.join("notes.txt")).unwrap(), b"mine");
-
-    // An archive with more entries than its bounds allow leaves no dataset folder behind.
-    let other = temp.path().join("other/photos");
-    let bounded = KnownArchive {
-        limits: ArchiveLimits {
-            max_entries: 2,
-            max_bytes: 1 << 20,
-        },
-        ..known.clone()
-    };
-    let err = fetch_archive(&bounded, &other, &Silent).unwrap_err();
-    assert!(err.contains("more than 2 entries"), "{err}");
-    assert!(!other.exists());
-    assert_eq!(
-        std::fs::read_dir(other.parent().unwrap()).unwrap().count(),
-        1,
-        "only .downloads is left"
-    );
-
-    // A wrong checksum leaves no dataset folder behind.
-    let other = temp.path().join("third/photos");
-    let wrong = KnownArchive {
-        sha256: "00",
-        ..known
-    };
-    let err = fetch_archive(&wrong, &other, &Silent).unwrap_err();
-    assert!(err.contains("sha256"), "{err}");
-    assert!(!other.exists());
 }
