@@ -15,7 +15,6 @@ mod load;
 mod options;
 pub mod plan;
 pub mod score;
-pub mod search;
 mod setup;
 pub mod shard;
 mod shard_check;
@@ -31,6 +30,7 @@ pub use ontosweep_experiment::{self as config, ConfigErrors, Diagnostic, Experim
 pub use ontosweep_models::{
     ModelFile, ModelSource, ModelSpec, Progress, ResolvedModel, Silent, resolve, resolve_argument,
 };
+pub use ontosweep_search as search;
 pub use ontosweep_stats::{self as stats, metrics};
 pub use options::{SweepOptions, default_batch_size};
 pub use shard_run::encode_shard;

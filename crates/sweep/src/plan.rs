@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 
 use ontosweep_clip::{Preprocessing, TextTokenizer, Tokens};
 use ontosweep_dataset::Dataset;
-use ontosweep_experiment::{Experiment, OntologyKind, SearchSpec};
+use ontosweep_experiment::{Experiment, OntologyKind};
 
 use crate::error::SweepError;
 use ontosweep_models::ResolvedModel;
+use ontosweep_search::SearchSpace;
 
 /// The sweep to run.
 pub struct Plan<'a> {
@@ -27,37 +28,6 @@ pub enum OntologyPlan {
     /// Class name → its prompts.
     Written(BTreeMap<String, Vec<String>>),
     Search(SearchSpace),
-}
-
-/// Every prompt a search may use: each template applied to each of a class's names.
-pub struct SearchSpace {
-    pub spec: SearchSpec,
-    /// Per class, in dataset order: its candidate names.
-    pub names: Vec<Vec<String>>,
-}
-
-impl SearchSpace {
-    fn new(spec: &SearchSpec, classes: &[String]) -> Self {
-        Self {
-            spec: spec.clone(),
-            names: classes.iter().map(|c| spec.names_for(c)).collect(),
-        }
-    }
-
-    pub fn prompt(&self, template: usize, class: usize, name: usize) -> String {
-        self.spec.templates[template].replace("{}", &self.names[class][name])
-    }
-
-    /// Every candidate prompt: template-major, then class, then name (the order
-    /// `search::greedy::Candidates` indexes).
-    pub fn prompts(&self) -> impl Iterator<Item = String> + '_ {
-        (0..self.spec.templates.len()).flat_map(move |t| {
-            self.names
-                .iter()
-                .enumerate()
-                .flat_map(move |(c, names)| (0..names.len()).map(move |n| self.prompt(t, c, n)))
-        })
-    }
 }
 
 impl OntologyPlan {

@@ -19,7 +19,7 @@ use ontosweep_stats::metrics;
 use crate::embed::{Embedded, ModelEmbeddings};
 use crate::error::SweepError;
 use crate::plan::{ModelPlan, OntologyPlan, Plan};
-use crate::search::{self, greedy::DevSet};
+use ontosweep_search::{self as search, greedy::DevSet};
 
 use rayon::prelude::*;
 

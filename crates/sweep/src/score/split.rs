@@ -3,7 +3,7 @@
 use crate::embed::Embedded;
 use crate::error::SweepError;
 use crate::plan::{OntologyPlan, Plan};
-use crate::search::split::{Side, is_dev, small_split_warnings};
+use ontosweep_search::split::{Side, is_dev, small_split_warnings};
 
 pub struct Divided {
     /// Scored by every ontology, in dataset order: every usable image without a split.

@@ -5,7 +5,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ontosweep_experiment::Objective;
-use ontosweep_sweep::search::greedy::{Candidates, DevSet, Settings, search};
+use ontosweep_search::greedy::{Candidates, DevSet, Settings, search};
 
 const DIM: usize = 512;
 const CLASSES: usize = 5;

@@ -1,17 +1,13 @@
-//! Prompt search: which templates and class names to use, chosen on a dev split and judged
-//! on the held-out test split. `split` decides the sides, `greedy` searches (the built-in
-//! template sets are the experiment crate's).
-
-pub mod greedy;
-pub mod split;
+//! A search run: the candidates' dev cosines tabled, the greedy search over them, and what
+//! it chose for the report.
 
 use std::collections::{BTreeMap, HashMap};
 
-use greedy::{Candidates, DevSet, Move, Settings, Stop};
 use ontosweep_clip::Embedding;
 use ontosweep_results::{SearchOutcome, SearchStep};
 
-use crate::plan::SearchSpace;
+use crate::greedy::{self, Candidates, DevSet, Move, Settings, Stop};
+use crate::space::SearchSpace;
 
 /// What a search chose: the prompts per class, and the outcome for the report (its dev and
 /// test objectives still to be filled in by the scorer, which alone sees test labels).
