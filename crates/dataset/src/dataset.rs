@@ -162,3 +162,20 @@ impl DatasetImage {
         }
     }
 }
+
+/// `dataset.classes` picks among the declared class names, never beyond them.
+pub(crate) fn refuse_unknown_wanted(
+    names: Option<(&[String], &Path)>,
+    wanted: Option<&[String]>,
+) -> Result<(), String> {
+    if let (Some((all, file)), Some(wanted)) = (names, wanted)
+        && let Some(unknown) = wanted.iter().find(|w| !all.contains(w))
+    {
+        return Err(format!(
+            "`dataset.classes` lists `{unknown}`, which is not among the {} class names of {}",
+            all.len(),
+            file.display()
+        ));
+    }
+    Ok(())
+}

@@ -46,16 +46,8 @@ pub fn read_manifest(
 ) -> Result<Dataset, String> {
     let folder = manifest.parent().unwrap_or(Path::new("."));
     let rows = read_manifest_rows(manifest)?;
-    if let (Some((all, file)), Some(wanted)) = (names, wanted)
-        && let Some(unknown) = wanted.iter().find(|w| !all.contains(w))
-    {
-        return Err(format!(
-            "`dataset.classes` lists `{unknown}`, which is not among the {} class names of {}",
-            all.len(),
-            file.display()
-        ));
-    }
-    let (classes, class_source): (Vec<String>, ClassSource) = match (wanted, names) {
+    crate::dataset::refuse_unknown_wanted(names, wanted)?;
+    let (classes, class_source) = match (wanted, names) {
         (Some(w), _) => (w.to_vec(), ClassSource::Listed),
         (None, Some((all, file))) => (all.to_vec(), ClassSource::NamesFile(file.to_path_buf())),
         (None, None) => (
@@ -96,21 +88,7 @@ pub fn read_manifest(
         ..
     } = listed;
     if !missing.is_empty() {
-        let shown: Vec<String> = missing
-            .iter()
-            .take(5)
-            .map(|(line, path)| format!("  {}:{line}: {path}", manifest.display()))
-            .collect();
-        let more = if missing.len() > 5 {
-            format!("\n  … and {} more", missing.len() - 5)
-        } else {
-            String::new()
-        };
-        return Err(format!(
-            "{} manifest row(s) name a file that is not there (a typo in the manifest?); fix or remove them:\n{}{more}",
-            missing.len(),
-            shown.join("\n"),
-        ));
+        return Err(missing_files(manifest, &missing));
     }
     refuse_empty_classes(&classes, &images, &class_source)
         .map_err(|e| format!("{}: {e}", manifest.display()))?;
@@ -129,6 +107,25 @@ pub fn read_manifest(
         },
         label_lines: Some((manifest.to_path_buf(), label_lines)),
     })
+}
+
+/// Rows whose file is not there: the first five, with their lines, and a count.
+fn missing_files(manifest: &Path, missing: &[(usize, String)]) -> String {
+    let shown: Vec<String> = missing
+        .iter()
+        .take(5)
+        .map(|(line, path)| format!("  {}:{line}: {path}", manifest.display()))
+        .collect();
+    let more = if missing.len() > 5 {
+        format!("\n  … and {} more", missing.len() - 5)
+    } else {
+        String::new()
+    };
+    format!(
+        "{} manifest row(s) name a file that is not there (a typo in the manifest?); fix or remove them:\n{}{more}",
+        missing.len(),
+        shown.join("\n"),
+    )
 }
 
 /// With the classes declared, a label outside them is a typo or a class missing there.

@@ -49,39 +49,9 @@ pub fn choose(
             (class.clone(), list)
         })
         .collect();
-    let steps = choice
-        .steps
-        .iter()
-        .enumerate()
-        .map(|(i, step)| {
-            let (template, class, name) = match step.made {
-                Move::AddTemplate(t) => (Some(space.spec.templates[t].clone()), None, None),
-                Move::Rename { class, name } => (
-                    None,
-                    Some(classes[class].clone()),
-                    Some(space.names[class][name].clone()),
-                ),
-            };
-            SearchStep {
-                step: i + 1,
-                template,
-                class,
-                name,
-                dev_objective: step.objective,
-            }
-        })
-        .collect();
+    let steps = report_steps(space, classes, &choice.steps);
     let objective = space.spec.objective.name();
-    let stopped = match choice.stopped {
-        Stop::NoImprovement => format!("no move improved the dev {objective}"),
-        Stop::TemplateLimit => format!(
-            "the ensemble reached max_templates ({}) and no name change improved the dev {objective}",
-            space.spec.max_templates
-        ),
-        Stop::AllTemplates => {
-            format!("every template was in and no name change improved the dev {objective}")
-        }
-    };
+    let stopped = why_it_stopped(choice.stopped, objective, space.spec.max_templates);
     Chosen {
         prompts: chosen_prompts,
         outcome: SearchOutcome {
@@ -105,5 +75,49 @@ pub fn choose(
             dev_objective: f64::NAN,
             test_objective: f64::NAN,
         },
+    }
+}
+
+/// The search's steps as the report lists them: each template added or class renamed, with
+/// the dev objective after it.
+fn report_steps(
+    space: &SearchSpace,
+    classes: &[String],
+    steps: &[greedy::Step],
+) -> Vec<SearchStep> {
+    steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            let (template, class, name) = match step.made {
+                Move::AddTemplate(t) => (Some(space.spec.templates[t].clone()), None, None),
+                Move::Rename { class, name } => (
+                    None,
+                    Some(classes[class].clone()),
+                    Some(space.names[class][name].clone()),
+                ),
+            };
+            SearchStep {
+                step: i + 1,
+                template,
+                class,
+                name,
+                dev_objective: step.objective,
+            }
+        })
+        .collect()
+}
+
+/// Why the search stopped, in words.
+fn why_it_stopped(stopped: Stop, objective: &str, max_templates: usize) -> String {
+    match stopped {
+        Stop::NoImprovement => format!("no move improved the dev {objective}"),
+        Stop::TemplateLimit => format!(
+            "the ensemble reached max_templates ({}) and no name change improved the dev {objective}",
+            max_templates
+        ),
+        Stop::AllTemplates => {
+            format!("every template was in and no name change improved the dev {objective}")
+        }
     }
 }

@@ -32,6 +32,37 @@ pub fn now_unix() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// An image as the report knows it: its name, where its bytes are, its label.
+fn image_record(image: &ontosweep_dataset::DatasetImage) -> ImageRecord {
+    ImageRecord {
+        path: image.relative.clone(),
+        source: image.path.display().to_string(),
+        label: image.label,
+        member: image.member.map(|m| ByteRange {
+            offset: m.offset,
+            size: m.size,
+        }),
+    }
+}
+
+/// The ONNX Runtime that ran: version, library, threads, precision, and the OpenVINO plugin.
+fn runtime_info(runtime: &Runtime, options: &SweepOptions) -> RuntimeInfo {
+    RuntimeInfo {
+        version: runtime.version().into(),
+        library: runtime.library().display().to_string(),
+        intra_op_threads: if options.session.intra_threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            options.session.intra_threads
+        },
+        precision: options.session.precision.to_string(),
+        openvino_plugin: runtime.openvino().ok().map(|plugin| PluginInfo {
+            version: plugin.version.clone(),
+            library: plugin.library.display().to_string(),
+        }),
+    }
+}
+
 pub fn assemble(
     plan: Plan,
     embedded: Embedded,
@@ -47,15 +78,7 @@ pub fn assemble(
         reason: reason.clone(),
     }));
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    let record = |&i: &usize| ImageRecord {
-        path: dataset.images[i].relative.clone(),
-        source: dataset.images[i].path.display().to_string(),
-        label: dataset.images[i].label,
-        member: dataset.images[i].member.map(|m| ByteRange {
-            offset: m.offset,
-            size: m.size,
-        }),
-    };
+    let record = |&i: &usize| image_record(&dataset.images[i]);
     let images: Vec<ImageRecord> = scored.kept.iter().map(record).collect();
     let split = plan.experiment.split.map(|spec| Split {
         dev_fraction: spec.dev_fraction,
@@ -69,20 +92,7 @@ pub fn assemble(
         started_at_unix: times.started_at_unix,
         experiment_file: plan.experiment.file.display().to_string(),
         dataset_root: dataset.root.display().to_string(),
-        onnxruntime: RuntimeInfo {
-            version: runtime.version().into(),
-            library: runtime.library().display().to_string(),
-            intra_op_threads: if options.session.intra_threads == 0 {
-                std::thread::available_parallelism().map_or(1, |n| n.get())
-            } else {
-                options.session.intra_threads
-            },
-            precision: options.session.precision.to_string(),
-            openvino_plugin: runtime.openvino().ok().map(|plugin| PluginInfo {
-                version: plugin.version.clone(),
-                library: plugin.library.display().to_string(),
-            }),
-        },
+        onnxruntime: runtime_info(runtime, options),
         batch_size: embedded
             .batch_size
             .or(options.batch_size)

@@ -47,23 +47,8 @@ pub fn read_shards(shards: &[PathBuf], labels: &Labels) -> Result<Dataset, Strin
         || "`dataset.classes`".to_string(),
         |(_, file)| file.display().to_string(),
     );
-    let names = LabelNames {
-        by_index: labels.names.map(|(n, _)| n).or(labels.wanted),
-        complete: labels.names.is_some(),
-        source: &source,
-    };
-    if let (Some((all, file)), Some(wanted)) = (labels.names, labels.wanted)
-        && let Some(unknown) = wanted.iter().find(|w| !all.contains(w))
-    {
-        return Err(format!(
-            "`dataset.classes` lists `{unknown}`, which is not among the {} class names of {}",
-            all.len(),
-            file.display()
-        ));
-    }
-    let mut found = Vec::new();
-    let mut skipped = Vec::new();
-    let mut bad = Vec::new();
+    let names = label_names(labels, &source)?;
+    let mut tally = Tally::default();
     for shard in shards {
         let shard_name = shard
             .strip_prefix(&root)
@@ -71,87 +56,19 @@ pub fn read_shards(shards: &[PathBuf], labels: &Labels) -> Result<Dataset, Strin
             .to_string_lossy()
             .into_owned();
         for (key, sample) in tar_index::index(shard)? {
-            let at = |member: &str| format!("{shard_name}/{member}");
-            let image = sample.images.first().map(|(name, _)| at(name));
-            let mut skip = |path: String, reason: String| {
-                skipped.push(SkippedFile { path, reason });
-            };
-            if let Some(problem) = sample.problem {
-                bad.push(format!("{}: {problem}", at(&key)));
-                continue;
-            }
-            let (name, member) = match sample.images.as_slice() {
-                [] => {
-                    let reason = format!("no image member ({})", IMAGE_EXTENSIONS.join(", "));
-                    skip(at(&key), reason);
-                    continue;
-                }
-                [(name, member)] => (name, *member),
-                several => {
-                    let names: Vec<&str> = several.iter().map(|(n, _)| n.as_str()).collect();
-                    bad.push(format!(
-                        "{}: {} image members ({}): which one is the sample?",
-                        at(&key),
-                        names.len(),
-                        names.join(", ")
-                    ));
-                    continue;
-                }
-            };
-            let image = image.expect("one image");
-            let class = match class_of_sample(&sample.labels, &names)? {
-                None => {
-                    let reason = "no label: the sample has neither `.cls` nor `.json`".into();
-                    skip(image, reason);
-                    continue;
-                }
-                Some(Err(reason)) => {
-                    bad.push(format!("{image}: {reason}"));
-                    continue;
-                }
-                Some(Ok(class)) => class,
-            };
-            if labels.wanted.is_some_and(|w| !w.contains(&class)) {
-                let reason = format!("class `{class}` is not one of `dataset.classes`");
-                skip(image, reason);
-                continue;
-            }
-            found.push(Found {
-                shard: shard.clone(),
-                relative: format!("{shard_name}/{name}"),
-                member,
-                class,
-            });
-            if found.len() > MAX_IMAGES {
-                return Err(format!("more than {MAX_IMAGES} images in the shards"));
-            }
+            tally.take(shard, &shard_name, &key, sample, &names, labels)?;
         }
     }
+    let Tally {
+        found,
+        mut skipped,
+        bad,
+    } = tally;
     if !bad.is_empty() {
         return Err(bad_samples(&bad));
     }
-    let (classes, class_source) = match (labels.wanted, labels.names) {
-        (Some(wanted), _) => (wanted.to_vec(), ClassSource::Listed),
-        (None, Some((all, file))) => (all.to_vec(), ClassSource::NamesFile(file.to_path_buf())),
-        (None, None) => {
-            let mut all: Vec<String> = found.iter().map(|f| f.class.clone()).collect();
-            all.sort();
-            all.dedup();
-            (all, ClassSource::Labels)
-        }
-    };
-    let mut images: Vec<DatasetImage> = found
-        .into_iter()
-        .map(|f| DatasetImage {
-            label: classes
-                .iter()
-                .position(|c| *c == f.class)
-                .expect("every found class is a candidate"),
-            path: f.shard,
-            relative: f.relative,
-            member: Some(f.member),
-        })
-        .collect();
+    let (classes, class_source) = candidate_classes(labels, &found);
+    let mut images = labelled(found, &classes);
     if images.is_empty() {
         return Err(format!(
             "no sample in the {} shard(s) has both an image and a label ({} skipped)",
@@ -171,6 +88,124 @@ pub fn read_shards(shards: &[PathBuf], labels: &Labels) -> Result<Dataset, Strin
         label_lines: None,
         warnings: Vec::new(),
     })
+}
+
+/// What `.cls` indices and `.json` labels are read against; `dataset.classes` must be among
+/// the class names when both are given.
+fn label_names<'a>(labels: &Labels<'a>, source: &'a str) -> Result<LabelNames<'a>, String> {
+    crate::dataset::refuse_unknown_wanted(labels.names, labels.wanted)?;
+    Ok(LabelNames {
+        by_index: labels.names.map(|(n, _)| n).or(labels.wanted),
+        complete: labels.names.is_some(),
+        source,
+    })
+}
+
+/// Every sample so far: found with its class, skipped with a reason, or bad (which stops
+/// the run once every shard has been read, so that all are named at once).
+#[derive(Default)]
+struct Tally {
+    found: Vec<Found>,
+    skipped: Vec<SkippedFile>,
+    bad: Vec<String>,
+}
+
+impl Tally {
+    fn take(
+        &mut self,
+        shard: &Path,
+        shard_name: &str,
+        key: &str,
+        sample: tar_index::Sample,
+        names: &LabelNames,
+        labels: &Labels,
+    ) -> Result<(), String> {
+        let at = |member: &str| format!("{shard_name}/{member}");
+        if let Some(problem) = sample.problem {
+            self.bad.push(format!("{}: {problem}", at(key)));
+            return Ok(());
+        }
+        let (name, member) = match sample.images.as_slice() {
+            [] => {
+                let reason = format!("no image member ({})", IMAGE_EXTENSIONS.join(", "));
+                self.skip(at(key), reason);
+                return Ok(());
+            }
+            [(name, member)] => (name, *member),
+            several => {
+                let names: Vec<&str> = several.iter().map(|(n, _)| n.as_str()).collect();
+                self.bad.push(format!(
+                    "{}: {} image members ({}): which one is the sample?",
+                    at(key),
+                    names.len(),
+                    names.join(", ")
+                ));
+                return Ok(());
+            }
+        };
+        let image = at(name);
+        let class = match class_of_sample(&sample.labels, names)? {
+            None => {
+                let reason = "no label: the sample has neither `.cls` nor `.json`".into();
+                self.skip(image, reason);
+                return Ok(());
+            }
+            Some(Err(reason)) => {
+                self.bad.push(format!("{image}: {reason}"));
+                return Ok(());
+            }
+            Some(Ok(class)) => class,
+        };
+        if labels.wanted.is_some_and(|w| !w.contains(&class)) {
+            let reason = format!("class `{class}` is not one of `dataset.classes`");
+            self.skip(image, reason);
+            return Ok(());
+        }
+        self.found.push(Found {
+            shard: shard.to_path_buf(),
+            relative: image,
+            member,
+            class,
+        });
+        if self.found.len() > MAX_IMAGES {
+            return Err(format!("more than {MAX_IMAGES} images in the shards"));
+        }
+        Ok(())
+    }
+
+    fn skip(&mut self, path: String, reason: String) {
+        self.skipped.push(SkippedFile { path, reason });
+    }
+}
+
+/// The candidate classes and where they were declared: `dataset.classes`, the class-names
+/// file, or (declared nowhere) the labels found.
+fn candidate_classes(labels: &Labels, found: &[Found]) -> (Vec<String>, ClassSource) {
+    match (labels.wanted, labels.names) {
+        (Some(wanted), _) => (wanted.to_vec(), ClassSource::Listed),
+        (None, Some((all, file))) => (all.to_vec(), ClassSource::NamesFile(file.to_path_buf())),
+        (None, None) => {
+            let mut all: Vec<String> = found.iter().map(|f| f.class.clone()).collect();
+            all.sort();
+            all.dedup();
+            (all, ClassSource::Labels)
+        }
+    }
+}
+
+fn labelled(found: Vec<Found>, classes: &[String]) -> Vec<DatasetImage> {
+    found
+        .into_iter()
+        .map(|f| DatasetImage {
+            label: classes
+                .iter()
+                .position(|c| *c == f.class)
+                .expect("every found class is a candidate"),
+            path: f.shard,
+            relative: f.relative,
+            member: Some(f.member),
+        })
+        .collect()
 }
 
 /// The class a sample's label members name (`None`: it has none); `.cls` and `.json` must

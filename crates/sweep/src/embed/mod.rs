@@ -202,6 +202,21 @@ fn embed_model_images(
         precision: session.precision.to_string(),
         ..Default::default()
     };
+    let images = kept_embeddings(outcomes, &mut info, &mut embedded.failures);
+    Ok(ModelEmbeddings {
+        images,
+        prompts: HashMap::new(),
+        info,
+    })
+}
+
+/// Each image's embedding (`None` where it failed or is another shard's), counting what came
+/// from the cache and what computed it, and recording each failure's reason.
+fn kept_embeddings(
+    outcomes: Vec<ImageOutcome>,
+    info: &mut ModelRunInfo,
+    failures: &mut BTreeMap<usize, String>,
+) -> Vec<Option<Embedding>> {
     let mut images = Vec::with_capacity(outcomes.len());
     for (i, outcome) in outcomes.into_iter().enumerate() {
         match outcome {
@@ -212,28 +227,30 @@ fn embed_model_images(
             } => {
                 if from_cache {
                     info.images_from_cache += 1;
-                    let origin = origin.unwrap_or_else(|| "an earlier version of ontosweep".into());
-                    if !info.vision_cached_from.contains(&origin) {
-                        info.vision_cached_from.push(origin);
-                        info.vision_cached_from.sort();
-                    }
+                    note_origin(&mut info.vision_cached_from, origin);
                 } else {
                     info.images_encoded += 1;
                 }
                 images.push(Some(embedding));
             }
             ImageOutcome::Failed(reason) => {
-                embedded.failures.entry(i).or_insert(reason);
+                failures.entry(i).or_insert(reason);
                 images.push(None);
             }
             ImageOutcome::OtherShard => images.push(None),
         }
     }
-    Ok(ModelEmbeddings {
-        images,
-        prompts: HashMap::new(),
-        info,
-    })
+    images
+}
+
+/// Adds what computed a cached embedding to `origins` (sorted, each once); entries from
+/// before origins were kept say so.
+pub(crate) fn note_origin(origins: &mut Vec<String>, origin: Option<String>) {
+    let origin = origin.unwrap_or_else(|| "an earlier version of ontosweep".into());
+    if !origins.contains(&origin) {
+        origins.push(origin);
+        origins.sort();
+    }
 }
 
 /// A class whose every image failed cannot be scored: say which files and why.

@@ -37,11 +37,7 @@ pub fn embed_prompts(
             Some((e, origin)) => {
                 embeddings.insert(prompt.clone(), e);
                 info.prompts_from_cache += 1;
-                let origin = origin.unwrap_or_else(|| "an earlier version of ontosweep".into());
-                if !info.text_cached_from.contains(&origin) {
-                    info.text_cached_from.push(origin);
-                    info.text_cached_from.sort();
-                }
+                super::note_origin(&mut info.text_cached_from, origin);
             }
             None => missing.push((prompt, tokens)),
         }

@@ -13,15 +13,17 @@ use std::collections::BTreeMap;
 
 use ontosweep_clip::Embedding;
 use ontosweep_experiment::Objective;
-use ontosweep_results::{FEW_CLASSES, ImageScores, Metrics, ModelResults, OntologyResults};
+use ontosweep_models::Scoring;
+use ontosweep_results::{
+    FEW_CLASSES, ImageScores, Metrics, ModelResults, OntologyResults, SearchOutcome,
+};
+use ontosweep_search::{self as search, greedy::DevSet};
 use ontosweep_stats::metrics;
+use rayon::prelude::*;
 
 use crate::embed::{Embedded, ModelEmbeddings};
 use crate::error::SweepError;
 use crate::plan::{ModelPlan, OntologyPlan, Plan};
-use ontosweep_search::{self as search, greedy::DevSet};
-
-use rayon::prelude::*;
 
 pub use compare::agreement;
 
@@ -96,65 +98,35 @@ fn score_model(
 ) -> ModelResults {
     let classes = &plan.dataset.classes;
     let scoring = model.model.scoring;
-    let logit_scale = scoring.scale();
-    let keep_all = classes.len() <= FEW_CLASSES || plan.experiment.report.all_probabilities;
-    // Each image's probabilities are summarised as they are computed; the whole row is kept
-    // only when asked for, so memory follows images, not images × classes.
-    let scores = |prompts: &BTreeMap<String, Vec<String>>,
-                  images: &[&[f32]],
-                  labels: &[usize],
-                  keep_all: bool| {
-        let class_embeddings: Vec<Embedding> = classes
-            .iter()
-            .map(|c| {
-                let ensemble: Vec<Embedding> = prompts[c]
-                    .iter()
-                    .map(|p| embeddings.prompts[p].clone())
-                    .collect();
-                zero_shot::class_embedding(&ensemble)
-            })
-            .collect();
-        let scored: Vec<(ImageScores, Vec<f32>)> = images
-            .par_iter()
-            .zip(labels)
-            .map(|(img, &truth)| {
-                let row = zero_shot::probabilities(img, &class_embeddings, scoring);
-                let summary = metrics::summarise(&row, truth);
-                (summary, if keep_all { row } else { Vec::new() })
-            })
-            .collect();
-        let (summaries, rows): (Vec<ImageScores>, Vec<Vec<f32>>) = scored.into_iter().unzip();
-        let probabilities = if keep_all { rows } else { Vec::new() };
-        (summaries, probabilities)
+    let scorer = Scorer {
+        classes,
+        embeddings,
+        scoring,
     };
+    let keep_all = classes.len() <= FEW_CLASSES || plan.experiment.report.all_probabilities;
     let mut ontologies: Vec<OntologyResults> = plan
         .experiment
         .ontologies
         .iter()
         .zip(&plan.ontologies)
         .map(|(ontology, planned)| {
-            let (prompts, mut search) = match planned {
+            let (prompts, search) = match planned {
                 OntologyPlan::Written(prompts) => (prompts.clone(), None),
                 OntologyPlan::Search(space) => {
                     let chosen =
-                        search::choose(space, classes, dev, &embeddings.prompts, logit_scale);
+                        search::choose(space, classes, dev, &embeddings.prompts, scoring.scale());
                     (chosen.prompts, Some((space.spec.objective, chosen.outcome)))
                 }
             };
-            let (summaries, probabilities) = scores(&prompts, images, labels, keep_all);
+            let (summaries, probabilities) = scorer.score(&prompts, images, labels, keep_all);
             let metrics = metrics::compute(classes, labels, &summaries);
-            let predictions = summaries.iter().map(|s| s.top[0].0).collect();
-            let search = search.as_mut().map(|(objective, outcome)| {
-                let (on_dev, _) = scores(&prompts, &dev.images, &dev.labels, false);
-                let on_dev = metrics::compute(classes, &dev.labels, &on_dev);
-                outcome.dev_objective = objective_value(&on_dev, *objective);
-                outcome.test_objective = objective_value(&metrics, *objective);
-                outcome.clone()
+            let search = search.map(|(objective, outcome)| {
+                scorer.judged(outcome, objective, &prompts, dev, &metrics)
             });
             OntologyResults {
                 ontology: ontology.name.clone(),
                 prompts,
-                predictions,
+                predictions: summaries.iter().map(|s| s.top[0].0).collect(),
                 scores: summaries,
                 probabilities,
                 metrics,
@@ -167,10 +139,68 @@ fn score_model(
     ModelResults {
         model: model.model.id.clone(),
         family: model.model.family.name().into(),
-        logit_scale,
+        logit_scale: scoring.scale(),
         logit_bias: scoring.bias(),
         ontologies,
         vs_reference: None,
+    }
+}
+
+/// One model's zero-shot scoring of images against an ontology's prompts.
+struct Scorer<'a> {
+    classes: &'a [String],
+    embeddings: &'a ModelEmbeddings,
+    scoring: Scoring,
+}
+
+impl Scorer<'_> {
+    /// Each image's summary, and its whole probability row when `keep_all`: rows are
+    /// summarised as they are computed, so memory follows images, not images × classes.
+    fn score(
+        &self,
+        prompts: &BTreeMap<String, Vec<String>>,
+        images: &[&[f32]],
+        labels: &[usize],
+        keep_all: bool,
+    ) -> (Vec<ImageScores>, Vec<Vec<f32>>) {
+        let class_embeddings: Vec<Embedding> = self
+            .classes
+            .iter()
+            .map(|c| {
+                let ensemble: Vec<Embedding> = prompts[c]
+                    .iter()
+                    .map(|p| self.embeddings.prompts[p].clone())
+                    .collect();
+                zero_shot::class_embedding(&ensemble)
+            })
+            .collect();
+        let scored: Vec<(ImageScores, Vec<f32>)> = images
+            .par_iter()
+            .zip(labels)
+            .map(|(img, &truth)| {
+                let row = zero_shot::probabilities(img, &class_embeddings, self.scoring);
+                let summary = metrics::summarise(&row, truth);
+                (summary, if keep_all { row } else { Vec::new() })
+            })
+            .collect();
+        let (summaries, rows): (Vec<ImageScores>, Vec<Vec<f32>>) = scored.into_iter().unzip();
+        (summaries, if keep_all { rows } else { Vec::new() })
+    }
+
+    /// A search's outcome with its objective on the dev images and on the test images.
+    fn judged(
+        &self,
+        mut outcome: SearchOutcome,
+        objective: Objective,
+        prompts: &BTreeMap<String, Vec<String>>,
+        dev: &DevSet,
+        on_test: &Metrics,
+    ) -> SearchOutcome {
+        let (on_dev, _) = self.score(prompts, &dev.images, &dev.labels, false);
+        let on_dev = metrics::compute(self.classes, &dev.labels, &on_dev);
+        outcome.dev_objective = objective_value(&on_dev, objective);
+        outcome.test_objective = objective_value(on_test, objective);
+        outcome
     }
 }
 
