@@ -71,12 +71,10 @@ fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-#[test]
-fn mini_sweep_end_to_end_then_from_cache_and_with_one_thread() {
-    let temp = tempfile::tempdir().unwrap();
-    let (first, cache) = (temp.path().join("first"), temp.path().join("cache"));
-    sweep(&first, &cache, &[]);
-
+/// summary.csv's columns, and every accuracy in it recomputed from predictions.csv, whose
+/// predicted class is each row's highest score.
+fn accuracies_agree_with_the_predictions(report: &Path) {
+    let first = report;
     let (header, summary) = read_csv(&first.join("summary.csv"));
     let expected_columns = "model,ontology,n,correct,accuracy,ci_low,ci_high,balanced_accuracy,macro_f1,ece,delta_vs_baseline,delta_ci_low,delta_ci_high,mcnemar_p,mcnemar_p_holm";
     assert_eq!(header[..15].join(","), expected_columns);
@@ -108,6 +106,25 @@ fn mini_sweep_end_to_end_then_from_cache_and_with_one_thread() {
             assert_eq!(scores[predicted], best);
         }
     }
+}
+
+fn same_files(a: &Path, b: &Path, files: &[&str]) {
+    for file in files {
+        assert_eq!(
+            std::fs::read(a.join(file)).unwrap(),
+            std::fs::read(b.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn mini_sweep_end_to_end_then_from_cache_and_with_one_thread() {
+    let temp = tempfile::tempdir().unwrap();
+    let (first, cache) = (temp.path().join("first"), temp.path().join("cache"));
+    sweep(&first, &cache, &[]);
+
+    accuracies_agree_with_the_predictions(&first);
     let run1 = json(&first.join("run.json"));
     assert_eq!(run1["models"][0]["images_encoded"], 120);
     assert_eq!(run1["timings"]["images_encoded"], 120);
@@ -135,13 +152,11 @@ fn mini_sweep_end_to_end_then_from_cache_and_with_one_thread() {
     assert_eq!(run2["models"][0]["images_encoded"], 0);
     assert_eq!(run2["models"][0]["images_from_cache"], 120);
     assert_eq!(run2["models"][0]["prompts_encoded"], 0);
-    for file in ["summary.csv", "predictions.csv", "per_class.csv"] {
-        assert_eq!(
-            std::fs::read(first.join(file)).unwrap(),
-            std::fs::read(second.join(file)).unwrap(),
-            "{file}"
-        );
-    }
+    same_files(
+        &first,
+        &second,
+        &["summary.csv", "predictions.csv", "per_class.csv"],
+    );
 
     // No cache, one thread everywhere: identical results.
     let third = temp.path().join("third");
@@ -156,13 +171,7 @@ fn mini_sweep_end_to_end_then_from_cache_and_with_one_thread() {
     ])
     .env("RAYON_NUM_THREADS", "1"));
     assert!(output.status.success(), "{}", stderr(&output));
-    for file in ["summary.csv", "predictions.csv"] {
-        assert_eq!(
-            std::fs::read(first.join(file)).unwrap(),
-            std::fs::read(third.join(file)).unwrap(),
-            "{file}"
-        );
-    }
+    same_files(&first, &third, &["summary.csv", "predictions.csv"]);
     screenshot_renders(&first.join("index.html"), temp.path());
 }
 

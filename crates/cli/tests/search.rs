@@ -67,6 +67,40 @@ fn snippet(out: &Path) -> PathBuf {
     found[0].clone()
 }
 
+/// The split lists every image once, as dev or test, and every ontology, searched or written,
+/// is scored on exactly the test images.
+fn scored_on_the_test_split_alone(file: &str, out: &Path, images: usize, stdout: &str) {
+    let split = rows(&out.join("split.csv"));
+    assert_eq!(split.len(), images, "{file}");
+    let test: Vec<&String> = split
+        .iter()
+        .filter(|r| r["split"] == "test")
+        .map(|r| &r["path"])
+        .collect();
+    assert!(
+        split
+            .iter()
+            .all(|r| r["split"] == "test" || r["split"] == "dev")
+    );
+    assert!(
+        !test.is_empty() && test.len() < images,
+        "{file}: {}",
+        test.len()
+    );
+    // Every ontology, searched or written, is scored on exactly the test images.
+    for row in rows(&out.join("summary.csv")) {
+        assert_eq!(row["n"], test.len().to_string(), "{file}: {row:?}");
+    }
+    let predicted: Vec<BTreeMap<String, String>> = rows(&out.join("predictions.csv"));
+    assert!(predicted.iter().all(|r| test.contains(&&r["path"])));
+    let searches = rows(&out.join("search.csv"));
+    assert!(!searches.is_empty(), "{file}");
+    assert!(stdout.contains("dev−test gap"), "{stdout}");
+    let run = json(&out.join("run.json"));
+    assert_eq!(run["split"]["dev_images"], images - test.len());
+    assert_eq!(run["split"]["test_images"], test.len());
+}
+
 #[test]
 fn shipped_search_experiments_run_and_a_pasted_choice_scores_the_same() {
     let temp = tempfile::tempdir().unwrap();
@@ -87,35 +121,7 @@ fn shipped_search_experiments_run_and_a_pasted_choice_scores_the_same() {
             &cache,
             &overrides,
         );
-        let split = rows(&out.join("split.csv"));
-        assert_eq!(split.len(), images, "{file}");
-        let test: Vec<&String> = split
-            .iter()
-            .filter(|r| r["split"] == "test")
-            .map(|r| &r["path"])
-            .collect();
-        assert!(
-            split
-                .iter()
-                .all(|r| r["split"] == "test" || r["split"] == "dev")
-        );
-        assert!(
-            !test.is_empty() && test.len() < images,
-            "{file}: {}",
-            test.len()
-        );
-        // Every ontology, searched or written, is scored on exactly the test images.
-        for row in rows(&out.join("summary.csv")) {
-            assert_eq!(row["n"], test.len().to_string(), "{file}: {row:?}");
-        }
-        let predicted: Vec<BTreeMap<String, String>> = rows(&out.join("predictions.csv"));
-        assert!(predicted.iter().all(|r| test.contains(&&r["path"])));
-        let searches = rows(&out.join("search.csv"));
-        assert!(!searches.is_empty(), "{file}");
-        assert!(stdout.contains("dev−test gap"), "{stdout}");
-        let run = json(&out.join("run.json"));
-        assert_eq!(run["split"]["dev_images"], images - test.len());
-        assert_eq!(run["split"]["test_images"], test.len());
+        scored_on_the_test_split_alone(file, &out, images, &stdout);
     }
 
     // The chosen ontology pasted into an experiment gives the same predictions on the same
