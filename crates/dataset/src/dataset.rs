@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use ontosweep_results::SkippedFile;
 
+use crate::DatasetError;
+
 pub const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"];
 
 #[derive(Debug, Clone)]
@@ -61,7 +63,7 @@ pub fn refuse_empty_classes(
     classes: &[String],
     images: &[DatasetImage],
     source: &ClassSource,
-) -> Result<(), String> {
+) -> Result<(), DatasetError> {
     let mut has = vec![false; classes.len()];
     for image in images {
         has[image.label] = true;
@@ -80,12 +82,12 @@ pub fn refuse_empty_classes(
         n if n > 10 => format!(" and {} more", n - 10),
         _ => String::new(),
     };
-    Err(format!(
+    Err(DatasetError::Classes(format!(
         "{} of the {} classes declared by {source} have no images: {}{more}. Every declared class is a choice for every image, so the task would not be the one declared; add their images, or leave them out with `dataset.classes`",
         empty.len(),
         classes.len(),
         shown.join(", "),
-    ))
+    )))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -167,15 +169,15 @@ impl DatasetImage {
 pub(crate) fn refuse_unknown_wanted(
     names: Option<(&[String], &Path)>,
     wanted: Option<&[String]>,
-) -> Result<(), String> {
+) -> Result<(), DatasetError> {
     if let (Some((all, file)), Some(wanted)) = (names, wanted)
         && let Some(unknown) = wanted.iter().find(|w| !all.contains(w))
     {
-        return Err(format!(
+        return Err(DatasetError::Classes(format!(
             "`dataset.classes` lists `{unknown}`, which is not among the {} class names of {}",
             all.len(),
             file.display()
-        ));
+        )));
     }
     Ok(())
 }

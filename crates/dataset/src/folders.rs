@@ -12,15 +12,15 @@ use std::path::{Path, PathBuf};
 use ontosweep_results::SkippedFile;
 
 use crate::policy::{Seen, file_id, has_image_extension, is_hidden, relative};
-use crate::{ClassSource, Dataset, DatasetImage, IMAGE_EXTENSIONS};
+use crate::{ClassSource, Dataset, DatasetError, DatasetImage, IMAGE_EXTENSIONS};
 
 /// Scans `root/<class>/**`. `wanted` picks and orders classes; all folders otherwise.
-pub fn scan_folder(root: &Path, wanted: Option<&[String]>) -> Result<Dataset, String> {
+pub fn scan_folder(root: &Path, wanted: Option<&[String]>) -> Result<Dataset, DatasetError> {
     if !root.is_dir() {
-        return Err(format!(
+        return Err(DatasetError::Unreadable(format!(
             "dataset folder {} does not exist. Put one sub-folder per class there, pass --data-root DIR, or set `dataset.download` to a known archive",
             root.display()
-        ));
+        )));
     }
     let mut folders: Vec<String> = read_sorted(root)?
         .into_iter()
@@ -31,7 +31,7 @@ pub fn scan_folder(root: &Path, wanted: Option<&[String]>) -> Result<Dataset, St
         Some(wanted) => {
             let missing: Vec<&String> = wanted.iter().filter(|c| !folders.contains(c)).collect();
             if !missing.is_empty() {
-                return Err(format!(
+                return Err(DatasetError::Classes(format!(
                     "dataset folder {} has no sub-folder for class {}; it has: {}",
                     root.display(),
                     missing
@@ -40,17 +40,17 @@ pub fn scan_folder(root: &Path, wanted: Option<&[String]>) -> Result<Dataset, St
                         .collect::<Vec<_>>()
                         .join(", "),
                     folders.join(", ")
-                ));
+                )));
             }
             wanted.to_vec()
         }
         None => std::mem::take(&mut folders),
     };
     if classes.is_empty() {
-        return Err(format!(
+        return Err(DatasetError::Empty(format!(
             "dataset folder {} has no class sub-folders",
             root.display()
-        ));
+        )));
     }
     let mut walk = Walk {
         root,
@@ -64,11 +64,11 @@ pub fn scan_folder(root: &Path, wanted: Option<&[String]>) -> Result<Dataset, St
         let before = walk.images.len();
         walk.folder(&root.join(class), &classes)?;
         if walk.images.len() == before {
-            return Err(format!(
+            return Err(DatasetError::Classes(format!(
                 "class folder {} holds no image files ({}); add images or leave the class out with `dataset.classes`",
                 root.join(class).display(),
                 IMAGE_EXTENSIONS.join(", ")
-            ));
+            )));
         }
     }
     let Walk {
@@ -93,9 +93,10 @@ pub fn scan_folder(root: &Path, wanted: Option<&[String]>) -> Result<Dataset, St
     })
 }
 
-fn read_sorted(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read folder {}: {e}", dir.display()))?;
+fn read_sorted(dir: &Path) -> Result<Vec<PathBuf>, DatasetError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        DatasetError::Unreadable(format!("cannot read folder {}: {e}", dir.display()))
+    })?;
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     Ok(paths)
@@ -118,9 +119,10 @@ impl Walk<'_> {
         });
     }
 
-    fn folder(&mut self, dir: &Path, classes: &[String]) -> Result<(), String> {
-        let id =
-            file_id(dir).map_err(|e| format!("cannot resolve folder {}: {e}", dir.display()))?;
+    fn folder(&mut self, dir: &Path, classes: &[String]) -> Result<(), DatasetError> {
+        let id = file_id(dir).map_err(|e| {
+            DatasetError::Unreadable(format!("cannot resolve folder {}: {e}", dir.display()))
+        })?;
         let here = relative(self.root, dir);
         if let Some(first) = Seen::visit(
             &mut self.seen.folders,
@@ -154,9 +156,11 @@ impl Walk<'_> {
         Ok(())
     }
 
-    fn file(&mut self, path: PathBuf, classes: &[String]) -> Result<(), String> {
+    fn file(&mut self, path: PathBuf, classes: &[String]) -> Result<(), DatasetError> {
         let relative = relative(self.root, &path);
-        let id = file_id(&path).map_err(|e| format!("cannot resolve {}: {e}", path.display()))?;
+        let id = file_id(&path).map_err(|e| {
+            DatasetError::Unreadable(format!("cannot resolve {}: {e}", path.display()))
+        })?;
         match Seen::visit(
             &mut self.seen.files,
             id,

@@ -20,6 +20,7 @@
 
 mod classnames;
 mod dataset;
+mod error;
 mod folders;
 mod manifest;
 mod policy;
@@ -30,5 +31,6 @@ pub use dataset::{
     ClassSource, Dataset, DatasetImage, IMAGE_EXTENSIONS, ImageSource, TarMember,
     refuse_empty_classes,
 };
+pub use error::DatasetError;
 pub use folders::scan_folder;
 pub use manifest::{MAX_MANIFEST_BYTES, read_manifest};

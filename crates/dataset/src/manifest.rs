@@ -7,7 +7,7 @@ use std::path::Path;
 use ontosweep_results::SkippedFile;
 
 use crate::policy::{FileId, Seen, file_id, stays_inside};
-use crate::{ClassSource, Dataset, DatasetImage, refuse_empty_classes};
+use crate::{ClassSource, Dataset, DatasetError, DatasetImage, refuse_empty_classes};
 
 /// Largest manifest read: about a million rows.
 pub const MAX_MANIFEST_BYTES: u64 = 64 << 20;
@@ -43,7 +43,7 @@ pub fn read_manifest(
     manifest: &Path,
     names: Option<(&[String], &Path)>,
     wanted: Option<&[String]>,
-) -> Result<Dataset, String> {
+) -> Result<Dataset, DatasetError> {
     let folder = manifest.parent().unwrap_or(Path::new("."));
     let rows = read_manifest_rows(manifest)?;
     crate::dataset::refuse_unknown_wanted(names, wanted)?;
@@ -88,10 +88,10 @@ pub fn read_manifest(
         ..
     } = listed;
     if !missing.is_empty() {
-        return Err(missing_files(manifest, &missing));
+        return Err(DatasetError::Unreadable(missing_files(manifest, &missing)));
     }
     refuse_empty_classes(&classes, &images, &class_source)
-        .map_err(|e| format!("{}: {e}", manifest.display()))?;
+        .map_err(|e| e.in_context(manifest.display()))?;
     images.sort_by(|a, b| a.relative.cmp(&b.relative));
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Dataset {
@@ -134,7 +134,7 @@ fn refuse_undeclared_labels(
     label_lines: &BTreeMap<String, Vec<usize>>,
     names: &[String],
     file: &Path,
-) -> Result<(), String> {
+) -> Result<(), DatasetError> {
     let unknown: Vec<String> = label_lines
         .iter()
         .filter(|(label, _)| !names.contains(label))
@@ -151,11 +151,11 @@ fn refuse_undeclared_labels(
     if unknown.is_empty() {
         return Ok(());
     }
-    Err(format!(
+    Err(DatasetError::Labels(format!(
         "manifest labels that are none of the class names in {}; fix the labels or add the names:\n{}",
         file.display(),
         unknown.join("\n")
-    ))
+    )))
 }
 
 /// One data row of a manifest, with its line number in the file (the header is line 1).
@@ -167,9 +167,10 @@ struct ManifestRow {
 
 /// The manifest's rows, read whole (bounded by [`MAX_MANIFEST_BYTES`]) before any file
 /// they name is looked at; a path that would leave the manifest's folder is an error.
-fn read_manifest_rows(manifest: &Path) -> Result<Vec<ManifestRow>, String> {
-    let cannot =
-        |e: &dyn std::fmt::Display| format!("cannot read manifest {}: {e}", manifest.display());
+fn read_manifest_rows(manifest: &Path) -> Result<Vec<ManifestRow>, DatasetError> {
+    let cannot = |e: &dyn std::fmt::Display| {
+        DatasetError::Unreadable(format!("cannot read manifest {}: {e}", manifest.display()))
+    };
     // Never blocks: a FIFO in the manifest's place is refused before it is opened for reading.
     let file = ontosweep_clip::files::open_regular(manifest).map_err(|e| cannot(&e))?;
     let meta = file.metadata().map_err(|e| cannot(&e))?;
@@ -198,10 +199,10 @@ fn read_manifest_rows(manifest: &Path) -> Result<Vec<ManifestRow>, String> {
         let record = record.map_err(|e| format!("{}:{line}: {e}", manifest.display()))?;
         let path = &record[path_column];
         if !stays_inside(Path::new(path)) {
-            return Err(format!(
+            return Err(DatasetError::Malformed(format!(
                 "{}:{line}: path {path:?} leaves the manifest's folder; paths are relative to the manifest, without `..` or a leading `/` (move the manifest to a folder above its images)",
                 manifest.display(),
-            ));
+            )));
         }
         rows.push(ManifestRow {
             path: path.to_string(),
@@ -229,7 +230,7 @@ struct Listed<'a> {
 impl Listed<'_> {
     /// Adds `row`'s image, or lists it as skipped when its file is missing or already
     /// listed, or its class is left out by `dataset.classes` (labels are checked before).
-    fn row(&mut self, row: ManifestRow) -> Result<(), String> {
+    fn row(&mut self, row: ManifestRow) -> Result<(), DatasetError> {
         let ManifestRow { path, label, line } = row;
         let Some(index) = self.classes.iter().position(|c| *c == label) else {
             self.skipped.push(SkippedFile {
@@ -245,7 +246,7 @@ impl Listed<'_> {
         };
         let here = format!("{path} (line {line})");
         if let Some(first) = Seen::visit(&mut self.seen, id, "file", index, &here, self.classes)
-            .map_err(|e| format!("{}: {e}", self.manifest.display()))?
+            .map_err(|e| e.in_context(self.manifest.display()))?
         {
             self.skipped.push(SkippedFile {
                 path,

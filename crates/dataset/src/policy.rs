@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::DatasetError;
+
 use crate::IMAGE_EXTENSIONS;
 
 pub(crate) fn is_hidden(path: &Path) -> bool {
@@ -66,17 +68,17 @@ impl Seen {
         label: usize,
         relative: &str,
         classes: &[String],
-    ) -> Result<Option<String>, String> {
+    ) -> Result<Option<String>, DatasetError> {
         match map.get(&id) {
             None => {
                 map.insert(id, (label, relative.to_string()));
                 Ok(None)
             }
             Some((first_label, first)) if *first_label == label => Ok(Some(first.clone())),
-            Some((first_label, first)) => Err(format!(
+            Some((first_label, first)) => Err(DatasetError::Duplicate(format!(
                 "{relative} (class `{}`) and {first} (class `{}`) are the same {what}, reached through a symbolic or hard link: its images would be scored under both labels. Remove the link or the copy in the wrong class",
                 classes[label], classes[*first_label],
-            )),
+            ))),
         }
     }
 }

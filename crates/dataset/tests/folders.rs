@@ -18,6 +18,8 @@ fn a_folder_or_file_linked_into_two_classes_is_an_error() {
     )
     .unwrap();
     let err = scan_folder(dir.path(), None).unwrap_err();
+    assert!(matches!(err, DatasetError::Duplicate(_)), "{err:?}");
+    let err = err.to_string();
     assert!(
         err.contains("dandelion/more (class `dandelion`)")
             && err.contains("daisy/more (class `daisy`)")
@@ -31,6 +33,8 @@ fn a_folder_or_file_linked_into_two_classes_is_an_error() {
     )
     .unwrap();
     let err = scan_folder(dir.path(), None).unwrap_err();
+    assert!(matches!(err, DatasetError::Duplicate(_)), "{err:?}");
+    let err = err.to_string();
     assert!(
         err.contains("dandelion/stolen.png") && err.contains("daisy/own.png"),
         "{err}"
@@ -43,6 +47,8 @@ fn a_folder_or_file_linked_into_two_classes_is_an_error() {
     )
     .unwrap();
     let err = scan_folder(dir.path(), None).unwrap_err();
+    assert!(matches!(err, DatasetError::Duplicate(_)), "{err:?}");
+    let err = err.to_string();
     assert!(
         err.contains("dandelion/stolen.png") && err.contains("same file"),
         "{err}"
@@ -79,6 +85,8 @@ fn folders_give_classes_in_order_and_a_missing_class_is_named() {
         vec!["a", "b"]
     );
     let err = scan_folder(dir.path(), Some(&["a".into(), "c".into()])).unwrap_err();
+    assert!(matches!(err, DatasetError::Classes(_)), "{err:?}");
+    let err = err.to_string();
     assert!(
         err.contains("no sub-folder for class `c`") && err.contains("it has: a, b"),
         "{err}"

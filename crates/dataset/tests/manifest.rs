@@ -17,6 +17,8 @@ fn a_manifest_lists_images_and_labels() {
     .unwrap();
     // A row naming a missing file is most likely a typo: refused, at its line.
     let err = read_manifest(&manifest, None, None).unwrap_err();
+    assert!(matches!(err, DatasetError::Unreadable(_)), "{err:?}");
+    let err = err.to_string();
     assert!(
         err.contains("labels.csv:4: img/gone.jpg") && err.contains("not there"),
         "{err}"
@@ -47,6 +49,8 @@ fn a_manifest_lists_images_and_labels() {
     assert_eq!(subset.skipped.len(), 1, "{:?}", subset.skipped);
     assert!(subset.skipped[0].reason.contains("`rose` is not one of"));
     let err = read_manifest(&manifest, None, Some(&["tulip".into()])).unwrap_err();
+    assert!(matches!(err, DatasetError::Classes(_)), "{err:?}");
+    let err = err.to_string();
     assert!(err.contains("have no images: `tulip`"), "{err}");
 }
 
@@ -58,7 +62,8 @@ fn a_fifo_manifest_is_refused_without_blocking() {
     mkfifo(&manifest);
     let err = within_a_minute(move || read_manifest(&manifest, None, None))
         .expect("reading a FIFO manifest blocked")
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("labels.csv"), "{err}");
 }
 
@@ -68,7 +73,9 @@ fn manifest_paths_stay_inside_its_folder() {
     let manifest = dir.path().join("labels.csv");
     for bad in ["/etc/passwd", "../x.jpg", "img/../../x.jpg"] {
         std::fs::write(&manifest, format!("path,label\na.jpg,daisy\n{bad},rose\n")).unwrap();
-        let err = read_manifest(&manifest, None, None).unwrap_err();
+        let err = read_manifest(&manifest, None, None)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("labels.csv:3:") && err.contains("leaves"),
             "{err}"
@@ -88,6 +95,8 @@ fn a_manifest_listing_one_file_under_two_labels_is_an_error() {
     )
     .unwrap();
     let err = read_manifest(&manifest, None, None).unwrap_err();
+    assert!(matches!(err, DatasetError::Duplicate(_)), "{err:?}");
+    let err = err.to_string();
     assert!(
         err.contains("./a.jpg (line 4)") && err.contains("a.jpg (line 2)"),
         "{err}"

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ontosweep_dataset::{self as dataset, Dataset, read_classnames, webdataset};
+use ontosweep_dataset::{self as dataset, Dataset, DatasetError, read_classnames, webdataset};
 use ontosweep_experiment::{ConfigErrors, Experiment};
 
 use crate::archives::{KNOWN_ARCHIVES, fetch_archive};
@@ -17,10 +17,10 @@ pub fn load_dataset(
     progress: &dyn Progress,
 ) -> Result<Dataset, SweepError> {
     let spec = &experiment.dataset;
-    let in_file = |e: String| SweepError::Dataset(format!("{}: {e}", experiment.file.display()));
-    let at_key = |key: &str, e: String| {
+    let in_file = |e: DatasetError| SweepError::Dataset(e.in_context(experiment.file.display()));
+    let at_key = |key: &str, e: DatasetError| {
         SweepError::Config(ConfigErrors(vec![
-            experiment.diagnostic(&["dataset", key], e),
+            experiment.diagnostic(&["dataset", key], e.to_string()),
         ]))
     };
     let base = experiment.file.parent().unwrap_or(Path::new(""));
@@ -32,7 +32,7 @@ pub fn load_dataset(
             .iter()
             .find(|a| a.name == name)
             .expect("validated: a known download");
-        fetch_archive(archive, root, progress).map_err(in_file)?;
+        fetch_archive(archive, root, progress).map_err(|e| in_file(DatasetError::Unreadable(e)))?;
     }
     let names = match &spec.classnames {
         Some(file) => Some(read_classnames(file).map_err(|e| at_key("classnames", e))?),
@@ -41,7 +41,7 @@ pub fn load_dataset(
     let declared = names.as_deref().zip(spec.classnames.as_deref());
     let dataset = match (root, &spec.manifest) {
         (Some(root), _) => dataset::scan_folder(root, spec.classes.as_deref())
-            .map_err(|e| in_file(with_shards_hint(e, root, base))),
+            .map_err(|e| in_file(e.map(|e| with_shards_hint(e, root, base)))),
         (None, Some(manifest)) => {
             dataset::read_manifest(manifest, declared, spec.classes.as_deref()).map_err(in_file)
         }

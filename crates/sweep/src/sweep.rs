@@ -70,7 +70,7 @@ fn account_for_every_sample(results: &SweepResults) -> Result<(), SweepError> {
     let run = &results.run;
     let accounted = run.images_scored + run.images_dev + run.images_skipped;
     if accounted != run.images_found {
-        return Err(SweepError::Dataset(format!(
+        return Err(SweepError::Samples(format!(
             "internal error: {} samples found but {accounted} accounted for ({} scored, {} dev, {} skipped); please report this",
             run.images_found, run.images_scored, run.images_dev, run.images_skipped
         )));
@@ -82,7 +82,7 @@ fn account_for_every_sample(results: &SweepResults) -> Result<(), SweepError> {
             .take(5)
             .map(|s| format!("  {}: {}", s.path, s.reason))
             .collect();
-        return Err(SweepError::Dataset(format!(
+        return Err(SweepError::Samples(format!(
             "no image could be scored ({} found, {} skipped, {} held out for the search); the first reasons:\n{}",
             run.images_found,
             run.images_skipped,

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use labels::{LabelNames, class_name};
 use ontosweep_results::SkippedFile;
 
-use crate::{ClassSource, Dataset, DatasetImage, IMAGE_EXTENSIONS, TarMember};
+use crate::{ClassSource, Dataset, DatasetError, DatasetImage, IMAGE_EXTENSIONS, TarMember};
 
 pub use patterns::{MAX_SHARDS, expand, expand_braces, folder_given, tar_folders};
 
@@ -41,7 +41,7 @@ struct Found {
 
 /// Indexes every shard into a dataset. Every sample ends up scored or listed as skipped;
 /// a label that names no class, a truncated shard or a repeated member stops it here.
-pub fn read_shards(shards: &[PathBuf], labels: &Labels) -> Result<Dataset, String> {
+pub fn read_shards(shards: &[PathBuf], labels: &Labels) -> Result<Dataset, DatasetError> {
     let root = common_folder(shards);
     let source = labels.names.map_or_else(
         || "`dataset.classes`".to_string(),
@@ -65,16 +65,16 @@ pub fn read_shards(shards: &[PathBuf], labels: &Labels) -> Result<Dataset, Strin
         bad,
     } = tally;
     if !bad.is_empty() {
-        return Err(bad_samples(&bad));
+        return Err(DatasetError::Labels(bad_samples(&bad)));
     }
     let (classes, class_source) = candidate_classes(labels, &found);
     let mut images = labelled(found, &classes);
     if images.is_empty() {
-        return Err(format!(
+        return Err(DatasetError::Empty(format!(
             "no sample in the {} shard(s) has both an image and a label ({} skipped)",
             shards.len(),
             skipped.len()
-        ));
+        )));
     }
     crate::refuse_empty_classes(&classes, &images, &class_source)?;
     images.sort_by(|a, b| a.relative.cmp(&b.relative));
@@ -92,7 +92,7 @@ pub fn read_shards(shards: &[PathBuf], labels: &Labels) -> Result<Dataset, Strin
 
 /// What `.cls` indices and `.json` labels are read against; `dataset.classes` must be among
 /// the class names when both are given.
-fn label_names<'a>(labels: &Labels<'a>, source: &'a str) -> Result<LabelNames<'a>, String> {
+fn label_names<'a>(labels: &Labels<'a>, source: &'a str) -> Result<LabelNames<'a>, DatasetError> {
     crate::dataset::refuse_unknown_wanted(labels.names, labels.wanted)?;
     Ok(LabelNames {
         by_index: labels.names.map(|(n, _)| n).or(labels.wanted),
@@ -119,7 +119,7 @@ impl Tally {
         sample: tar_index::Sample,
         names: &LabelNames,
         labels: &Labels,
-    ) -> Result<(), String> {
+    ) -> Result<(), DatasetError> {
         let at = |member: &str| format!("{shard_name}/{member}");
         if let Some(problem) = sample.problem {
             self.bad.push(format!("{}: {problem}", at(key)));
@@ -144,7 +144,7 @@ impl Tally {
             }
         };
         let image = at(name);
-        let class = match class_of_sample(&sample.labels, names)? {
+        let class = match class_of_sample(&sample.labels, names).map_err(DatasetError::Labels)? {
             None => {
                 let reason = "no label: the sample has neither `.cls` nor `.json`".into();
                 self.skip(image, reason);
@@ -168,7 +168,9 @@ impl Tally {
             class,
         });
         if self.found.len() > MAX_IMAGES {
-            return Err(format!("more than {MAX_IMAGES} images in the shards"));
+            return Err(DatasetError::Malformed(format!(
+                "more than {MAX_IMAGES} images in the shards"
+            )));
         }
         Ok(())
     }
@@ -291,7 +293,7 @@ mod tests {
         members: &[(&str, &[u8])],
         classnames: Option<&[&str]>,
         wanted: Option<&[&str]>,
-    ) -> Result<Dataset, String> {
+    ) -> Result<Dataset, DatasetError> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("0.tar");
         shard(&path, members);
@@ -374,7 +376,8 @@ mod tests {
                 wanted: None,
             },
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             err.contains("`dataset.classnames: classnames.txt`"),
             "{err}"
@@ -384,9 +387,13 @@ mod tests {
     #[test]
     fn every_declared_class_is_a_candidate_even_without_images() {
         let daisy: &[(&str, &[u8])] = &[("a.jpg", b"A"), ("a.cls", b"0")];
-        let err = read_one(daisy, Some(&["daisy", "dandelion"]), None).unwrap_err();
+        let err = read_one(daisy, Some(&["daisy", "dandelion"]), None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("have no images: `dandelion`"), "{err}");
-        let err = read_one(daisy, Some(&["daisy", "dandelion", "rose"]), None).unwrap_err();
+        let err = read_one(daisy, Some(&["daisy", "dandelion", "rose"]), None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("2 of the 3 classes"), "{err}");
         // A subset chosen on purpose: the other class's samples are listed, not lost.
         let both: &[(&str, &[u8])] = &[
@@ -403,7 +410,9 @@ mod tests {
                 .reason
                 .contains("not one of `dataset.classes`")
         );
-        let err = read_one(both, Some(&["daisy", "dandelion"]), Some(&["tulip"])).unwrap_err();
+        let err = read_one(both, Some(&["daisy", "dandelion"]), Some(&["tulip"]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`tulip`"), "{err}");
     }
 
@@ -424,7 +433,7 @@ mod tests {
                 ("b.jpg", b"B"),
                 ("b.cls", bad),
             ];
-            let err = read_one(members, two, None).unwrap_err();
+            let err = read_one(members, two, None).unwrap_err().to_string();
             assert!(
                 err.contains("1 sample(s)") && err.contains("0.tar/b.jpg") && err.contains(why),
                 "{bad:?}: {err}"
@@ -451,7 +460,7 @@ mod tests {
             ("b.jpg", b"B"),
             ("b.cls", b"1"),
         ];
-        let err = read_one(disagree, two, None).unwrap_err();
+        let err = read_one(disagree, two, None).unwrap_err().to_string();
         assert!(
             err.contains("names `daisy` but a.json names `dandelion`"),
             "{err}"
@@ -467,12 +476,13 @@ mod tests {
             ("dup.jpg", b"2"),
             ("dup.cls", b"1"),
         ];
-        let err = read_one(dup, two, None).unwrap_err();
+        let err = read_one(dup, two, None).unwrap_err().to_string();
         assert!(err.contains("appears twice"), "{err}");
         let two_images: &[(&str, &[u8])] = &[("a.jpg", b"1"), ("a.png", b"2"), ("a.cls", b"0")];
         assert!(
             read_one(two_images, two, None)
                 .unwrap_err()
+                .to_string()
                 .contains("2 image members")
         );
         let dir = tempfile::tempdir().unwrap();
@@ -506,7 +516,9 @@ mod tests {
         // Cut inside a member's data, exactly at a member boundary, and to nothing.
         for cut in [512 + 300, 3_000, 2 * 2560, 0] {
             std::fs::write(&path, &whole[..cut]).unwrap();
-            let err = read_shards(std::slice::from_ref(&path), &labels).unwrap_err();
+            let err = read_shards(std::slice::from_ref(&path), &labels)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("truncated"), "cut at {cut}: {err}");
         }
     }

@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::DatasetError;
+
 /// Most shards one dataset may list.
 pub const MAX_SHARDS: usize = 100_000;
 
@@ -103,7 +105,7 @@ pub fn expand_braces(pattern: &str) -> Result<Vec<String>, String> {
 /// The shards `patterns` name, sorted, each file once. A pattern whose braces name files
 /// that are not there is refused with the missing ones listed; a wildcard must match.
 /// Paths in messages are shown relative to `base` (the experiment's folder), as written there.
-pub fn expand(patterns: &[PathBuf], base: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn expand(patterns: &[PathBuf], base: &Path) -> Result<Vec<PathBuf>, DatasetError> {
     let mut shards = Vec::new();
     for pattern in patterns {
         let text = pattern.to_string_lossy().into_owned();
@@ -117,31 +119,37 @@ pub fn expand(patterns: &[PathBuf], base: &Path) -> Result<Vec<PathBuf>, String>
             if file_name.contains(['*', '?']) {
                 let found = glob(&path, &file_name)?;
                 if found.is_empty() {
-                    return Err(format!("no tar shard matches {name:?}"));
+                    return Err(DatasetError::Unreadable(format!(
+                        "no tar shard matches {name:?}"
+                    )));
                 }
                 shards.extend(found);
             } else if path.is_dir() {
-                return Err(folder_given(&path, base));
+                return Err(DatasetError::Malformed(folder_given(&path, base)));
             } else if std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
                 shards.push(path);
             } else if path.exists() {
-                return Err(format!(
+                return Err(DatasetError::Unreadable(format!(
                     "{name:?} is not a regular file; a shard is a plain uncompressed .tar"
-                ));
+                )));
             } else {
                 missing.push(name);
             }
             if shards.len() > MAX_SHARDS {
-                return Err(format!("more than {MAX_SHARDS} shards listed"));
+                return Err(DatasetError::Malformed(format!(
+                    "more than {MAX_SHARDS} shards listed"
+                )));
             }
         }
         if !missing.is_empty() {
-            return Err(listed_but_missing(&text, &missing));
+            return Err(DatasetError::Unreadable(listed_but_missing(
+                &text, &missing,
+            )));
         }
     }
     shards.sort();
     shards.dedup();
-    refuse_one_file_twice(&shards)?;
+    refuse_one_file_twice(&shards).map_err(DatasetError::Duplicate)?;
     Ok(shards)
 }
 
@@ -311,7 +319,9 @@ mod tests {
     #[test]
     fn the_product_of_ranges_is_bounded_before_expanding() {
         // 10^5 × 10^5 names: refused by arithmetic, not by running out of memory.
-        let err = expand_braces("{0..99999}/shard-{000000..099999}.tar").unwrap_err();
+        let err = expand_braces("{0..99999}/shard-{000000..099999}.tar")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("more than 100000 shards"), "{err}");
         let huge = "{0..18446744073709551614}{0..18446744073709551614}";
         assert!(expand_braces(huge).is_err());
@@ -324,7 +334,9 @@ mod tests {
         for n in [0, 2] {
             std::fs::write(dir.path().join(format!("s-{n}.tar")), b"").unwrap();
         }
-        let err = expand(&[dir.path().join("s-{0..3}.tar")], Path::new("")).unwrap_err();
+        let err = expand(&[dir.path().join("s-{0..3}.tar")], Path::new(""))
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("2 shard(s)") && err.contains("s-1.tar") && err.contains("s-3.tar"),
             "{err}"
@@ -348,14 +360,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("test")).unwrap();
         std::fs::write(dir.path().join("test/0.tar"), b"").unwrap();
-        let err = expand(&[dir.path().join("cb")], dir.path()).unwrap_err();
+        let err = expand(&[dir.path().join("cb")], dir.path())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("no tar shard matches") || err.contains("not there"),
             "{err}"
         );
         std::fs::create_dir(dir.path().join("cb")).unwrap();
         std::fs::rename(dir.path().join("test"), dir.path().join("cb/test")).unwrap();
-        let err = expand(&[dir.path().join("cb")], dir.path()).unwrap_err();
+        let err = expand(&[dir.path().join("cb")], dir.path())
+            .unwrap_err()
+            .to_string();
         let want = "`webdataset: cb/test/*.tar`";
         assert!(err.contains(want), "{err}");
     }
@@ -365,7 +381,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.tar"), b"").unwrap();
         std::os::unix::fs::symlink(dir.path().join("a.tar"), dir.path().join("b.tar")).unwrap();
-        let err = expand(&[dir.path().join("*.tar")], Path::new("")).unwrap_err();
+        let err = expand(&[dir.path().join("*.tar")], Path::new(""))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("same shard file"), "{err}");
     }
 }

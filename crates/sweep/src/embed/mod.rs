@@ -268,7 +268,7 @@ fn check_every_class_kept(
                 .filter(|(i, _)| images[**i].label == label)
                 .map(|(i, r)| format!("  {}: {r}", images[*i].relative))
                 .collect();
-            return Err(SweepError::Dataset(format!(
+            return Err(SweepError::Samples(format!(
                 "class `{class}` has no image that could be read; every file failed:\n{}",
                 reasons.join("\n")
             )));

@@ -28,7 +28,7 @@ pub fn divide(plan: &Plan, embedded: &Embedded, usable: Vec<usize>) -> Result<Di
     dev_order.sort_by(|&a, &b| key(a).cmp(key(b)).then(a.cmp(&b)));
     let images = usable.len();
     let fail = |side: &str| {
-        SweepError::Dataset(
+        SweepError::Samples(
             plan.experiment
                 .diagnostic(
                     &["split"],
