@@ -9,9 +9,11 @@
 
 mod archive;
 mod download;
+mod error;
 mod part;
 mod redirect;
 
 pub use archive::{ArchiveLimits, extract_tar_gz};
-pub use download::{Expected, FetchError, Fetched, Fetcher, Progress, Timeouts, sha256_file};
+pub use download::{Expected, Fetched, Fetcher, Progress, Timeouts, sha256_file};
+pub use error::FetchError;
 pub use redirect::Redirects;
