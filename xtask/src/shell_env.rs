@@ -50,7 +50,7 @@ pub fn env(args: &[String]) -> Result<(), String> {
 
 /// Refuses when `provision::runtime(gpu)` would provision rather than check: the copy it
 /// would pick (the CUDA build when asked for or already there, else the CPU build, in
-/// `target/onnxruntime/<cpu|gpu>-<version>/`, as `provision.rs` lays them out) must hold
+/// `target/onnxruntime/<cpu|gpu>-<version>/`, as `packages.rs` lays them out) must hold
 /// its `MANIFEST.json`.
 fn require_provisioned(gpu: bool) -> Result<(), String> {
     let base = provision::workspace_root().join("target/onnxruntime");
