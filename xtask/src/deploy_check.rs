@@ -255,13 +255,32 @@ pub fn check(args: &[String]) -> Result<(), String> {
     let root = provision::workspace_root();
     let (shell, manifests) = deploy_files(&root)?;
     let tools = tools(&root.join("target/deploy-check"))?;
-    let mut failed: Vec<String> = Vec::new();
+    let mut failed = shellcheck(&tools, &root, &shell)?;
+    failed.extend(validate_manifests(&tools, &root, &manifests)?);
+    failed.extend(check_shard_counts(&tools, &root, &manifests)?);
 
-    for file in &shell {
+    if failed.is_empty() {
+        println!(
+            "check-deploy: ok: {} shell scripts (ShellCheck 0.11.0), {} Kubernetes manifests \
+             (kubernetes-validate 1.37.0 --strict, Kubernetes {})",
+            shell.len(),
+            manifests.len(),
+            KUBERNETES_VERSIONS.join(" and ")
+        );
+        Ok(())
+    } else {
+        Err(format!("check-deploy failed:\n  {}", failed.join("\n  ")))
+    }
+}
+
+/// ShellCheck on every script; what it found, one line per failing script.
+fn shellcheck(tools: &Tools, root: &Path, shell: &[PathBuf]) -> Result<Vec<String>, String> {
+    let mut failed = Vec::new();
+    for file in shell {
         let status = Command::new(&tools.shellcheck)
             .arg("--color=never")
             .arg(file)
-            .current_dir(&root)
+            .current_dir(root)
             .status()
             .map_err(|e| format!("could not start {}: {e}", tools.shellcheck.display()))?;
         if !status.success() {
@@ -271,7 +290,17 @@ pub fn check(args: &[String]) -> Result<(), String> {
             ));
         }
     }
-    for file in &manifests {
+    Ok(failed)
+}
+
+/// kubernetes-validate, strict, on every manifest for each of [`KUBERNETES_VERSIONS`].
+fn validate_manifests(
+    tools: &Tools,
+    root: &Path,
+    manifests: &[PathBuf],
+) -> Result<Vec<String>, String> {
+    let mut failed = Vec::new();
+    for file in manifests {
         for version in KUBERNETES_VERSIONS {
             let output = Command::new(&tools.python)
                 .args([
@@ -283,7 +312,7 @@ pub fn check(args: &[String]) -> Result<(), String> {
                     version,
                 ])
                 .arg(file)
-                .current_dir(&root)
+                .current_dir(root)
                 .stdin(Stdio::null())
                 .output()
                 .map_err(|e| format!("could not start {}: {e}", tools.python.display()))?;
@@ -298,34 +327,31 @@ pub fn check(args: &[String]) -> Result<(), String> {
             }
         }
     }
-    if !manifests.is_empty() {
-        let status = Command::new(&tools.python)
-            .arg("-c")
-            .arg(SHARD_COUNT_SCRIPT)
-            .args(&manifests)
-            .current_dir(&root)
-            .stdin(Stdio::null())
-            .status()
-            .map_err(|e| format!("could not start {}: {e}", tools.python.display()))?;
-        if !status.success() {
-            failed.push(
-                "deploy/k8s: a job gives `--shard auto` an inconsistent shard count (above)".into(),
-            );
-        }
-    }
+    Ok(failed)
+}
 
-    if failed.is_empty() {
-        println!(
-            "check-deploy: ok: {} shell scripts (ShellCheck 0.11.0), {} Kubernetes manifests \
-             (kubernetes-validate 1.37.0 --strict, Kubernetes {})",
-            shell.len(),
-            manifests.len(),
-            KUBERNETES_VERSIONS.join(" and ")
-        );
-        Ok(())
-    } else {
-        Err(format!("check-deploy failed:\n  {}", failed.join("\n  ")))
+/// Every job's `--shard auto` shard count against its completions ([`SHARD_COUNT_SCRIPT`]).
+fn check_shard_counts(
+    tools: &Tools,
+    root: &Path,
+    manifests: &[PathBuf],
+) -> Result<Vec<String>, String> {
+    if manifests.is_empty() {
+        return Ok(Vec::new());
     }
+    let status = Command::new(&tools.python)
+        .arg("-c")
+        .arg(SHARD_COUNT_SCRIPT)
+        .args(manifests)
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .status()
+        .map_err(|e| format!("could not start {}: {e}", tools.python.display()))?;
+    Ok(if status.success() {
+        Vec::new()
+    } else {
+        vec!["deploy/k8s: a job gives `--shard auto` an inconsistent shard count (above)".into()]
+    })
 }
 
 /// `cargo xtask test`'s last step: the check, or a note where no wheels are pinned.

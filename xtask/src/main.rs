@@ -3,19 +3,27 @@
 //! it builds in seconds; no product logic lives here.
 
 mod deploy_check;
+mod handover;
 mod hardware;
+mod install;
 mod manifest;
+mod packages;
 mod pins;
 mod provision;
+mod python;
 mod root;
+mod runtime_args;
 #[cfg(test)]
 mod scratch;
 mod shell_env;
+mod staging;
 mod venv;
 
 use std::env;
 use std::path::Path;
 use std::process::{Command, ExitCode};
+
+use runtime_args::{wants_gpu, wants_openvino};
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [args]
@@ -113,21 +121,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// `--ep cuda` (or `--gpu`) needs the CUDA build of ONNX Runtime.
-fn wants_gpu(args: &[String]) -> bool {
-    args.iter().any(|a| a == "--gpu" || a == "--ep=cuda")
-        || args.windows(2).any(|w| w[0] == "--ep" && w[1] == "cuda")
-}
-
-/// Whether the arguments ask for OpenVINO: by name, or by bf16, which only it computes.
-fn wants_openvino(args: &[String]) -> bool {
-    args.iter()
-        .any(|a| a == "--openvino" || a == "--ep=openvino" || a == "--precision=bf16")
-        || args.windows(2).any(|w| {
-            (w[0] == "--ep" && w[1] == "openvino") || (w[0] == "--precision" && w[1] == "bf16")
-        })
 }
 
 fn setup(args: &[String]) -> Result<(), String> {

@@ -11,6 +11,7 @@
 use std::path::Path;
 
 use crate::provision;
+use crate::runtime_args::wants_gpu;
 
 pub const USAGE: &str = "usage: cargo xtask env [--gpu]";
 
@@ -18,7 +19,7 @@ pub fn env(args: &[String]) -> Result<(), String> {
     if let Some(other) = args.iter().find(|a| *a != "--gpu") {
         return Err(format!("env: unknown argument `{other}`\n{USAGE}"));
     }
-    let gpu = crate::wants_gpu(args);
+    let gpu = wants_gpu(args);
     if std::env::var_os("ORT_DYLIB_PATH").is_none() {
         require_provisioned(gpu)?;
     }
@@ -49,7 +50,7 @@ pub fn env(args: &[String]) -> Result<(), String> {
 
 /// Refuses when `provision::runtime(gpu)` would provision rather than check: the copy it
 /// would pick (the CUDA build when asked for or already there, else the CPU build, in
-/// `target/onnxruntime/<cpu|gpu>-<version>/`, as `provision.rs` lays them out) must hold
+/// `target/onnxruntime/<cpu|gpu>-<version>/`, as `packages.rs` lays them out) must hold
 /// its `MANIFEST.json`.
 fn require_provisioned(gpu: bool) -> Result<(), String> {
     let base = provision::workspace_root().join("target/onnxruntime");

@@ -8,7 +8,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::provision::{Staging, run};
+use crate::python::run;
+use crate::staging::Staging;
 
 const STAMP: &str = "requirements.txt";
 

@@ -8,11 +8,13 @@ use ort::value::TensorElementType;
 use ort::value::{Tensor, ValueType};
 
 use crate::binding::ImageBinding;
+use crate::ep::{Ep, SessionOptions};
 use crate::error::{Error, Result};
 use crate::model::{IoNames, ModelDir};
 use crate::preprocess::Preprocessing;
-use crate::runtime::{Ep, Runtime, SessionOptions, create_session};
-use crate::tokenizer::Tokens;
+use crate::runtime::Runtime;
+use crate::session::create_session;
+use crate::tokens::Tokens;
 
 /// An L2-normalised embedding.
 pub type Embedding = Vec<f32>;

@@ -1,3 +1,5 @@
+//! The crate's one error type: each message names the file involved and says what to do.
+
 use std::path::PathBuf;
 
 /// Everything that can go wrong turning inputs into embeddings. Each message names the
@@ -64,7 +66,7 @@ pub enum Error {
     ExecutionProvider(String),
 
     /// CUDA was asked for and cannot be used: `reason` says why. The CPU never stands in.
-    #[error("{reason}. {}", crate::runtime::CUDA_NEEDS)]
+    #[error("{reason}. {}", CUDA_NEEDS)]
     Cuda { reason: String },
 
     /// OpenVINO was asked for and cannot be used: `reason` says why. Nothing stands in.
@@ -87,3 +89,6 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What the CUDA execution provider needs, said with every reason it cannot be used.
+const CUDA_NEEDS: &str = "CUDA needs the CUDA build of ONNX Runtime, and the CUDA 13 and cuDNN 9 libraries findable (LD_LIBRARY_PATH: libcudart, libcublas, libcublasLt, libcurand, libcufft, libcudnn*)";

@@ -61,8 +61,10 @@
 pub const EMBEDDING_CODE_VERSION: u32 = 1;
 
 mod binding;
+mod cuda;
 pub mod echo;
 mod encoder;
+mod ep;
 mod error;
 mod family;
 pub mod files;
@@ -70,17 +72,22 @@ mod model;
 mod openvino;
 pub mod preprocess;
 mod runtime;
+mod session;
+mod sha256;
 mod siglip_tokenizer;
 mod text_cleanup;
 mod tokenizer;
+mod tokens;
 
 pub use encoder::{Embedding, ImageEncoder, TextEncoder, l2_normalise};
+pub use ep::{Ep, EpChoice, Precision, SessionOptions};
 pub use error::{Error, Result};
 pub use family::Family;
 pub use model::{IoNames, ModelDir, fingerprint};
 pub use openvino::{OPENVINO_EP, OpenVinoPlugin, bf16_support};
 pub use preprocess::Preprocessing;
-pub use runtime::{EXPECTED_ORT, Ep, EpChoice, Precision, Runtime, SessionOptions};
+pub use runtime::{EXPECTED_ORT, Runtime};
 pub use siglip_tokenizer::SiglipTokenizer;
 pub use text_cleanup::clean as clean_text;
-pub use tokenizer::{CONTEXT_LENGTH, ClipTokenizer, TextTokenizer, Tokens};
+pub use tokenizer::{CONTEXT_LENGTH, ClipTokenizer, TextTokenizer};
+pub use tokens::Tokens;

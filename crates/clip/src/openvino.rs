@@ -8,10 +8,12 @@ use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
 
 use ort::AsPointer;
+use ort::environment::Environment;
 use ort::session::builder::SessionBuilder;
 
+use crate::ep::Precision;
 use crate::error::{Error, Result};
-use crate::runtime::{Precision, Runtime};
+use crate::sha256::sha256_file;
 
 /// The provider's name in ONNX Runtime.
 pub const OPENVINO_EP: &str = "OpenVINOExecutionProvider";
@@ -26,7 +28,7 @@ pub struct OpenVinoPlugin {
 /// Registers the plugin library with the runtime's environment (once per process),
 /// refusing one whose sha256 (lowercase hex) is not `sha256` when a pin is given.
 pub(crate) fn register(
-    runtime: &Runtime,
+    environment: &Environment,
     library: &Path,
     sha256: Option<&str>,
 ) -> Result<OpenVinoPlugin> {
@@ -38,7 +40,7 @@ pub(crate) fn register(
         )));
     }
     if let Some(pinned) = sha256 {
-        let actual = crate::runtime::sha256_file(library).map_err(|e| {
+        let actual = sha256_file(library).map_err(|e| {
             fail(format!(
                 "could not read the OpenVINO plugin {} to check its sha256: {e}",
                 library.display()
@@ -51,8 +53,7 @@ pub(crate) fn register(
             )));
         }
     }
-    runtime
-        .environment()
+    environment
         .register_ep_library("OpenVINO", library)
         .map_err(|e| {
             fail(format!(
@@ -60,7 +61,7 @@ pub(crate) fn register(
                 library.display()
             ))
         })?;
-    let version = cpu_device(runtime)
+    let version = cpu_device(environment)
         .map(|device| metadata(&device, "version").unwrap_or_else(|| "unknown".into()))
         .unwrap_or_else(|| "unknown".into());
     Ok(OpenVinoPlugin {
@@ -70,8 +71,8 @@ pub(crate) fn register(
 }
 
 /// The OpenVINO plugin's CPU device, if it offers one on this machine.
-fn cpu_device(runtime: &Runtime) -> Option<ort::device::Device<'_>> {
-    runtime.environment().devices().find(|device| {
+fn cpu_device(environment: &Environment) -> Option<ort::device::Device<'_>> {
+    environment.devices().find(|device| {
         device.ep().is_ok_and(|ep| ep == OPENVINO_EP)
             && metadata(device, "ov_device").as_deref() == Some("CPU")
     })
@@ -116,20 +117,21 @@ fn cpuinfo(field: &str) -> Option<String> {
         })
 }
 
-/// Whether OpenVINO can run here at `precision`, with the reason when it cannot: the plugin
-/// is registered, offers a CPU device, and the processor computes bf16 if that is asked.
-/// Cheap: callers check it before any work, so a run never stops half-way for it.
-pub(crate) fn ready<'r>(
-    runtime: &'r Runtime,
+/// Whether OpenVINO can run here at `precision`, with the reason when it cannot: the
+/// `plugin` registered with `environment` offers a CPU device, and the processor computes
+/// bf16 if that is asked. Cheap: callers check it before any work, so a run never stops
+/// half-way for it.
+pub(crate) fn ready<'e>(
+    environment: &'e Environment,
+    plugin: &OpenVinoPlugin,
     precision: Precision,
-) -> Result<ort::device::Device<'r>> {
-    let plugin = runtime.openvino()?;
+) -> Result<ort::device::Device<'e>> {
     if precision == Precision::Bf16 {
         bf16_support(&cpuinfo("flags").unwrap_or_default()).map_err(|reason| Error::Precision {
             reason: format!("bf16 cannot be honoured: {reason}"),
         })?;
     }
-    cpu_device(runtime).ok_or_else(|| Error::OpenVino {
+    cpu_device(environment).ok_or_else(|| Error::OpenVino {
         reason: format!(
             "the OpenVINO plugin {} offers no device for this processor ({}); its builds serve \
              Intel CPUs only",
@@ -144,13 +146,14 @@ pub(crate) fn ready<'r>(
 /// and ONNX Runtime's CPU fallback disabled so that every node runs on OpenVINO or the
 /// session fails.
 pub(crate) fn builder(
-    runtime: &Runtime,
+    environment: &Environment,
+    plugin: &OpenVinoPlugin,
     base: SessionBuilder,
     precision: Precision,
     threads: usize,
 ) -> Result<SessionBuilder> {
     let fail = |reason: String| Error::OpenVino { reason };
-    let device = ready(runtime, precision)?;
+    let device = ready(environment, plugin, precision)?;
     let options = [(
         format!("{OPENVINO_EP}.load_config"),
         load_config(precision, threads),
@@ -184,7 +187,7 @@ fn load_config(precision: Precision, threads: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::{bf16_support, load_config};
-    use crate::runtime::Precision;
+    use crate::ep::Precision;
 
     #[test]
     fn the_load_config_states_the_precision_and_threads_when_asked() {

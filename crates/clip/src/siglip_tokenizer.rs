@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::model::{ModelDir, optional_file, read_small};
-use crate::tokenizer::Tokens;
+use crate::tokens::{Tokens, read_tokenizer};
 
 /// Hugging Face writes a huge `model_max_length` when a tokenizer has no limit of its own.
 const NO_LIMIT: usize = 1 << 20;
@@ -64,7 +64,7 @@ impl SiglipTokenizer {
             path: path.clone(),
             reason,
         };
-        let mut inner = crate::tokenizer::read_tokenizer(&path)?;
+        let mut inner = read_tokenizer(&path)?;
         let config: TokenizerConfig = read_json(&model.tokenizer_config())?.unwrap_or_default();
         // A padding block in tokenizer.json, when fixed, says the length and pad id itself.
         let fixed = inner.get_padding().and_then(|p| match p.strategy {

@@ -4,19 +4,14 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::files::{MAX_TOKENIZER_BYTES, read_bounded};
+use crate::family::Family;
+use crate::model::ModelDir;
+use crate::siglip_tokenizer::SiglipTokenizer;
 use crate::text_cleanup;
+use crate::tokens::{Tokens, read_tokenizer};
 
 /// CLIP's context length: prompts longer than this are truncated.
 pub const CONTEXT_LENGTH: usize = 77;
-
-/// Token ids of one prompt, `<|startoftext|>` … `<|endoftext|>`, at most [`CONTEXT_LENGTH`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tokens {
-    pub ids: Vec<i64>,
-    /// The prompt did not fit and lost tokens before the end-of-text token.
-    pub truncated: bool,
-}
 
 pub struct ClipTokenizer {
     inner: tokenizers::Tokenizer,
@@ -64,31 +59,17 @@ impl ClipTokenizer {
     }
 }
 
-/// `tokenizer.json`, read within [`MAX_TOKENIZER_BYTES`] (parsing costs many times its size).
-pub(crate) fn read_tokenizer(path: &Path) -> Result<tokenizers::Tokenizer> {
-    let bad = |reason: String| Error::Tokenizer {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let bytes = read_bounded(path, MAX_TOKENIZER_BYTES).map_err(|e| bad(e.to_string()))?;
-    tokenizers::Tokenizer::from_bytes(bytes).map_err(|e| bad(e.to_string()))
-}
-
 /// The tokenizer a model's family needs.
 pub enum TextTokenizer {
     Clip(ClipTokenizer),
-    Siglip(crate::siglip_tokenizer::SiglipTokenizer),
+    Siglip(SiglipTokenizer),
 }
 
 impl TextTokenizer {
-    pub fn for_model(model: &crate::ModelDir, family: crate::Family) -> Result<Self> {
+    pub fn for_model(model: &ModelDir, family: Family) -> Result<Self> {
         Ok(match family {
-            crate::Family::Clip => {
-                TextTokenizer::Clip(ClipTokenizer::from_file(&model.tokenizer())?)
-            }
-            crate::Family::Siglip => {
-                TextTokenizer::Siglip(crate::siglip_tokenizer::SiglipTokenizer::for_model(model)?)
-            }
+            Family::Clip => TextTokenizer::Clip(ClipTokenizer::from_file(&model.tokenizer())?),
+            Family::Siglip => TextTokenizer::Siglip(SiglipTokenizer::for_model(model)?),
         })
     }
 
@@ -120,6 +101,7 @@ impl TextTokenizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::MAX_TOKENIZER_BYTES;
     use crate::files::tests::{mkfifo, within_a_minute};
 
     #[cfg(unix)]

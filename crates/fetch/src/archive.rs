@@ -1,10 +1,13 @@
+//! `.tar.gz` extraction that unpacks only files and folders inside the target, within
+//! stated bounds, into a staging folder renamed into place.
+
 use std::fs::{self, File};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use tar::EntryType;
 
-use crate::download::{FetchError, io};
+use crate::error::{FetchError, io};
 
 /// How much an archive may unpack to.
 #[derive(Debug, Clone, Copy, PartialEq)]

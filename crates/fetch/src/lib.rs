@@ -12,10 +12,12 @@
 mod archive;
 mod atomic;
 mod download;
+mod error;
 mod part;
 mod redirect;
 
 pub use archive::{ArchiveLimits, extract_tar_gz};
 pub use atomic::write_atomically;
-pub use download::{Expected, FetchError, Fetched, Fetcher, Progress, Timeouts, sha256_file};
+pub use download::{Expected, Fetched, Fetcher, Progress, Timeouts, sha256_file};
+pub use error::FetchError;
 pub use redirect::Redirects;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::download::{FetchError, io};
+use crate::error::{FetchError, io};
 
 pub(crate) struct Part {
     pub path: PathBuf,

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use ontosweep_results::{Metrics, SweepResults};
 
-use crate::ReportError;
-use crate::charts::{Bar, Group, PALETTE, bar_chart};
-use crate::tables::csv_file;
+use crate::bars::{Bar, Group, PALETTE, bar_chart};
+use crate::csv_writer::csv_file;
+use crate::error::ReportError;
 
 /// Up to this many classes the report draws and tabulates whole confusion matrices.
 pub const FULL_MATRIX_CLASSES: usize = 50;

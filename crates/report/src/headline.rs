@@ -1,10 +1,14 @@
-//! `reports/<name>.svg`: a copy of a report's headline chart beside the report folders, so
-//! the reports folder shows one chart per experiment. The copy starts with [`SIGNATURE`];
-//! only a file that starts with it is ever replaced.
+//! The headline chart: its name inside a report ([`HEADLINE_CHART`]), and
+//! `reports/<name>.svg`, a copy of it beside the report folders, so the reports folder shows
+//! one chart per experiment. The copy starts with [`SIGNATURE`]; only a file that starts
+//! with it is ever replaced.
 
 use std::path::Path;
 
-use crate::{HEADLINE_CHART, ReportError, io_error};
+use crate::error::{ReportError, io_error};
+
+/// The headline chart's file name inside a report.
+pub const HEADLINE_CHART: &str = "accuracy.svg";
 
 /// The first line of every headline copy: what wrote it, and that it will be replaced.
 pub const SIGNATURE: &str =

@@ -8,11 +8,13 @@ use std::path::{Path, PathBuf};
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use ontosweep_results::{ModelResults, OntologyResults, SweepResults};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
+use crate::error::{ReportError, io_error};
+use crate::headline::HEADLINE_CHART;
+use crate::links::link;
 use crate::names::ReportFiles;
+use crate::p_value::format_p;
 use crate::thumbnails::{GALLERY_LIMIT, Galleries, Thumbnails, galleries};
-use crate::{ReportError, io_error};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222;padding:0 1rem}
 h1{margin-bottom:.2rem}.meta{color:#666;margin-top:0}table{border-collapse:collapse;margin:1rem 0}
@@ -25,21 +27,6 @@ td.l,th.l{text-align:left}tr.baseline td{background:#f7f7f7}.chart{max-width:100
 code{background:#f4f4f4;padding:0 .2rem}.note{color:#444}
 .warning{background:#fff3e0;border-left:4px solid #e65100;padding:.5rem .8rem}
 pre.snippet{background:#f7f7f7;padding:.6rem;overflow-x:auto}";
-
-/// Everything but RFC 3986's unreserved characters is encoded in a path segment.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// A relative URL for a report file (`/`-separated path); never a scheme or a query.
-pub(crate) fn link(path: &str) -> String {
-    path.split('/')
-        .map(|segment| utf8_percent_encode(segment, SEGMENT).to_string())
-        .collect::<Vec<_>>()
-        .join("/")
-}
 
 pub fn write(
     results: &SweepResults,
@@ -66,7 +53,7 @@ fn page(results: &SweepResults, names: &ReportFiles, thumbs: &Thumbnails) -> Mar
             body {
                 (heading(results))
                 (shard_note(results))
-                img.chart id="accuracy-chart" src=(link(crate::HEADLINE_CHART)) alt="accuracy by ontology";
+                img.chart id="accuracy-chart" src=(link(HEADLINE_CHART)) alt="accuracy by ontology";
                 (summary_table(results))
                 (agreement(results))
                 (per_class(results))
@@ -206,8 +193,8 @@ fn summary_row(results: &SweepResults, model: &ModelResults, o: &OntologyResults
                     td class=[verdict(c.delta_ci_low, c.delta_ci_high)] {
                         (format!("{:+.1} [{:+.1}, {:+.1}]", 100.0 * c.delta, 100.0 * c.delta_ci_low, 100.0 * c.delta_ci_high))
                     }
-                    td { (crate::format_p(c.mcnemar_p)) }
-                    td { (crate::format_p(c.mcnemar_p_holm)) }
+                    td { (format_p(c.mcnemar_p)) }
+                    td { (format_p(c.mcnemar_p_holm)) }
                 }
                 None => { td { "baseline" } td {} td {} }
             }
@@ -424,18 +411,5 @@ fn skipped(results: &SweepResults) -> Markup {
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn links_are_percent_encoded_per_segment() {
-        assert_eq!(super::link("thumbs/3.jpg"), "thumbs/3.jpg");
-        assert_eq!(
-            super::link("a b/x\"<y>:?#%.svg"),
-            "a%20b/x%22%3Cy%3E%3A%3F%23%25.svg"
-        );
-        assert_eq!(super::link("日本.csv"), "%E6%97%A5%E6%9C%AC.csv");
     }
 }

@@ -6,15 +6,22 @@
 //! folder is always whole: the previous one or the new one. Only folders that ontosweep
 //! wrote (see [`check_replaceable`]) are ever replaced; nothing else is deleted.
 
+mod bars;
+mod canvas;
 mod charts;
 mod class_selection;
 mod class_table;
 mod confused;
+mod confusion_chart;
+mod csv_writer;
+mod error;
 mod headline;
 mod html;
+mod links;
 mod names;
 mod npy;
 mod ownership;
+mod p_value;
 mod run_file;
 mod search_chart;
 mod search_files;
@@ -27,46 +34,12 @@ use std::path::{Path, PathBuf};
 
 use ontosweep_results::SweepResults;
 
-pub use headline::{HeadlineCopy, SIGNATURE as HEADLINE_SIGNATURE, copy_headline_chart};
+pub use error::ReportError;
+pub use headline::{
+    HEADLINE_CHART, HeadlineCopy, SIGNATURE as HEADLINE_SIGNATURE, copy_headline_chart,
+};
 pub use ownership::{MARKER, check_replaceable};
-
-/// The headline chart's file name inside a report.
-pub const HEADLINE_CHART: &str = "accuracy.svg";
-
-#[derive(Debug, thiserror::Error)]
-pub enum ReportError {
-    // `cause`, not `source`: the message carries it, and a chain would say it twice.
-    #[error("{path}: {cause}")]
-    Io {
-        path: PathBuf,
-        cause: std::io::Error,
-    },
-    #[error("{path}: {message}")]
-    Chart { path: PathBuf, message: String },
-    #[error("{path}: {cause}")]
-    Csv { path: PathBuf, cause: csv::Error },
-    #[error("{path}: {message}")]
-    Yaml { path: PathBuf, message: String },
-    /// The folder is not one ontosweep may replace; nothing was touched.
-    #[error("{path} {why}")]
-    NotOurs { path: PathBuf, why: String },
-}
-
-/// A p-value for people: three decimals, or scientific notation when tiny.
-pub fn format_p(p: f64) -> String {
-    if p < 0.001 {
-        format!("{p:.1e}")
-    } else {
-        format!("{p:.3}")
-    }
-}
-
-pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
-    move |cause| ReportError::Io {
-        path: path.to_path_buf(),
-        cause,
-    }
-}
+pub use p_value::format_p;
 
 /// Writes the whole report into `dir`, replacing the report there whole or not at all.
 /// Refuses, touching nothing, when `dir` holds anything ontosweep did not write. Returns the

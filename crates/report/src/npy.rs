@@ -4,7 +4,7 @@
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::{ReportError, io_error};
+use crate::error::{ReportError, io_error};
 
 /// The header: magic, version 1.0, its length, and a dict padded with spaces to a multiple
 /// of 64 bytes in all, ending in a newline.

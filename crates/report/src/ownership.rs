@@ -17,7 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{ReportError, io_error, shard_records};
+use crate::error::{ReportError, io_error};
+use crate::shard_records;
 
 /// The file in every report folder that says ontosweep wrote it, and what.
 pub const MARKER: &str = ".ontosweep-report.json";

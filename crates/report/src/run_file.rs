@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use ontosweep_results::{RunMetadata, SearchOutcome, SweepResults};
 use serde::Serialize;
 
-use crate::{ReportError, io_error};
+use crate::error::{ReportError, io_error};
 
 pub const RUN_JSON: &str = "run.json";
 

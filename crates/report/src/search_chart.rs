@@ -7,8 +7,8 @@ use ontosweep_results::{SearchOutcome, SweepResults};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::ReportError;
-use crate::charts::{Canvas, GRID, font, truncate};
+use crate::canvas::{Canvas, GRID, font, truncate};
+use crate::error::ReportError;
 use crate::names::ReportFiles;
 use crate::search_files::{move_label, searches};
 

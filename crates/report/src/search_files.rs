@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use ontosweep_results::{ModelResults, OntologyResults, SearchOutcome, SearchStep, SweepResults};
 use serde::{Serialize, Serializer};
 
+use crate::csv_writer::csv_file;
+use crate::error::{ReportError, io_error};
 use crate::names::ReportFiles;
-use crate::tables::csv_file;
-use crate::{ReportError, io_error};
 
 pub const SPLIT_CSV: &str = "split.csv";
 pub const SEARCH_CSV: &str = "search.csv";

@@ -4,7 +4,7 @@
 use maud::{Markup, html};
 use ontosweep_results::{ModelResults, OntologyResults, SearchOutcome, SweepResults};
 
-use crate::html::link;
+use crate::links::link;
 use crate::names::ReportFiles;
 use crate::search_files::{SEARCH_CSV, SPLIT_CSV, searches, snippet};
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use ontosweep_results::shards::{SHARDS_FOLDER, is_record, parse_record_name};
 
-use crate::{ReportError, io_error};
+use crate::error::{ReportError, io_error};
 
 /// Whether the entry at `relative` (inside a report folder `dir`) belongs to the shard
 /// records: the folder itself, a record, or the temporary name a killed write left.
@@ -96,65 +96,28 @@ mod tests {
 
     const RECORD: &str = r#"{"kind": "ontosweep shard record"}"#;
 
+    /// Keyed records, a record from before keys, and a killed write's leftover.
+    const OURS: [(&str, &str); 5] = [
+        ("shard-0-of-2-0123456789ab.json", RECORD),
+        ("shard-1-of-2-ba9876543210.json", RECORD),
+        ("shard-1-of-2.json", RECORD),
+        (
+            ".shard-1-of-2-0123456789ab.json.77.0123456789abcdef.tmp",
+            "",
+        ),
+        (".shard-1-of-2.json.77.0123456789abcdef.tmp", ""),
+    ];
+
     #[test]
     fn only_real_records_and_their_exact_leftovers_are_ours() {
         let dir = tempfile::tempdir().unwrap();
         let shards = dir.path().join(SHARDS_FOLDER);
         std::fs::create_dir(&shards).unwrap();
-        // Keyed records, a record from before keys, and a killed write's leftover.
-        let ours = [
-            ("shard-0-of-2-0123456789ab.json", RECORD),
-            ("shard-1-of-2-ba9876543210.json", RECORD),
-            ("shard-1-of-2.json", RECORD),
-            (
-                ".shard-1-of-2-0123456789ab.json.77.0123456789abcdef.tmp",
-                "",
-            ),
-            (".shard-1-of-2.json.77.0123456789abcdef.tmp", ""),
-        ];
-        for (name, bytes) in ours {
-            std::fs::write(shards.join(name), bytes).unwrap();
-            assert!(
-                is_shard_entry(dir.path(), &format!("shards/{name}")),
-                "{name}"
-            );
-        }
-        assert!(is_shard_entry(dir.path(), "shards"));
-        // Hostile look-alikes: a user's file with the prefix, a record-named file that is
-        // not a record, names that are near a record's, a link to a record elsewhere, a
-        // `shards` link to another folder.
-        for (name, bytes) in [
-            (".shard-notes.tmp", ""),
-            (".shard-1-of-2.json.77.xyz.tmp", ""),
-            (
-                ".shard-1-of-2-0123456789AB.json.77.0123456789abcdef.tmp",
-                "",
-            ),
-            ("shard-3-of-4.json", "my notes"),
-            ("shard-3-of-4-0123456789ab.json", "my notes"),
-            ("shard-x-of-4.json", RECORD),
-            ("shard-4-of-4.json", RECORD),
-            ("shard-1-of-4-0123456789abc.json", RECORD),
-            ("shard-1-of-4-notes.json", RECORD),
-            ("shard-1-of-4-0123456789ab.json.bak", RECORD),
-        ] {
-            std::fs::write(shards.join(name), bytes).unwrap();
-            assert!(
-                !is_shard_entry(dir.path(), &format!("shards/{name}")),
-                "{name}"
-            );
-        }
+        ours_are_recognised(dir.path(), &shards);
+        look_alikes_are_not(dir.path(), &shards);
         let elsewhere = tempfile::tempdir().unwrap();
-        std::fs::write(elsewhere.path().join("shard-0-of-1.json"), RECORD).unwrap();
-        std::os::unix::fs::symlink(
-            elsewhere.path().join("shard-0-of-1.json"),
-            shards.join("shard-0-of-1.json"),
-        )
-        .unwrap();
-        assert!(!is_shard_entry(dir.path(), "shards/shard-0-of-1.json"));
         let linked = tempfile::tempdir().unwrap();
-        std::os::unix::fs::symlink(elsewhere.path(), linked.path().join(SHARDS_FOLDER)).unwrap();
-        assert!(!is_shard_entry(linked.path(), "shards"));
+        links_are_not(dir.path(), &shards, elsewhere.path(), linked.path());
         // Carrying over takes every record, whichever run it belongs to, and nothing else.
         let new = tempfile::tempdir().unwrap();
         let carried = carry_over(dir.path(), new.path()).unwrap();
@@ -174,7 +137,7 @@ mod tests {
         remove_from(linked.path());
         assert!(elsewhere.path().join("shard-0-of-1.json").is_file());
         remove_from(dir.path());
-        for (name, _) in ours {
+        for (name, _) in OURS {
             assert!(!shards.join(name).exists(), "{name}");
         }
         assert_eq!(
@@ -183,5 +146,49 @@ mod tests {
         );
         assert!(shards.join(".shard-notes.tmp").exists());
         assert!(shards.join("shard-4-of-4.json").exists());
+    }
+
+    fn ours_are_recognised(report: &Path, shards: &Path) {
+        for (name, bytes) in OURS {
+            std::fs::write(shards.join(name), bytes).unwrap();
+            assert!(is_shard_entry(report, &format!("shards/{name}")), "{name}");
+        }
+        assert!(is_shard_entry(report, "shards"));
+    }
+
+    /// Hostile look-alikes: a user's file with the prefix, a record-named file that is not a
+    /// record, names that are near a record's.
+    fn look_alikes_are_not(report: &Path, shards: &Path) {
+        for (name, bytes) in [
+            (".shard-notes.tmp", ""),
+            (".shard-1-of-2.json.77.xyz.tmp", ""),
+            (
+                ".shard-1-of-2-0123456789AB.json.77.0123456789abcdef.tmp",
+                "",
+            ),
+            ("shard-3-of-4.json", "my notes"),
+            ("shard-3-of-4-0123456789ab.json", "my notes"),
+            ("shard-x-of-4.json", RECORD),
+            ("shard-4-of-4.json", RECORD),
+            ("shard-1-of-4-0123456789abc.json", RECORD),
+            ("shard-1-of-4-notes.json", RECORD),
+            ("shard-1-of-4-0123456789ab.json.bak", RECORD),
+        ] {
+            std::fs::write(shards.join(name), bytes).unwrap();
+            assert!(!is_shard_entry(report, &format!("shards/{name}")), "{name}");
+        }
+    }
+
+    /// A link to a record elsewhere, and a `shards` link (in `linked`) to another folder.
+    fn links_are_not(report: &Path, shards: &Path, elsewhere: &Path, linked: &Path) {
+        std::fs::write(elsewhere.join("shard-0-of-1.json"), RECORD).unwrap();
+        std::os::unix::fs::symlink(
+            elsewhere.join("shard-0-of-1.json"),
+            shards.join("shard-0-of-1.json"),
+        )
+        .unwrap();
+        assert!(!is_shard_entry(report, "shards/shard-0-of-1.json"));
+        std::os::unix::fs::symlink(elsewhere, linked.join(SHARDS_FOLDER)).unwrap();
+        assert!(!is_shard_entry(linked, "shards"));
     }
 }

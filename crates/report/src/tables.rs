@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 use ontosweep_results::{FEW_CLASSES, SweepResults, TOP_K};
 use serde::Serialize;
 
+use crate::confused;
+use crate::csv_writer::csv_file;
+use crate::error::ReportError;
 use crate::names::ReportFiles;
-use crate::{ReportError, confused, io_error};
 
 pub const PREDICTIONS_CSV: &str = "predictions.csv";
 
@@ -28,22 +30,6 @@ pub fn write_all(
     }
     files.push(crate::run_file::write(results, dir)?);
     Ok(files)
-}
-
-pub(crate) fn csv_file(
-    dir: &Path,
-    name: &str,
-    write: impl FnOnce(&mut csv::Writer<std::fs::File>) -> csv::Result<()>,
-) -> Result<PathBuf, ReportError> {
-    let path = dir.join(name);
-    let csv_error = |cause| ReportError::Csv {
-        path: path.clone(),
-        cause,
-    };
-    let mut writer = csv::Writer::from_path(&path).map_err(csv_error)?;
-    write(&mut writer).map_err(csv_error)?;
-    writer.flush().map_err(io_error(&path))?;
-    Ok(PathBuf::from(name))
 }
 
 #[derive(Serialize)]

@@ -9,7 +9,7 @@ use image::{DynamicImage, ImageDecoder, ImageReader};
 use ontosweep_results::{ImageRecord, SweepResults};
 use rayon::prelude::*;
 
-use crate::{ReportError, io_error};
+use crate::error::{ReportError, io_error};
 
 /// Images shown per gallery; the page says how many more there are.
 pub const GALLERY_LIMIT: usize = 40;

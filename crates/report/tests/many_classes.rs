@@ -182,36 +182,8 @@ fn a_thousand_classes_give_a_report_a_person_can_open() {
     let out = dir.path().join("many");
     let r = results(1000, 4);
     write_report(&r, &out).unwrap();
-    let sizes = sizes(&out);
-    let total: u64 = sizes.values().sum();
-    for (name, size) in &sizes {
-        assert!(*size < 2_000_000, "{name}: {size} bytes");
-    }
-    assert!(total < 8_000_000, "{total} bytes in all: {sizes:?}");
-    assert!(sizes["index.html"] < 1_000_000, "{}", sizes["index.html"]);
-    assert!(
-        !sizes
-            .keys()
-            .any(|n| n.starts_with("confusion_") && n.ends_with(".svg")),
-        "no whole matrix drawn: {sizes:?}"
-    );
-
-    // Long-form confusion: the non-zero cells only, and they add up to the images.
-    let csv = out.join("confusion_tiny_plain.csv");
-    let mut reader = csv::Reader::from_path(&csv).unwrap();
-    assert_eq!(
-        reader.headers().unwrap(),
-        vec!["true", "predicted", "count"]
-    );
-    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    let plain = &r.models[0].ontologies[0];
-    assert_eq!(rows.len(), plain.metrics.confusion.len());
-    let counted: usize = rows
-        .iter()
-        .map(|row| row[2].parse::<usize>().unwrap())
-        .sum();
-    assert_eq!(counted, r.images.len());
-    assert!(rows.iter().all(|row| row[2] != *"0"));
+    every_file_is_small(&out);
+    confusion_is_long_form(&out, &r);
 
     // The most confused pairs: chart, and table in the page.
     let pairs = out.join("confused_pairs_tiny_plain.svg");
@@ -258,6 +230,42 @@ fn a_thousand_classes_give_a_report_a_person_can_open() {
     assert!(!meta.contains("class 0005"), "{meta}");
     // Prompts: ten classes per ontology, not 80,000 prompts.
     assert!(select("code").len() < 3 * 10 * 80 + 100);
+}
+
+/// No file too large to open, and no whole matrix drawn.
+fn every_file_is_small(out: &Path) {
+    let sizes = sizes(out);
+    let total: u64 = sizes.values().sum();
+    for (name, size) in &sizes {
+        assert!(*size < 2_000_000, "{name}: {size} bytes");
+    }
+    assert!(total < 8_000_000, "{total} bytes in all: {sizes:?}");
+    assert!(sizes["index.html"] < 1_000_000, "{}", sizes["index.html"]);
+    assert!(
+        !sizes
+            .keys()
+            .any(|n| n.starts_with("confusion_") && n.ends_with(".svg")),
+        "no whole matrix drawn: {sizes:?}"
+    );
+}
+
+/// Long-form confusion: the non-zero cells only, and they add up to the images.
+fn confusion_is_long_form(out: &Path, r: &SweepResults) {
+    let csv = out.join("confusion_tiny_plain.csv");
+    let mut reader = csv::Reader::from_path(&csv).unwrap();
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec!["true", "predicted", "count"]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let plain = &r.models[0].ontologies[0];
+    assert_eq!(rows.len(), plain.metrics.confusion.len());
+    let counted: usize = rows
+        .iter()
+        .map(|row| row[2].parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(counted, r.images.len());
+    assert!(rows.iter().all(|row| row[2] != *"0"));
 }
 
 #[test]

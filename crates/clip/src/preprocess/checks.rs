@@ -1,7 +1,8 @@
 //! Values of a preprocessor config that would make every image fail, or every tensor
 //! meaningless, refused by field name before any image is encoded.
 
-use super::{MAX_INPUT_SIDE, Normalize, Preprocessing, Resize};
+use super::limits::MAX_INPUT_SIDE;
+use super::settings::{Normalize, Preprocessing, Resize};
 
 /// Why `preprocessing` (read from a config) cannot be followed, naming the field.
 pub(super) fn check(preprocessing: &Preprocessing) -> Result<(), String> {
