@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use ontosweep_results::{OntologyResults, SweepResults};
 use plotters::prelude::*;
 
-use crate::bars::{Bar, Group, PALETTE, bar_chart};
-use crate::confusion_chart::confusion;
 use crate::error::ReportError;
 use crate::headline::HEADLINE_CHART;
 use crate::names::ReportFiles;
 use crate::{class_selection, confused};
+use ontosweep_charts::confusion;
+use ontosweep_charts::{Bar, Group, PALETTE, bar_chart};
 
 const BASELINE_COLOUR: RGBColor = RGBColor(0x7f, 0x7f, 0x7f);
 
@@ -53,28 +53,26 @@ pub fn write_all(
     Ok(files)
 }
 
-impl Bar {
-    /// The `index`-th ontology's bar: grey and tagged when it is the baseline.
-    fn ontology(
-        results: &SweepResults,
-        index: usize,
-        o: &OntologyResults,
-        label: String,
-        value: f64,
-    ) -> Self {
-        let baseline = o.ontology == results.baseline;
-        Bar {
-            label,
-            detail: String::new(),
-            value,
-            interval: None,
-            colour: if baseline {
-                BASELINE_COLOUR
-            } else {
-                PALETTE[index % PALETTE.len()]
-            },
-            tag: if baseline { " (baseline)" } else { "" },
-        }
+/// The `index`-th ontology's bar: grey and tagged when it is the baseline.
+fn ontology_bar(
+    results: &SweepResults,
+    index: usize,
+    o: &OntologyResults,
+    label: String,
+    value: f64,
+) -> Bar {
+    let baseline = o.ontology == results.baseline;
+    Bar {
+        label,
+        detail: String::new(),
+        value,
+        interval: None,
+        colour: if baseline {
+            BASELINE_COLOUR
+        } else {
+            PALETTE[index % PALETTE.len()]
+        },
+        tag: if baseline { " (baseline)" } else { "" },
     }
 }
 
@@ -110,7 +108,7 @@ fn accuracy(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError> 
                 .map(|(i, o)| Bar {
                     detail: example_prompt(o),
                     interval: Some((o.metrics.ci_low, o.metrics.ci_high)),
-                    ..Bar::ontology(results, i, o, o.ontology.clone(), o.metrics.accuracy)
+                    ..ontology_bar(results, i, o, o.ontology.clone(), o.metrics.accuracy)
                 })
                 .collect(),
         })
@@ -200,10 +198,10 @@ fn class_chart(
                     } else {
                         o.ontology.clone()
                     };
-                    Bar::ontology(results, i, o, label, o.metrics.per_class[*c].recall)
+                    ontology_bar(results, i, o, label, o.metrics.per_class[*c].recall)
                 })
                 .collect(),
         })
         .collect::<Vec<_>>();
-    bar_chart(path, title, &groups, None)
+    Ok(bar_chart(path, title, &groups, None)?)
 }

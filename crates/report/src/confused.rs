@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use ontosweep_results::{Metrics, SweepResults};
 
-use crate::bars::{Bar, Group, PALETTE, bar_chart};
 use crate::csv_writer::csv_file;
 use crate::error::ReportError;
+use ontosweep_charts::{Bar, Group, PALETTE, bar_chart};
 
 /// Up to this many classes the report draws and tabulates whole confusion matrices.
 pub const FULL_MATRIX_CLASSES: usize = 50;
@@ -110,7 +110,7 @@ pub fn write_chart(
         },
         bars,
     };
-    bar_chart(path, title, &[group], None)
+    Ok(bar_chart(path, title, &[group], None)?)
 }
 
 #[cfg(test)]

@@ -27,3 +27,12 @@ pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ReportErro
         cause,
     }
 }
+
+impl From<ontosweep_charts::ChartError> for ReportError {
+    fn from(e: ontosweep_charts::ChartError) -> Self {
+        ReportError::Chart {
+            path: e.path,
+            message: e.message,
+        }
+    }
+}

@@ -6,13 +6,10 @@
 //! folder is always whole: the previous one or the new one. Only folders that ontosweep
 //! wrote (see [`check_replaceable`]) are ever replaced; nothing else is deleted.
 
-mod bars;
-mod canvas;
 mod charts;
 mod class_selection;
 mod class_table;
 mod confused;
-mod confusion_chart;
 mod csv_writer;
 mod error;
 mod headline;

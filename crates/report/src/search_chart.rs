@@ -7,10 +7,10 @@ use ontosweep_results::{SearchOutcome, SweepResults};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::canvas::{Canvas, GRID, font, truncate};
 use crate::error::ReportError;
 use crate::names::ReportFiles;
 use crate::search_files::{move_label, searches};
+use ontosweep_charts::{Canvas, GRID, font, truncate};
 
 const LEFT: i32 = 70;
 const TOP: i32 = 64;
@@ -132,7 +132,7 @@ fn chart(path: &Path, title: &str, outcome: &SearchOutcome) -> Result<(), Report
     draw_path(&canvas, &layout, outcome)?;
     draw_test(&canvas, &layout, outcome)?;
     draw_legend(&canvas, &layout, outcome)?;
-    canvas.present()
+    Ok(canvas.present()?)
 }
 
 /// Horizontal grid lines with percent labels, step numbers under the plot.
@@ -172,11 +172,11 @@ fn draw_axes(canvas: &Canvas, layout: &Layout, objective: &str) -> Result<(), Re
     let style = font(12)
         .color(&BLACK)
         .pos(Pos::new(HPos::Center, VPos::Top));
-    canvas.text(
+    Ok(canvas.text(
         "step".to_string(),
         (LEFT + layout.width / 2, bottom + 24),
         style,
-    )
+    )?)
 }
 
 /// The dev objective after each step: a line through the points.
@@ -185,11 +185,11 @@ fn draw_path(canvas: &Canvas, layout: &Layout, outcome: &SearchOutcome) -> Resul
         let style = font(13)
             .color(&GREY)
             .pos(Pos::new(HPos::Center, VPos::Center));
-        return canvas.text(
+        return Ok(canvas.text(
             "no moves: the search stopped before its first step".to_string(),
             (LEFT + layout.width / 2, TOP + PLOT_HEIGHT / 2),
             style,
-        );
+        )?);
     }
     let points: Vec<(i32, i32)> = outcome
         .steps
@@ -225,7 +225,7 @@ fn draw_test(canvas: &Canvas, layout: &Layout, outcome: &SearchOutcome) -> Resul
     let style = font(12)
         .color(&TEST)
         .pos(Pos::new(HPos::Left, VPos::Center));
-    canvas.text(
+    Ok(canvas.text(
         format!(
             "test {} (dev {})",
             percent(outcome.test_objective),
@@ -233,7 +233,7 @@ fn draw_test(canvas: &Canvas, layout: &Layout, outcome: &SearchOutcome) -> Resul
         ),
         (right + 10, y),
         style,
-    )
+    )?)
 }
 
 /// Under the plot, what each step did and the dev objective after it.

@@ -6,8 +6,8 @@ use std::path::Path;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::ChartError;
 use crate::canvas::{Canvas, font, truncate, xml_text};
-use crate::error::ReportError;
 
 /// Side of a confusion matrix cell, in pixels.
 const CELL: i32 = 72;
@@ -54,12 +54,12 @@ fn cell_colours(count: usize, row_total: usize) -> (RGBColor, RGBColor) {
 }
 
 /// A confusion matrix, rows the true class, with counts written in the cells.
-pub(crate) fn confusion(
+pub fn confusion(
     path: &Path,
     title: &str,
     classes: &[String],
     matrix: &[Vec<usize>],
-) -> Result<(), ReportError> {
+) -> Result<(), ChartError> {
     let layout = ConfusionLayout::new(title, classes);
     let canvas = Canvas::new(path, layout.width, layout.height)?;
     canvas.text(xml_text(title), (12, 24), font(15).color(&BLACK))?;
@@ -91,7 +91,7 @@ fn draw_confusion_row(
     class: &str,
     i: usize,
     row: &[usize],
-) -> Result<(), ReportError> {
+) -> Result<(), ChartError> {
     let (_, y) = layout.cell(i, 0);
     let style = font(12)
         .color(&BLACK)

@@ -6,13 +6,13 @@ use std::path::Path;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::ChartError;
 use crate::canvas::{Canvas, GRID, font, truncate, xml_text};
-use crate::error::ReportError;
 
 const ROW_HEIGHT: i32 = 30;
 const GROUP_GAP: i32 = 16;
 const PLOT_WIDTH: i32 = 520;
-pub(crate) const PALETTE: [RGBColor; 6] = [
+pub const PALETTE: [RGBColor; 6] = [
     RGBColor(0x1f, 0x77, 0xb4),
     RGBColor(0xff, 0x7f, 0x0e),
     RGBColor(0x2c, 0xa0, 0x2c),
@@ -21,7 +21,7 @@ pub(crate) const PALETTE: [RGBColor; 6] = [
     RGBColor(0xe3, 0x77, 0xc2),
 ];
 
-pub(crate) struct Bar {
+pub struct Bar {
     pub label: String,
     pub detail: String,
     pub value: f64,
@@ -30,7 +30,7 @@ pub(crate) struct Bar {
     pub tag: &'static str,
 }
 
-pub(crate) struct Group {
+pub struct Group {
     pub title: String,
     pub bars: Vec<Bar>,
 }
@@ -82,12 +82,12 @@ impl BarLayout {
 }
 
 /// Horizontal bars in titled groups over a 0–100% grid, with an optional chance line.
-pub(crate) fn bar_chart(
+pub fn bar_chart(
     path: &Path,
     title: &str,
     groups: &[Group],
     chance: Option<f64>,
-) -> Result<(), ReportError> {
+) -> Result<(), ChartError> {
     let layout = BarLayout::new(groups);
     let canvas = Canvas::new(path, layout.width, layout.height)?;
     canvas.text(xml_text(title), (12, 24), font(17).color(&BLACK))?;
@@ -112,7 +112,7 @@ pub(crate) fn bar_chart(
 }
 
 /// Vertical lines every 10%, labelled under the plot.
-fn draw_grid(canvas: &Canvas, layout: &BarLayout) -> Result<(), ReportError> {
+fn draw_grid(canvas: &Canvas, layout: &BarLayout) -> Result<(), ChartError> {
     for tick in 0..=10 {
         let x = layout.x_of(f64::from(tick) / 10.0);
         canvas.line(
@@ -139,7 +139,7 @@ fn draw_bar(
     bar: &Bar,
     y: i32,
     chance_x: Option<i32>,
-) -> Result<(), ReportError> {
+) -> Result<(), ChartError> {
     draw_bar_label(canvas, layout, bar, y)?;
     let (y0, y1) = (y + 4, y + ROW_HEIGHT - 4);
     let left = layout.left;
@@ -187,7 +187,7 @@ fn draw_bar_label(
     layout: &BarLayout,
     bar: &Bar,
     y: i32,
-) -> Result<(), ReportError> {
+) -> Result<(), ChartError> {
     let label = format!(
         "{}{}",
         truncate(&bar.label, MAX_LABEL - bar.tag.len()),
@@ -215,7 +215,7 @@ fn draw_bar_label(
 }
 
 /// A dashed red line at the chance level, labelled above the plot.
-fn draw_chance(canvas: &Canvas, layout: &BarLayout, chance: f64) -> Result<(), ReportError> {
+fn draw_chance(canvas: &Canvas, layout: &BarLayout, chance: f64) -> Result<(), ChartError> {
     let x = layout.x_of(chance);
     let red = RGBColor(0xd6, 0x27, 0x28);
     for segment in (layout.top..layout.plot_bottom).step_by(8) {

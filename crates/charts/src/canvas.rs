@@ -7,12 +7,12 @@ use plotters::coord::Shift;
 use plotters::element::{Drawable, PointCollection};
 use plotters::prelude::*;
 
-use crate::error::ReportError;
+use crate::ChartError;
 
-pub(crate) const GRID: RGBColor = RGBColor(0xdd, 0xdd, 0xdd);
+pub const GRID: RGBColor = RGBColor(0xdd, 0xdd, 0xdd);
 
 /// At most `max` characters of `text`, made XML-safe.
-pub(crate) fn truncate(text: &str, max: usize) -> String {
+pub fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         xml_text(text)
     } else {
@@ -25,7 +25,7 @@ pub(crate) fn truncate(text: &str, max: usize) -> String {
 
 /// plotters escapes `<`, `&` and quotes, but passes on characters XML 1.0 forbids (most
 /// control characters), which would make the SVG unreadable.
-pub(crate) fn xml_text(text: &str) -> String {
+pub fn xml_text(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '\t'
@@ -39,32 +39,32 @@ pub(crate) fn xml_text(text: &str) -> String {
         .collect()
 }
 
-pub(crate) fn font(size: i32) -> FontDesc<'static> {
+pub fn font(size: i32) -> FontDesc<'static> {
     ("sans-serif", size).into_font()
 }
 
 /// A white SVG drawing area whose failures are chart errors naming the file.
-pub(crate) struct Canvas<'a> {
+pub struct Canvas<'a> {
     area: DrawingArea<SVGBackend<'a>, Shift>,
     path: &'a Path,
 }
 
 impl<'a> Canvas<'a> {
-    pub(crate) fn new(path: &'a Path, width: i32, height: i32) -> Result<Self, ReportError> {
+    pub fn new(path: &'a Path, width: i32, height: i32) -> Result<Self, ChartError> {
         let area = SVGBackend::new(path, (width as u32, height as u32)).into_drawing_area();
         let canvas = Canvas { area, path };
         canvas.area.fill(&WHITE).map_err(|e| canvas.error(&e))?;
         Ok(canvas)
     }
 
-    fn error(&self, e: &DrawingAreaErrorKind<std::io::Error>) -> ReportError {
-        ReportError::Chart {
+    fn error(&self, e: &DrawingAreaErrorKind<std::io::Error>) -> ChartError {
+        ChartError {
             path: self.path.to_path_buf(),
             message: e.to_string(),
         }
     }
 
-    pub(crate) fn draw<'e, E>(&self, element: &'e E) -> Result<(), ReportError>
+    pub fn draw<'e, E>(&self, element: &'e E) -> Result<(), ChartError>
     where
         &'e E: PointCollection<'e, (i32, i32)>,
         E: Drawable<SVGBackend<'a>>,
@@ -72,25 +72,21 @@ impl<'a> Canvas<'a> {
         self.area.draw(element).map_err(|e| self.error(&e))
     }
 
-    pub(crate) fn text(
+    pub fn text(
         &self,
         text: String,
         at: (i32, i32),
         style: TextStyle<'_>,
-    ) -> Result<(), ReportError> {
+    ) -> Result<(), ChartError> {
         self.draw(&Text::new(text, at, style))
     }
 
-    pub(crate) fn line(
-        &self,
-        points: Vec<(i32, i32)>,
-        style: ShapeStyle,
-    ) -> Result<(), ReportError> {
+    pub fn line(&self, points: Vec<(i32, i32)>, style: ShapeStyle) -> Result<(), ChartError> {
         self.draw(&PathElement::new(points, style))
     }
 
     /// Writes the file.
-    pub(crate) fn present(&self) -> Result<(), ReportError> {
+    pub fn present(&self) -> Result<(), ChartError> {
         self.area.present().map_err(|e| self.error(&e))
     }
 }
