@@ -7,14 +7,14 @@ use ort::session::Session;
 use ort::value::TensorElementType;
 use ort::value::{Tensor, ValueType};
 
-use crate::binding::ImageBinding;
-use crate::ep::{Ep, SessionOptions};
-use crate::error::{Error, Result};
 use crate::model::{IoNames, ModelDir};
 use crate::preprocess::Preprocessing;
-use crate::runtime::Runtime;
-use crate::session::create_session;
 use crate::tokens::Tokens;
+use ontosweep_onnx::ImageBinding;
+use ontosweep_onnx::Runtime;
+use ontosweep_onnx::create_session;
+use ontosweep_onnx::{Ep, SessionOptions};
+use ontosweep_onnx::{Error, Result};
 
 /// An L2-normalised embedding.
 pub type Embedding = Vec<f32>;

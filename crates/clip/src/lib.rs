@@ -60,33 +60,25 @@
 /// (preprocessing, tokenisation, pooling): caches put it in their keys so no entry goes stale.
 pub const EMBEDDING_CODE_VERSION: u32 = 1;
 
-mod binding;
-mod cuda;
 pub mod echo;
 mod encoder;
-mod ep;
-mod error;
 mod family;
 pub mod files;
 mod model;
-mod openvino;
 pub mod preprocess;
-mod runtime;
-mod session;
-mod sha256;
 mod siglip_tokenizer;
 mod text_cleanup;
 mod tokenizer;
 mod tokens;
 
 pub use encoder::{Embedding, ImageEncoder, TextEncoder, l2_normalise};
-pub use ep::{Ep, EpChoice, Precision, SessionOptions};
-pub use error::{Error, Result};
 pub use family::Family;
 pub use model::{IoNames, ModelDir, fingerprint};
-pub use openvino::{OPENVINO_EP, OpenVinoPlugin, bf16_support};
+pub use ontosweep_onnx::{
+    EXPECTED_ORT, Ep, EpChoice, Error, OPENVINO_EP, OpenVinoPlugin, Precision, Result, Runtime,
+    SessionOptions, bf16_support,
+};
 pub use preprocess::Preprocessing;
-pub use runtime::{EXPECTED_ORT, Runtime};
 pub use siglip_tokenizer::SiglipTokenizer;
 pub use text_cleanup::clean as clean_text;
 pub use tokenizer::{CONTEXT_LENGTH, ClipTokenizer, TextTokenizer};

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
 use crate::model::{ModelDir, optional_file, read_small};
 use crate::tokens::{Tokens, read_tokenizer};
+use ontosweep_onnx::{Error, Result};
 
 /// Hugging Face writes a huge `model_max_length` when a tokenizer has no limit of its own.
 const NO_LIMIT: usize = 1 << 20;

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
 use crate::files::{MAX_TOKENIZER_BYTES, read_bounded};
+use ontosweep_onnx::{Error, Result};
 
 /// Token ids of one prompt, `<|startoftext|>` … `<|endoftext|>`, at most
 /// [`CONTEXT_LENGTH`](crate::CONTEXT_LENGTH).

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::checks;
 use super::settings::{Alpha, Filter, Normalize, Preprocessing, Resize};
-use crate::error::{Error, Result};
+use ontosweep_onnx::{Error, Result};
 
 /// Either `224` or `{"shortest_edge": 224}` / `{"height": 224, "width": 224}`: both occur.
 #[derive(Deserialize, Clone, Copy)]

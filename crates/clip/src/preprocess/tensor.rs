@@ -7,7 +7,7 @@ use image::RgbImage;
 
 use super::decode::{image_error, read_image_file};
 use super::settings::{Normalize, Preprocessing};
-use crate::error::Result;
+use ontosweep_onnx::Result;
 
 impl Preprocessing {
     /// Decodes, resizes, crops and normalises an image file.

@@ -6,7 +6,7 @@ use ort::session::{IoBinding, Session, SessionOutputs};
 use ort::value::{Tensor, ValueType};
 
 /// A binding for one input and one output of a session.
-pub(crate) struct ImageBinding {
+pub struct ImageBinding {
     binding: IoBinding,
     output: String,
     /// The output's embedding width when the model states it; a model with a dynamic width
@@ -17,7 +17,7 @@ pub(crate) struct ImageBinding {
 }
 
 impl ImageBinding {
-    pub(crate) fn new(session: &Session, output: &str) -> ort::Result<Self> {
+    pub fn new(session: &Session, output: &str) -> ort::Result<Self> {
         let width = session
             .outputs()
             .iter()
@@ -38,7 +38,7 @@ impl ImageBinding {
 
     /// Runs one batch: binds `input` under `input_name` and (re)allocates the output only
     /// when the batch size changed.
-    pub(crate) fn run<'b>(
+    pub fn run<'b>(
         &'b mut self,
         session: &'b mut Session,
         input_name: &str,
