@@ -108,16 +108,23 @@ fn tokenize_prints_siglip_ids_as_the_model_sees_them() {
     }
 }
 
-#[test]
-fn embed_gives_the_reference_siglip_embeddings() {
-    let reference = json(&golden("siglip/embeddings.json"));
-    let text = &reference["texts"][0];
+/// The reference's first text and its `alpha.png` image.
+fn reference_text_and_alpha(
+    reference: &serde_json::Value,
+) -> (&serde_json::Value, &serde_json::Value) {
     let picture = reference["images"]
         .as_array()
         .unwrap()
         .iter()
         .find(|i| i["file"] == "alpha.png")
         .unwrap();
+    (&reference["texts"][0], picture)
+}
+
+#[test]
+fn embed_gives_the_reference_siglip_embeddings() {
+    let reference = json(&golden("siglip/embeddings.json"));
+    let (text, picture) = reference_text_and_alpha(&reference);
     let image = golden("preprocess/alpha.png");
     let lines = json_lines(&ontosweep(&[
         "embed",
@@ -153,13 +160,7 @@ fn a_siglip_export_with_transformers_output_names_is_read() {
     let temp = tempfile::tempdir().unwrap();
     let model = siglip_exported_as("renamed", temp.path());
     let reference = json(&golden("siglip/embeddings.json"));
-    let text = &reference["texts"][0];
-    let picture = reference["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["file"] == "alpha.png")
-        .unwrap();
+    let (text, picture) = reference_text_and_alpha(&reference);
     let output = ontosweep(&[
         "embed",
         "--model",

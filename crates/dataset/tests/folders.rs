@@ -1,5 +1,7 @@
 //! Class folders: classes in order, links followed once, one class per file.
 
+use std::path::Path;
+
 use ontosweep_dataset::*;
 
 #[test]
@@ -17,9 +19,7 @@ fn a_folder_or_file_linked_into_two_classes_is_an_error() {
         dir.path().join("dandelion/more"),
     )
     .unwrap();
-    let err = scan_folder(dir.path(), None).unwrap_err();
-    assert!(matches!(err, DatasetError::Duplicate(_)), "{err:?}");
-    let err = err.to_string();
+    let err = duplicate_refused(dir.path());
     assert!(
         err.contains("dandelion/more (class `dandelion`)")
             && err.contains("daisy/more (class `daisy`)")
@@ -32,9 +32,7 @@ fn a_folder_or_file_linked_into_two_classes_is_an_error() {
         dir.path().join("dandelion/stolen.png"),
     )
     .unwrap();
-    let err = scan_folder(dir.path(), None).unwrap_err();
-    assert!(matches!(err, DatasetError::Duplicate(_)), "{err:?}");
-    let err = err.to_string();
+    let err = duplicate_refused(dir.path());
     assert!(
         err.contains("dandelion/stolen.png") && err.contains("daisy/own.png"),
         "{err}"
@@ -46,9 +44,7 @@ fn a_folder_or_file_linked_into_two_classes_is_an_error() {
         dir.path().join("dandelion/stolen.png"),
     )
     .unwrap();
-    let err = scan_folder(dir.path(), None).unwrap_err();
-    assert!(matches!(err, DatasetError::Duplicate(_)), "{err:?}");
-    let err = err.to_string();
+    let err = duplicate_refused(dir.path());
     assert!(
         err.contains("dandelion/stolen.png") && err.contains("same file"),
         "{err}"
@@ -91,4 +87,11 @@ fn folders_give_classes_in_order_and_a_missing_class_is_named() {
         err.contains("no sub-folder for class `c`") && err.contains("it has: a, b"),
         "{err}"
     );
+}
+
+/// Scanning `root` is refused as a duplicate; the message.
+fn duplicate_refused(root: &Path) -> String {
+    let err = scan_folder(root, None).unwrap_err();
+    assert!(matches!(err, DatasetError::Duplicate(_)), "{err:?}");
+    err.to_string()
 }

@@ -3,11 +3,11 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ontosweep_fetch::{ArchiveLimits, Expected, FetchError, Fetcher, extract_tar_gz, sha256_file};
+use ontosweep_testkit::tar_gz;
 
 fn payload() -> Vec<u8> {
     (0..200_000u32).map(|i| (i * 31 % 251) as u8).collect()
@@ -207,25 +207,6 @@ fn a_verified_file_is_not_downloaded_again() {
         .unwrap();
     assert_eq!(log.lock().unwrap().len(), 1);
     assert_eq!(sha256_file(&target).unwrap(), sha256(&payload()));
-}
-
-fn tar_gz(path: &Path, entries: &[(&str, &[u8])]) {
-    let file = std::fs::File::create(path).unwrap();
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-        file,
-        flate2::Compression::fast(),
-    ));
-    for (name, data) in entries {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        // Written byte by byte so that unsafe names reach the archive unchanged.
-        let bytes = name.as_bytes();
-        header.as_old_mut().name[..bytes.len()].copy_from_slice(bytes);
-        header.set_cksum();
-        builder.append(&header, *data).unwrap();
-    }
-    builder.into_inner().unwrap().finish().unwrap();
 }
 
 #[test]

@@ -1,29 +1,12 @@
 //! Known dataset archives fetched from a local server: verified, unpacked within their
 //! bounds, never over an existing folder.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use ontosweep_fetch::ArchiveLimits;
 use ontosweep_sweep::Silent;
 use ontosweep_sweep::archives::{KnownArchive, fetch_archive};
-use ontosweep_testkit::{Files, serve};
-
-fn tar_gz(path: &Path, entries: &[(&str, &[u8])]) {
-    let file = std::fs::File::create(path).unwrap();
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-        file,
-        flate2::Compression::fast(),
-    ));
-    for (name, data) in entries {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        builder.append_data(&mut header, name, *data).unwrap();
-    }
-    builder.into_inner().unwrap().finish().unwrap();
-}
+use ontosweep_testkit::{Files, serve, tar_gz};
 
 #[test]
 fn a_known_archive_becomes_the_dataset_folder() {

@@ -1,6 +1,6 @@
 //! What the crates' tests share, and nothing else uses: a FIFO to read and a guard that
 //! turns a hang into a failure (for readers that must never block on a user's file), and a
-//! local HTTP server for downloads.
+//! local HTTP server and gzipped tar archives for downloads.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -84,4 +84,25 @@ pub fn serve_with(files: Files, commit: Option<&'static str>) -> (String, Log) {
 
 pub fn serve(files: Files) -> String {
     serve_with(files, None).0
+}
+
+/// A gzipped tar of `entries` (name, bytes) at `path`; names are written byte by byte, so
+/// that unsafe ones reach the archive unchanged.
+pub fn tar_gz(path: &Path, entries: &[(&str, &[u8])]) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        file,
+        flate2::Compression::fast(),
+    ));
+    for (name, data) in entries {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        // Written byte by byte so that unsafe names reach the archive unchanged.
+        let bytes = name.as_bytes();
+        header.as_old_mut().name[..bytes.len()].copy_from_slice(bytes);
+        header.set_cksum();
+        builder.append(&header, *data).unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap();
 }
