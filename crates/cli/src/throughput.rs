@@ -9,10 +9,10 @@ use std::time::Instant;
 
 use clap::Args;
 use ontosweep_clip::{ImageEncoder, IoNames, ModelDir};
-
-use crate::session_args::SessionArgs;
 use ontosweep_sweep::{Silent, dataset, embed_files};
 use serde_json::json;
+
+use crate::session_args::SessionArgs;
 
 #[derive(Args)]
 pub struct ThroughputArgs {

@@ -3,18 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
+use ontosweep_onnx::{Ep, Error, ImageBinding, Result, Runtime, SessionOptions, create_session};
 use ort::session::Session;
-use ort::value::TensorElementType;
-use ort::value::{Tensor, ValueType};
+use ort::value::{Tensor, TensorElementType, ValueType};
 
 use crate::model::{IoNames, ModelDir};
 use crate::preprocess::Preprocessing;
 use crate::tokens::Tokens;
-use ontosweep_onnx::ImageBinding;
-use ontosweep_onnx::Runtime;
-use ontosweep_onnx::create_session;
-use ontosweep_onnx::{Ep, SessionOptions};
-use ontosweep_onnx::{Error, Result};
 
 /// An L2-normalised embedding.
 pub type Embedding = Vec<f32>;

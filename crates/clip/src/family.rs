@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
+use ontosweep_onnx::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{IoNames, ModelDir, optional_file, read_small};
-use ontosweep_onnx::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
+use ontosweep_onnx::{Error, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::files::{MAX_CONFIG_BYTES, read_bounded_text};
-use ontosweep_onnx::{Error, Result};
 
 pub const TEXT_MODEL: &str = "onnx/text_model.onnx";
 pub const VISION_MODEL: &str = "onnx/vision_model.onnx";

@@ -6,11 +6,11 @@
 
 use std::path::{Path, PathBuf};
 
+use ontosweep_onnx::{Error, Result};
 use serde::Deserialize;
 
 use crate::model::{ModelDir, optional_file, read_small};
 use crate::tokens::{Tokens, read_tokenizer};
-use ontosweep_onnx::{Error, Result};
 
 /// Hugging Face writes a huge `model_max_length` when a tokenizer has no limit of its own.
 const NO_LIMIT: usize = 1 << 20;

@@ -3,12 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
+use ontosweep_onnx::{Error, Result};
+
 use crate::family::Family;
 use crate::model::ModelDir;
 use crate::siglip_tokenizer::SiglipTokenizer;
 use crate::text_cleanup;
 use crate::tokens::{Tokens, read_tokenizer};
-use ontosweep_onnx::{Error, Result};
 
 /// CLIP's context length: prompts longer than this are truncated.
 pub const CONTEXT_LENGTH: usize = 77;

@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
-use crate::files::{MAX_TOKENIZER_BYTES, read_bounded};
 use ontosweep_onnx::{Error, Result};
+
+use crate::files::{MAX_TOKENIZER_BYTES, read_bounded};
 
 /// Token ids of one prompt, `<|startoftext|>` … `<|endoftext|>`, at most
 /// [`CONTEXT_LENGTH`](crate::CONTEXT_LENGTH).

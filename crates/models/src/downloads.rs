@@ -5,13 +5,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use ontosweep_fetch::write_atomically;
+use ontosweep_fetch::{Expected, FetchError, Fetcher, Redirects, sha256_file};
 use serde::{Deserialize, Serialize};
 
 use crate::progress::{Adapter, Progress};
 use crate::spec::{ModelFile, ModelSpec};
-use ontosweep_fetch::write_atomically;
-
-use ontosweep_fetch::{Expected, FetchError, Fetcher, Redirects, sha256_file};
 
 /// Where Hugging Face files come from.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use ontosweep_charts::confusion;
+use ontosweep_charts::{Bar, Group, PALETTE, bar_chart};
 use ontosweep_results::{OntologyResults, SweepResults};
 use plotters::prelude::*;
 
@@ -11,8 +13,6 @@ use crate::error::ReportError;
 use crate::headline::HEADLINE_CHART;
 use crate::names::ReportFiles;
 use crate::{class_selection, confused};
-use ontosweep_charts::confusion;
-use ontosweep_charts::{Bar, Group, PALETTE, bar_chart};
 
 const BASELINE_COLOUR: RGBColor = RGBColor(0x7f, 0x7f, 0x7f);
 

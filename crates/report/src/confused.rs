@@ -4,11 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
+use ontosweep_charts::{Bar, Group, PALETTE, bar_chart};
 use ontosweep_results::{Metrics, SweepResults};
 
 use crate::csv_writer::csv_file;
 use crate::error::ReportError;
-use ontosweep_charts::{Bar, Group, PALETTE, bar_chart};
 
 /// Up to this many classes the report draws and tabulates whole confusion matrices.
 pub const FULL_MATRIX_CLASSES: usize = 50;

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use ontosweep_charts::{Canvas, GRID, font, truncate};
 use ontosweep_results::{SearchOutcome, SweepResults};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -10,7 +11,6 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::error::ReportError;
 use crate::names::ReportFiles;
 use crate::search_files::{move_label, searches};
-use ontosweep_charts::{Canvas, GRID, font, truncate};
 
 const LEFT: i32 = 70;
 const TOP: i32 = 64;

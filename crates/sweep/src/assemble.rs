@@ -4,17 +4,16 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ontosweep_clip::{Ep, Runtime};
+use ontosweep_results::{
+    ByteRange, ImageRecord, PluginInfo, RunMetadata, RuntimeInfo, SkippedFile, Split, SweepResults,
+    Timings,
+};
 use ontosweep_stats::{BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED};
 
 use crate::embed::Embedded;
 use crate::options::{SweepOptions, default_batch_size};
 use crate::plan::Plan;
 use crate::score::Scored;
-
-use ontosweep_results::{
-    ByteRange, ImageRecord, PluginInfo, RunMetadata, RuntimeInfo, SkippedFile, Split, SweepResults,
-    Timings,
-};
 
 /// Seconds each stage took, measured by the caller.
 pub struct StageTimes {

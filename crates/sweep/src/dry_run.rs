@@ -2,19 +2,15 @@
 //! without downloading, the embedding cache is opened to look only, no session is opened
 //! and nothing is written.
 
-use std::path::Path;
-
 use ontosweep_clip::Runtime;
 use ontosweep_dataset::Dataset;
 use ontosweep_experiment::Experiment;
+use ontosweep_models::{ModelFiles, Progress, resolve_each};
 
 use crate::embed::{EmbedSettings, EmbeddingCache, Forecast, forecast};
 use crate::error::SweepError;
 use crate::options::SweepOptions;
 use crate::plan::{OntologyPlan, Plan};
-use ontosweep_models::Progress;
-use ontosweep_models::hash_file;
-use ontosweep_models::{ModelFiles, resolve_each};
 
 pub struct DryRun {
     /// The work per model that can be planned, and the images none could read.
@@ -42,12 +38,7 @@ pub fn dry_run(
         })?,
         None => None,
     };
-    let hash = |path: &Path| match &cache {
-        Some(cache) => cache
-            .fingerprint(&[path.to_path_buf()])
-            .map_err(|e| e.to_string()),
-        None => hash_file(path),
-    };
+    let hash = crate::setup::model_file_hasher(cache.as_ref());
     let files = ModelFiles {
         hash: &hash,
         download: false,

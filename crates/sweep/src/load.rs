@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use ontosweep_dataset::{self as dataset, Dataset, DatasetError, read_classnames, webdataset};
 use ontosweep_experiment::{ConfigErrors, Experiment};
+use ontosweep_models::Progress;
 
 use crate::archives::{KNOWN_ARCHIVES, fetch_archive};
 use crate::error::SweepError;
-use ontosweep_models::Progress;
 
 pub fn load_dataset(
     experiment: &Experiment,

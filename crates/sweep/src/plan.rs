@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use ontosweep_clip::{Preprocessing, TextTokenizer, Tokens};
 use ontosweep_dataset::Dataset;
 use ontosweep_experiment::{Experiment, OntologyKind};
-
-use crate::error::SweepError;
 use ontosweep_models::ResolvedModel;
 use ontosweep_search::SearchSpace;
+
+use crate::error::SweepError;
 
 /// The sweep to run.
 pub struct Plan<'a> {

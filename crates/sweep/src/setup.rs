@@ -6,15 +6,13 @@ use std::path::Path;
 use ontosweep_clip::Runtime;
 use ontosweep_dataset::Dataset;
 use ontosweep_experiment::Experiment;
+use ontosweep_models::{Progress, hash_file, resolve_hashing};
 
 use crate::embed::{EmbedSettings, EmbeddingCache};
 use crate::error::SweepError;
 use crate::options::SweepOptions;
 use crate::plan::Plan;
 use crate::shard::Shard;
-use ontosweep_models::Progress;
-use ontosweep_models::hash_file;
-use ontosweep_models::resolve_hashing;
 
 /// The models resolved and the plan made, file hashes remembered by the cache (a warm sweep
 /// does not re-read the models).
@@ -25,12 +23,7 @@ pub(crate) fn plan<'a>(
     cache: Option<&EmbeddingCache>,
     progress: &dyn Progress,
 ) -> Result<Plan<'a>, SweepError> {
-    let hash = |path: &Path| match cache {
-        Some(cache) => cache
-            .fingerprint(&[path.to_path_buf()])
-            .map_err(|e| e.to_string()),
-        None => hash_file(path),
-    };
+    let hash = model_file_hasher(cache);
     let models = resolve_hashing(
         experiment,
         &options.model_registry,
@@ -40,6 +33,18 @@ pub(crate) fn plan<'a>(
     )
     .map_err(SweepError::Model)?;
     Plan::new(experiment, dataset, models)
+}
+
+/// How model files are hashed: through the cache's remembered hashes when there is one.
+pub(crate) fn model_file_hasher(
+    cache: Option<&EmbeddingCache>,
+) -> impl Fn(&Path) -> Result<String, String> + '_ {
+    move |path: &Path| match cache {
+        Some(cache) => cache
+            .fingerprint(&[path.to_path_buf()])
+            .map_err(|e| e.to_string()),
+        None => hash_file(path),
+    }
 }
 
 pub(crate) fn embed_settings<'a>(

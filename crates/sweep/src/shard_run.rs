@@ -6,6 +6,7 @@ use std::time::Instant;
 use ontosweep_clip::Runtime;
 use ontosweep_dataset::Dataset;
 use ontosweep_experiment::Experiment;
+use ontosweep_models::Progress;
 
 use crate::assemble::now_unix;
 use crate::embed::{EmbeddingCache, embed, fingerprint};
@@ -17,7 +18,6 @@ use crate::shard::{
     RECORD_KIND, SHARDS_FOLDER, Shard, ShardExt, ShardModel, ShardRecord, ShardTimings, record_key,
 };
 use crate::shard_check;
-use ontosweep_models::Progress;
 
 /// Encodes shard `shard` of the images, and every prompt, into the embedding cache; scores
 /// nothing. The unsharded [`crate::sweep()`] afterwards finds these embeddings cached.
@@ -100,13 +100,20 @@ fn run_key(plan: &Plan, cache: Option<&EmbeddingCache>) -> Result<String, SweepE
         let vision = fingerprint(cache, &m.model.dir.vision_files())?;
         models.push((vision, fingerprint(cache, &m.model.dir.text_files())?));
     }
-    let images: Vec<&str> = plan
-        .dataset
+    Ok(record_key(
+        &plan.experiment.name,
+        &models,
+        &image_names(plan),
+    ))
+}
+
+/// Every image's name in the dataset, as shard records list them.
+fn image_names<'p>(plan: &'p Plan) -> Vec<&'p str> {
+    plan.dataset
         .images
         .iter()
         .map(|i| i.relative.as_str())
-        .collect();
-    Ok(record_key(&plan.experiment.name, &models, &images))
+        .collect()
 }
 
 /// Before encoding: what the report folder's shard records say about this run, each
@@ -125,13 +132,7 @@ pub(crate) fn check_shard_records(
         return Ok(None);
     };
     let key = run_key(plan, cache)?;
-    let images: Vec<&str> = plan
-        .dataset
-        .images
-        .iter()
-        .map(|i| i.relative.as_str())
-        .collect();
-    let check = shard_check::check(out, &key, &images);
+    let check = shard_check::check(out, &key, &image_names(plan));
     for warning in check.iter().flat_map(|c| &c.warnings) {
         progress.warn(warning);
     }

@@ -7,6 +7,7 @@ use std::time::Instant;
 use ontosweep_clip::Runtime;
 use ontosweep_dataset::Dataset;
 use ontosweep_experiment::Experiment;
+use ontosweep_models::Progress;
 use ontosweep_results::SweepResults;
 
 use crate::assemble::{StageTimes, assemble, now_unix};
@@ -16,7 +17,6 @@ use crate::options::SweepOptions;
 use crate::score::score;
 use crate::setup::{embed_settings, open_cache, plan};
 use crate::shard_run::check_shard_records;
-use ontosweep_models::Progress;
 
 /// The results, and warnings the user should read (truncated prompts, cache trouble).
 pub struct SweepOutcome {

@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
+use ontosweep_onnx::{Error, Result};
 use serde::Deserialize;
 
 use super::checks;
 use super::settings::{Alpha, Filter, Normalize, Preprocessing, Resize};
-use ontosweep_onnx::{Error, Result};
 
 /// Either `224` or `{"shortest_edge": 224}` / `{"height": 224, "width": 224}`: both occur.
 #[derive(Deserialize, Clone, Copy)]

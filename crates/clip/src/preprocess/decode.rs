@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use image::error::LimitErrorKind;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, RgbImage};
+use ontosweep_onnx::{Error, Result};
 
 use super::limits::{HEADER_ALLOC, MAX_DECODE_BYTES, MAX_FILE_BYTES, MAX_PIXELS, MAX_SIDE};
 use super::scratch;
 use super::settings::{Alpha, Preprocessing};
-use ontosweep_onnx::{Error, Result};
 
 impl Preprocessing {
     /// As [`decode_rgb8`] (with this preprocessing's alpha rule), but refuses before decoding

@@ -4,10 +4,10 @@
 use std::path::Path;
 
 use image::RgbImage;
+use ontosweep_onnx::Result;
 
 use super::decode::{image_error, read_image_file};
 use super::settings::{Normalize, Preprocessing};
-use ontosweep_onnx::Result;
 
 impl Preprocessing {
     /// Decodes, resizes, crops and normalises an image file.

@@ -4,12 +4,13 @@
 
 use rayon::prelude::*;
 
+use ontosweep_models::Progress;
+
 use super::cache::content_key;
 use super::prompts::prompt_key;
 use super::{EmbedSettings, fingerprint, namespaces, plugin_version};
 use crate::error::SweepError;
 use crate::plan::Plan;
-use ontosweep_models::Progress;
 
 /// One model's share of the work.
 #[derive(Debug, Clone, PartialEq, Eq)]

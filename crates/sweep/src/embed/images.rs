@@ -7,14 +7,13 @@ use std::path::PathBuf;
 use crossbeam_channel::bounded;
 use ontosweep_clip::{Embedding, ImageEncoder, Preprocessing};
 use ontosweep_dataset::ImageSource;
+use ontosweep_models::Progress;
+use rayon::prelude::*;
 
 use super::Provenance;
 use super::cache::{EmbeddingCache, content_key};
 use crate::score::zero_shot::unusable;
 use crate::shard::{Shard, ShardExt};
-use ontosweep_models::Progress;
-
-use rayon::prelude::*;
 
 /// What became of one image.
 pub enum ImageOutcome {

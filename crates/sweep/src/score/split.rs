@@ -1,9 +1,10 @@
 //! Which usable images the scores cover, and which a search may learn from.
 
+use ontosweep_search::split::{Side, is_dev, small_split_warnings};
+
 use crate::embed::Embedded;
 use crate::error::SweepError;
 use crate::plan::{OntologyPlan, Plan};
-use ontosweep_search::split::{Side, is_dev, small_split_warnings};
 
 pub struct Divided {
     /// Scored by every ontology, in dataset order: every usable image without a split.
