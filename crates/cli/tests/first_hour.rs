@@ -18,16 +18,10 @@ fn ontosweep(args: &[&str]) -> Output {
     common::command(args).output().expect("the binary runs")
 }
 
-fn experiment(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let path = dir.join(format!("{name}.yaml"));
-    std::fs::write(&path, body).unwrap();
-    path
-}
-
 #[test]
 fn every_problem_is_printed_once() {
     let temp = tempfile::tempdir().unwrap();
-    let file = experiment(
+    let file = common::experiment_file(
         temp.path(),
         "m8",
         &format!(
@@ -79,7 +73,7 @@ fn manifest(dir: &Path, rows: impl Fn(usize, &str, &str) -> Option<String>) -> P
 fn manifest_mistakes_are_shown_in_the_manifest() {
     let temp = tempfile::tempdir().unwrap();
     let body = "name: m\ndataset:\n  manifest: labels.csv\nmodels: [clip-tiny-random]\nontologies:\n  plain:\n    prompts: {daisy: daisy, dandelion: dandelion}\n";
-    let file = experiment(temp.path(), "m", body);
+    let file = common::experiment_file(temp.path(), "m", body);
     let out = temp.path().join("o");
     // A label typo: the manifest's rows are named, not the ontology.
     manifest(temp.path(), |n, name, class| {
@@ -129,7 +123,7 @@ fn yaml_mistakes_are_located_where_they_are() {
         mini().display()
     );
     let run = |name: &str, tail: &str| {
-        let file = experiment(temp.path(), name, &format!("{head}{tail}"));
+        let file = common::experiment_file(temp.path(), name, &format!("{head}{tail}"));
         stderr(&ontosweep(&["sweep", file.to_str().unwrap()]))
     };
     let err = run("misspelt", "  plain:\n    template: [\"{}\"]\n");
@@ -257,7 +251,7 @@ fn tokenize_takes_a_model_id_and_prints_the_tokens() {
 #[test]
 fn dataset_names_reach_every_template_and_show_prompts_prints_them() {
     let temp = tempfile::tempdir().unwrap();
-    let file = experiment(
+    let file = common::experiment_file(
         temp.path(),
         "n",
         &format!(

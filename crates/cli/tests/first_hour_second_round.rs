@@ -12,12 +12,6 @@ fn ontosweep(args: &[&str]) -> Output {
     common::command(args).output().expect("the binary runs")
 }
 
-fn experiment(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let path = dir.join(format!("{name}.yaml"));
-    std::fs::write(&path, body).unwrap();
-    path
-}
-
 fn mini_sweep(out: &Path, cache: &Path, extra: &[&str]) -> Output {
     let file = root().join("experiments/flowers-mini.yaml");
     common::sweep(&file, out, cache, extra).output().unwrap()
@@ -116,7 +110,7 @@ fn a_test_split_too_small_to_read_is_warned_of() {
             mini().display()
         )
     };
-    let file = experiment(temp.path(), "small", &body(0.97));
+    let file = common::experiment_file(temp.path(), "small", &body(0.97));
     let output = common::sweep(&file, &temp.path().join("o"), &temp.path().join("c"), &[])
         .output()
         .unwrap();
@@ -176,7 +170,7 @@ fn a_dry_run_prints_the_plan_and_writes_nothing() {
     for class in ["daisy", "dandelion"] {
         common::copy_dir(&mini().join(class), &half.join(class));
     }
-    let file = experiment(
+    let file = common::experiment_file(
         temp.path(),
         "half",
         &format!(

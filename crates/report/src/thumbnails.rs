@@ -2,11 +2,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::io::{Cursor, Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageDecoder, ImageReader};
-use ontosweep_results::{ImageRecord, SweepResults};
+use ontosweep_results::{ByteRange, ImageRecord, SweepResults};
 use rayon::prelude::*;
 
 use crate::error::{ReportError, io_error};
@@ -98,7 +98,7 @@ pub fn write_all(results: &SweepResults, dir: &Path) -> Result<Thumbnails, Repor
         .into_par_iter()
         .filter_map(|i| {
             let name = format!("thumbs/{i}.jpg");
-            let image = decode(&read_source(&results.images[i])?, LIMITS)?;
+            let image = decode_source(&results.images[i], LIMITS)?;
             image
                 .thumbnail(THUMBNAIL_SIZE, THUMBNAIL_SIZE)
                 .into_rgb8()
@@ -117,16 +117,24 @@ struct DecodeLimits {
     max_alloc: u64,
 }
 
-/// An image's bytes: its own file, or its member of a tar shard read in place. Only a
-/// regular file is opened (a FIFO in a dataset must not hold the report up), and never more
-/// than [`MAX_SOURCE_BYTES`] is read.
-fn read_source(image: &ImageRecord) -> Option<Vec<u8>> {
+/// An image decoded within `caps` from its own file, streamed, or from its member of a tar
+/// shard, read in place. Only a regular file is opened (a FIFO in a dataset must not hold the
+/// report up), and no source over [`MAX_SOURCE_BYTES`] is read.
+fn decode_source(image: &ImageRecord, caps: DecodeLimits) -> Option<DynamicImage> {
     let path = Path::new(&image.source);
     let file_size = std::fs::metadata(path).ok().filter(|m| m.is_file())?.len();
-    let (offset, size) = match image.member {
-        Some(range) => (range.offset, range.size),
-        None => (0, file_size),
-    };
+    match image.member {
+        None if file_size <= MAX_SOURCE_BYTES => {
+            decode(BufReader::new(File::open(path).ok()?), caps)
+        }
+        None => None,
+        Some(range) => decode(Cursor::new(read_member(path, range, file_size)?), caps),
+    }
+}
+
+/// A tar member's bytes, only when they lie within the file and within the bound.
+fn read_member(path: &Path, range: ByteRange, file_size: u64) -> Option<Vec<u8>> {
+    let ByteRange { offset, size } = range;
     if size > MAX_SOURCE_BYTES || offset.checked_add(size)? > file_size {
         return None;
     }
@@ -138,14 +146,12 @@ fn read_source(image: &ImageRecord) -> Option<Vec<u8>> {
 }
 
 /// Decodes one source image within `caps`; `None` skips it (no thumbnail).
-fn decode(bytes: &[u8], caps: DecodeLimits) -> Option<DynamicImage> {
+fn decode(source: impl BufRead + Seek, caps: DecodeLimits) -> Option<DynamicImage> {
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(caps.max_side);
     limits.max_image_height = Some(caps.max_side);
     limits.max_alloc = Some(caps.max_alloc);
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .ok()?;
+    let mut reader = ImageReader::new(source).with_guessed_format().ok()?;
     reader.limits(limits);
     let decoder = reader.into_decoder().ok()?;
     let (width, height) = decoder.dimensions();
@@ -178,19 +184,19 @@ mod tests {
 
     #[test]
     fn images_within_the_limits_decode() {
-        let image = decode(&png(20, 30), SMALL).unwrap();
+        let image = decode(Cursor::new(png(20, 30)), SMALL).unwrap();
         assert_eq!((image.width(), image.height()), (20, 30));
     }
 
     #[test]
     fn images_over_the_limits_are_skipped() {
-        assert!(decode(&png(40, 30), SMALL).is_none(), "pixels");
-        assert!(decode(&png(1001, 1), SMALL).is_none(), "width");
+        assert!(decode(Cursor::new(png(40, 30)), SMALL).is_none(), "pixels");
+        assert!(decode(Cursor::new(png(1001, 1)), SMALL).is_none(), "width");
         let bytes = DecodeLimits {
             max_alloc: 500,
             ..SMALL
         };
-        assert!(decode(&png(30, 30), bytes).is_none(), "bytes");
+        assert!(decode(Cursor::new(png(30, 30)), bytes).is_none(), "bytes");
     }
 
     #[test]
@@ -204,14 +210,17 @@ mod tests {
             max_alloc: u64::MAX,
         };
         assert!(
-            decode(&path, caps).is_none(),
+            decode(Cursor::new(&path), caps).is_none(),
             "refused by the pixel count alone"
         );
         let one_more = DecodeLimits {
             max_pixels: 2_000_000,
             ..caps
         };
-        assert!(decode(&path, one_more).is_some(), "the file itself decodes");
+        assert!(
+            decode(Cursor::new(&path), one_more).is_some(),
+            "the file itself decodes"
+        );
     }
 
     fn record(source: &Path, member: Option<(u64, u64)>) -> ImageRecord {
@@ -232,17 +241,28 @@ mod tests {
         bytes.extend(&image);
         bytes.extend([0u8; 100]);
         std::fs::write(&shard, &bytes).unwrap();
-        let member = (512, image.len() as u64);
-        assert_eq!(
-            read_source(&record(&shard, Some(member))),
-            Some(image.clone())
-        );
+        let member = ByteRange {
+            offset: 512,
+            size: image.len() as u64,
+        };
+        let size = bytes.len() as u64;
+        assert_eq!(read_member(&shard, member, size), Some(image.clone()));
+        let past_the_end = ByteRange {
+            offset: size - 10,
+            size: 20,
+        };
+        assert_eq!(read_member(&shard, past_the_end, size), None);
+        // Whole files and members both decode; a missing source is passed over.
         let whole = dir.path().join("key.png");
         std::fs::write(&whole, &image).unwrap();
-        assert_eq!(read_source(&record(&whole, None)), Some(image));
-        let past_the_end = (bytes.len() as u64 - 10, 20);
-        assert_eq!(read_source(&record(&shard, Some(past_the_end))), None);
-        assert_eq!(read_source(&record(&dir.path().join("gone"), None)), None);
+        for source in [
+            record(&whole, None),
+            record(&shard, Some((512, image.len() as u64))),
+        ] {
+            let decoded = decode_source(&source, SMALL).unwrap();
+            assert_eq!((decoded.width(), decoded.height()), (20, 30));
+        }
+        assert!(decode_source(&record(&dir.path().join("gone"), None), SMALL).is_none());
     }
 
     /// A FIFO where an image was is passed over at once, not waited on.
@@ -256,6 +276,6 @@ mod tests {
             .status()
             .unwrap();
         assert!(made.success());
-        assert_eq!(read_source(&record(&fifo, None)), None);
+        assert!(decode_source(&record(&fifo, None), SMALL).is_none());
     }
 }

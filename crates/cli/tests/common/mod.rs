@@ -102,6 +102,13 @@ pub fn cache_entries(dir: &Path) -> usize {
         .sum()
 }
 
+/// `<dir>/<name>.yaml` holding `body`.
+pub fn experiment_file(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.yaml"));
+    std::fs::write(&path, body).unwrap();
+    path
+}
+
 /// A copy of the folder `from` at `to`, with everything in it.
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
