@@ -157,12 +157,6 @@ pub struct TextEncoder {
 }
 
 impl TextEncoder {
-    /// The output read as the embedding (the asked-for name, or the tower's only embedding
-    /// output where [`IoNames::single_embedding_output`] allows it).
-    pub fn embedding_output(&self) -> &str {
-        &self.io.text_embeds
-    }
-
     /// Said when the output read is not the one asked for (which output stands in for it).
     pub fn output_note(&self) -> Option<String> {
         substitution_note(&self.path, &self.asked_output, &self.io.text_embeds)
@@ -281,11 +275,6 @@ pub struct ImageEncoder {
 }
 
 impl ImageEncoder {
-    /// The output read as the embedding (see [`TextEncoder::embedding_output`]).
-    pub fn embedding_output(&self) -> &str {
-        &self.io.image_embeds
-    }
-
     /// Said when the output read is not the one asked for (which output stands in for it).
     pub fn output_note(&self) -> Option<String> {
         substitution_note(&self.path, &self.asked_output, &self.io.image_embeds)
