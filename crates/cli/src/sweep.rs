@@ -65,7 +65,7 @@ pub fn project_root() -> PathBuf {
 
 /// Runs the experiment in `args.file` and writes its report.
 pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
-    let mut experiment = Experiment::load(&args.file)?;
+    let mut experiment = Experiment::load_with_data_root(&args.file, args.data_root.as_deref())?;
     experiment.report.all_probabilities |= args.all_probabilities;
     let shard = parse_shard(args.shard.as_deref())?;
     let root = project_root();
@@ -97,7 +97,8 @@ pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     // Validate the dataset against the ontologies before loading any model.
-    let dataset = ontosweep_sweep::load_dataset(&experiment, args.data_root.as_deref(), progress)?;
+    let dataset =
+        ontosweep_sweep::load_dataset(&mut experiment, args.data_root.as_deref(), progress)?;
     for warning in &dataset.warnings {
         say(warning);
     }

@@ -24,6 +24,10 @@ pub struct Dataset {
     pub label_lines: Option<(PathBuf, BTreeMap<String, Vec<usize>>)>,
     /// Said before any work (e.g. a rare manifest label one letter from a common one).
     pub warnings: Vec<String>,
+    /// Per class: the words its prompts use where they are not the class itself (a
+    /// published name shared by two classes, `apple_pie` read as `apple pie`), unless the
+    /// experiment names it otherwise.
+    pub display: BTreeMap<String, String>,
 }
 
 /// Where a dataset's classes come from. A declared set is fixed before any label is read;

@@ -90,6 +90,7 @@ pub fn scan_folder(root: &Path, wanted: Option<&[String]>) -> Result<Dataset, Da
         skipped,
         label_lines: None,
         warnings: Vec::new(),
+        display: std::collections::BTreeMap::new(),
     })
 }
 

@@ -19,18 +19,24 @@
 //! ```
 
 mod classnames;
+mod clip_benchmark;
 mod dataset;
 mod error;
 mod folders;
+mod food101;
+mod imagenet;
 mod manifest;
 mod policy;
 pub mod webdataset;
 
-pub use classnames::read_classnames;
+pub use classnames::{TaggedNames, read_classnames, read_published_classnames, tag_repeated_names};
+pub use clip_benchmark::{CLASSNAMES_FILE, CbNames, read_clip_benchmark};
 pub use dataset::{
     ClassSource, Dataset, DatasetImage, IMAGE_EXTENSIONS, ImageSource, TarMember,
     refuse_empty_classes,
 };
 pub use error::DatasetError;
 pub use folders::scan_folder;
+pub use food101::read_food101;
+pub use imagenet::read_imagenet;
 pub use manifest::{MAX_MANIFEST_BYTES, read_manifest};

@@ -106,6 +106,7 @@ pub fn read_manifest(
             Vec::new()
         },
         label_lines: Some((manifest.to_path_buf(), label_lines)),
+        display: BTreeMap::new(),
     })
 }
 

@@ -7,10 +7,22 @@ use crate::checks::Checks;
 use crate::document::parse_document;
 use crate::locate::locate;
 use crate::names::some_of;
-use crate::{ConfigErrors, Diagnostic, Experiment, MAX_SEARCH_PROMPTS, OntologyKind, ReportSpec};
+use crate::{
+    CLIP_BENCHMARK_TEMPLATES, ConfigErrors, Diagnostic, Experiment, MAX_SEARCH_PROMPTS,
+    OntologyKind, ReportSpec, StandardKind,
+};
 
 impl Experiment {
     pub fn load(file: &Path) -> Result<Self, ConfigErrors> {
+        Self::load_with_data_root(file, None)
+    }
+
+    /// As [`Experiment::load`], with `--data-root`: a standard dataset's folder replaced
+    /// before anything reads it (its templates file included).
+    pub fn load_with_data_root(
+        file: &Path,
+        data_root: Option<&Path>,
+    ) -> Result<Self, ConfigErrors> {
         let source = read_bounded(file, MAX_YAML_BYTES).map_err(|e| {
             ConfigErrors(vec![Diagnostic {
                 file: file.to_path_buf(),
@@ -18,21 +30,39 @@ impl Experiment {
                 message: format!("cannot read the experiment file: {e}"),
             }])
         })?;
-        Self::parse(file, &source)
+        Self::parse_with_data_root(file, &source, data_root)
     }
 
     /// Parses and checks an experiment file's text; `file` locates diagnostics and anchors
     /// relative paths. Every problem is reported, in file order within each section.
     pub fn parse(file: &Path, source: &str) -> Result<Self, ConfigErrors> {
+        Self::parse_with_data_root(file, source, None)
+    }
+
+    fn parse_with_data_root(
+        file: &Path,
+        source: &str,
+        data_root: Option<&Path>,
+    ) -> Result<Self, ConfigErrors> {
         let raw = parse_document(file, source)?;
         let folder = file.parent().unwrap_or(Path::new("."));
         let mut checks = Checks {
             file,
             source,
+            folder,
+            dataset_templates: None,
             errors: Vec::new(),
         };
         checks.name(&raw.name);
-        let dataset = checks.dataset(raw.dataset, folder);
+        let mut dataset = checks.dataset(raw.dataset, folder);
+        if let (Some(standard), Some(data_root)) = (&mut dataset.standard, data_root) {
+            standard.folder = data_root.to_path_buf();
+        }
+        checks.dataset_templates = dataset
+            .standard
+            .as_ref()
+            .filter(|s| s.kind == StandardKind::ClipBenchmark)
+            .map(|s| s.folder.join(CLIP_BENCHMARK_TEMPLATES));
         let models = checks.models(raw.models, folder);
         let mut ontologies = checks.ontologies(raw.ontologies);
         for ontology in &mut ontologies {

@@ -34,8 +34,8 @@ pub use names::{MAX_NAME_BYTES, check_plain_name};
 pub use ontosweep_clip::Precision;
 pub use search::{MAX_TEMPLATES_LIMIT, Objective, SearchSpec, SplitSpec};
 pub use spec::{
-    DatasetSpec, Experiment, MAX_SEARCH_PROMPTS, ModelEntry, ModelRef, Ontology, OntologyKind,
-    ReportSpec, WrittenPrompts,
+    CLIP_BENCHMARK_TEMPLATES, DatasetSpec, Experiment, MAX_SEARCH_PROMPTS, ModelEntry, ModelRef,
+    Ontology, OntologyKind, ReportSpec, StandardDataset, StandardKind, WrittenPrompts,
 };
 
 /// The datasets `dataset.download` may name (the sweep knows where each comes from).

@@ -28,13 +28,35 @@ pub(crate) struct RawReport {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawDataset {
     pub(crate) root: Option<PathBuf>,
+    pub(crate) clip_benchmark: Option<PathBuf>,
+    pub(crate) imagenet: Option<PathBuf>,
+    pub(crate) cifar: Option<PathBuf>,
+    pub(crate) food101: Option<PathBuf>,
+    pub(crate) split: Option<String>,
+    /// How results name the dataset beside CLIP_benchmark's (`cifar10`, `wds/cifar10`).
+    pub(crate) benchmark_name: Option<String>,
     pub(crate) manifest: Option<PathBuf>,
     pub(crate) webdataset: Option<OneOrMany>,
     pub(crate) classnames: Option<PathBuf>,
     pub(crate) classes: Option<Vec<String>>,
     pub(crate) download: Option<String>,
+    /// Per class the words templates use, or a catalog list naming every class in index
+    /// order (`clip-benchmark/imagenet1k`).
     #[serde(default)]
-    pub(crate) names: BTreeMap<String, String>,
+    pub(crate) names: RawNames,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(crate) enum RawNames {
+    PerClass(BTreeMap<String, String>),
+    List(String),
+}
+
+impl Default for RawNames {
+    fn default() -> Self {
+        RawNames::PerClass(BTreeMap::new())
+    }
 }
 
 pub(crate) enum RawModel {
@@ -72,7 +94,7 @@ pub(crate) struct RawModelEntry {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawOntology {
     #[serde(default)]
-    pub(crate) templates: Vec<String>,
+    pub(crate) templates: RawTemplates,
     #[serde(default)]
     pub(crate) prompts: BTreeMap<String, OneOrMany>,
     #[serde(default)]
@@ -99,8 +121,8 @@ impl OneOrMany {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawSearch {
-    /// A built-in set's name, or a list of templates.
-    pub(crate) templates: OneOrMany,
+    /// A built-in set's name, a list of templates, or a file of them.
+    pub(crate) templates: RawTemplates,
     #[serde(default)]
     pub(crate) names: BTreeMap<String, OneOrMany>,
     pub(crate) max_templates: Option<usize>,
@@ -112,4 +134,41 @@ pub(crate) struct RawSearch {
 pub(crate) struct RawSplit {
     pub(crate) dev_fraction: Option<f64>,
     pub(crate) seed: Option<u64>,
+}
+
+/// Where an ontology's templates come from: written out, a named set (built-in,
+/// `clip-benchmark/<dataset>` or `dataset`), or a file with one per line.
+pub(crate) enum RawTemplates {
+    List(Vec<String>),
+    Named(String),
+    File(PathBuf),
+}
+
+impl Default for RawTemplates {
+    fn default() -> Self {
+        RawTemplates::List(Vec::new())
+    }
+}
+
+// By hand rather than `untagged`, so that a wrong shape says what the three shapes are.
+impl<'de> Deserialize<'de> for RawTemplates {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct FromFile {
+            file: PathBuf,
+        }
+        let shapes = "`templates` is a list (`[\"a photo of a {}.\"]`), a named set (`openai-imagenet`, `clip-benchmark/cifar10`, or `dataset` for a CLIP_benchmark folder's own), or `{file: templates.txt}` (one per line)";
+        match yaml_serde::Value::deserialize(deserializer)? {
+            yaml_serde::Value::String(name) => Ok(RawTemplates::Named(name)),
+            list @ yaml_serde::Value::Sequence(_) => yaml_serde::from_value(list)
+                .map(RawTemplates::List)
+                .map_err(|e| D::Error::custom(format!("{e}; {shapes}"))),
+            file @ yaml_serde::Value::Mapping(_) => yaml_serde::from_value::<FromFile>(file)
+                .map(|f| RawTemplates::File(f.file))
+                .map_err(|e| D::Error::custom(format!("{e}; {shapes}"))),
+            _ => Err(D::Error::custom(format!("invalid type: {shapes}"))),
+        }
+    }
 }

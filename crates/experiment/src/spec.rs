@@ -50,7 +50,71 @@ pub struct DatasetSpec {
     /// Per class: the words every template uses instead of the folder name (`roses: rose`),
     /// unless an ontology's own `names` say otherwise.
     pub names: BTreeMap<String, String>,
+    /// Or a standard benchmark in one of its published on-disk forms.
+    pub standard: Option<StandardDataset>,
+    /// A catalog list naming every class in index order (`clip-benchmark/imagenet1k`), in
+    /// place of the dataset's own names.
+    pub name_list: Option<String>,
+    /// How results name the dataset beside CLIP_benchmark's own (`cifar10`, `wds/cifar10`).
+    pub benchmark_name: Option<String>,
 }
+
+/// A standard benchmark as its own tools leave it on disk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StandardDataset {
+    pub kind: StandardKind,
+    /// The folder the experiment names.
+    pub folder: PathBuf,
+    pub split: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StandardKind {
+    /// CLIP_benchmark's WebDataset export: `<split>/nshards.txt`, `<split>/0.tar …`,
+    /// `classnames.txt`, `zeroshot_classification_templates.txt`.
+    ClipBenchmark,
+    /// ImageNet's validation set as `val/<wnid>/` folders.
+    ImageNet,
+    /// CIFAR-10/100 as torchvision downloads them (the python-version batches).
+    Cifar,
+    /// Food-101's `images/<class>/` with `meta/<split>.txt`.
+    Food101,
+}
+
+impl StandardKind {
+    pub const ALL: [StandardKind; 4] = [
+        StandardKind::ClipBenchmark,
+        StandardKind::ImageNet,
+        StandardKind::Cifar,
+        StandardKind::Food101,
+    ];
+
+    /// The `dataset:` key that names it.
+    pub fn key(self) -> &'static str {
+        match self {
+            StandardKind::ClipBenchmark => "clip_benchmark",
+            StandardKind::ImageNet => "imagenet",
+            StandardKind::Cifar => "cifar",
+            StandardKind::Food101 => "food101",
+        }
+    }
+
+    /// The splits it has, the default first; empty when any folder name may be a split.
+    pub fn splits(self) -> &'static [&'static str] {
+        match self {
+            StandardKind::ClipBenchmark => &[],
+            StandardKind::ImageNet => &["val", "train"],
+            StandardKind::Cifar | StandardKind::Food101 => &["test", "train"],
+        }
+    }
+
+    pub fn default_split(self) -> &'static str {
+        self.splits().first().copied().unwrap_or("test")
+    }
+}
+
+/// The file of a CLIP_benchmark folder that `templates: dataset` reads.
+pub const CLIP_BENCHMARK_TEMPLATES: &str = "zeroshot_classification_templates.txt";
 
 /// One `models:` entry: the model, and the precision it runs at when the entry says
 /// (listing a model twice at two precisions puts their agreement in the report).
@@ -109,6 +173,22 @@ impl WrittenPrompts {
             .collect();
         prompts.extend(self.prompts.get(class).into_iter().flatten().cloned());
         prompts
+    }
+}
+
+impl Experiment {
+    /// Words a dataset gives its classes' prompts (a published name two classes share,
+    /// `apple_pie` read as `apple pie`), wherever the experiment's `dataset.names` is silent.
+    pub fn adopt_dataset_words(&mut self, words: &BTreeMap<String, String>) {
+        for ontology in &mut self.ontologies {
+            let display = match &mut ontology.kind {
+                OntologyKind::Written(w) => &mut w.display,
+                OntologyKind::Search(s) => &mut s.display,
+            };
+            for (class, word) in words {
+                display.entry(class.clone()).or_insert_with(|| word.clone());
+            }
+        }
     }
 }
 

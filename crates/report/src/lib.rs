@@ -9,6 +9,7 @@
 mod charts;
 mod class_selection;
 mod class_table;
+pub mod clip_benchmark;
 mod confused;
 mod csv_writer;
 mod error;
@@ -51,6 +52,7 @@ fn write_into(results: &SweepResults, dir: &Path) -> Result<Vec<PathBuf>, Report
     files.extend(charts::write_all(results, &names, dir)?);
     files.extend(search_files::write_all(results, &names, dir)?);
     files.extend(search_chart::write_all(results, &names, dir)?);
+    files.extend(clip_benchmark::write_all(results, &names, dir)?);
     let thumbs = thumbnails::write_all(results, dir)?;
     files.extend(thumbs.files());
     files.push(html::write(results, &names, dir, &thumbs)?);

@@ -62,6 +62,11 @@ impl ReportFiles {
         format!("probabilities_{}.npy", self.stems[model][ontology])
     }
 
+    /// The result in CLIP_benchmark's schema: `<model>_<ontology>.json` for plain names.
+    pub fn clip_benchmark_json(&self, model: usize, ontology: usize) -> String {
+        format!("{}.json", self.stems[model][ontology])
+    }
+
     /// The prompt search's path, for a searched ontology.
     pub fn search_svg(&self, model: usize, ontology: usize) -> String {
         format!("search_{}.svg", self.stems[model][ontology])

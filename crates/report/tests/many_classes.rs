@@ -119,6 +119,7 @@ fn results(classes: usize, per_class: usize) -> SweepResults {
         .map(|(o, name)| ontology(name, o, &labels, &classes))
         .collect();
     SweepResults {
+        benchmark_dataset: String::new(),
         experiment: "many".into(),
         baseline: "plain".into(),
         images,

@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SweepResults {
     pub experiment: String,
+    /// How CLIP_benchmark's tables name the dataset (`imagenet1k`, `wds/cifar10`); empty:
+    /// the experiment's name stands in.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub benchmark_dataset: String,
     /// Class names in label order; every index below refers to this list.
     pub classes: Vec<String>,
     pub baseline: String,
@@ -180,7 +184,7 @@ pub struct SearchStep {
     pub dev_objective: f64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Metrics {
     pub n: usize,
     pub correct: usize,

@@ -116,6 +116,7 @@ pub fn assemble(
     };
     SweepResults {
         experiment: plan.experiment.name.clone(),
+        benchmark_dataset: crate::benchmark::dataset_name(plan.experiment, dataset),
         classes: dataset.classes.clone(),
         baseline: plan.experiment.baseline.clone(),
         images,

@@ -8,6 +8,7 @@
 
 pub mod archives;
 mod assemble;
+mod benchmark;
 mod dry_run;
 pub mod embed;
 mod error;

@@ -4,14 +4,31 @@
 
 use std::path::{Path, PathBuf};
 
-use ontosweep_dataset::{self as dataset, Dataset, DatasetError, read_classnames, webdataset};
-use ontosweep_experiment::{ConfigErrors, Experiment};
+use ontosweep_dataset::{
+    self as dataset, CbNames, Dataset, DatasetError, read_classnames, webdataset,
+};
+use ontosweep_experiment::{ConfigErrors, Experiment, StandardDataset, StandardKind};
 use ontosweep_models::Progress;
 
 use crate::archives::{KNOWN_ARCHIVES, fetch_archive};
 use crate::error::SweepError;
 
+/// Reads the dataset and checks the experiment against it; the words a dataset gives its
+/// classes' prompts (a published name shared by two classes) join the experiment's.
 pub fn load_dataset(
+    experiment: &mut Experiment,
+    data_root: Option<&Path>,
+    progress: &dyn Progress,
+) -> Result<Dataset, SweepError> {
+    let dataset = read_dataset(experiment, data_root, progress)?;
+    experiment.adopt_dataset_words(&dataset.display);
+    refuse_search_over_found_labels(experiment, &dataset)?;
+    blame_manifest_typos(experiment, &dataset)?;
+    experiment.check_classes(&dataset.classes)?;
+    Ok(dataset)
+}
+
+fn read_dataset(
     experiment: &Experiment,
     data_root: Option<&Path>,
     progress: &dyn Progress,
@@ -34,12 +51,30 @@ pub fn load_dataset(
             .expect("validated: a known download");
         fetch_archive(archive, root, progress).map_err(|e| in_file(DatasetError::Unreadable(e)))?;
     }
-    let names = match &spec.classnames {
-        Some(file) => Some(read_classnames(file).map_err(|e| at_key("classnames", e))?),
-        None => None,
+    let listed = spec.name_list.as_deref().map(|list| {
+        let names = ontosweep_catalog::class_names(list).expect("validated: a known list");
+        (names, list)
+    });
+    if let Some(standard) = &spec.standard {
+        return read_standard(standard, listed, spec.classes.as_deref()).map_err(in_file);
+    }
+    let (names, display, warnings) = match (&spec.classnames, listed) {
+        (Some(file), _) => {
+            let names = read_classnames(file).map_err(|e| at_key("classnames", e))?;
+            (Some(names), Default::default(), Vec::new())
+        }
+        (None, Some((names, _))) => {
+            let tagged = dataset::tag_repeated_names(names, |i| format!("class {i}"));
+            (Some(tagged.classes), tagged.display, tagged.warnings)
+        }
+        (None, None) => (None, Default::default(), Vec::new()),
     };
-    let declared = names.as_deref().zip(spec.classnames.as_deref());
-    let dataset = match (root, &spec.manifest) {
+    let names_source = spec
+        .classnames
+        .clone()
+        .or_else(|| listed.map(|(_, list)| PathBuf::from(list)));
+    let declared = names.as_deref().zip(names_source.as_deref());
+    let mut dataset = match (root, &spec.manifest) {
         (Some(root), _) => dataset::scan_folder(root, spec.classes.as_deref())
             .map_err(|e| in_file(e.map(|e| with_shards_hint(e, root, base)))),
         (None, Some(manifest)) => {
@@ -55,10 +90,72 @@ pub fn load_dataset(
             webdataset::read_shards(&shards, &labels).map_err(in_file)
         }
     }?;
-    refuse_search_over_found_labels(experiment, &dataset)?;
-    blame_manifest_typos(experiment, &dataset)?;
-    experiment.check_classes(&dataset.classes)?;
+    dataset.display.extend(display);
+    dataset.warnings.extend(warnings);
     Ok(dataset)
+}
+
+/// A standard benchmark in its published on-disk form; `listed` replaces its own names.
+fn read_standard(
+    standard: &StandardDataset,
+    listed: Option<(&[String], &str)>,
+    wanted: Option<&[String]>,
+) -> Result<Dataset, DatasetError> {
+    let StandardDataset {
+        kind,
+        folder,
+        split,
+    } = standard;
+    match kind {
+        StandardKind::ClipBenchmark => {
+            let names = listed.map_or(CbNames::Folder, |(names, list)| CbNames::Given(names, list));
+            dataset::read_clip_benchmark(folder, split, names, wanted)
+        }
+        StandardKind::ImageNet => {
+            let (names, source) = listed.unwrap_or_else(|| {
+                let list = "clip-benchmark/imagenet1k";
+                (
+                    ontosweep_catalog::class_names(list).expect("a built-in list"),
+                    list,
+                )
+            });
+            dataset::read_imagenet(folder, split, names, source, wanted)
+        }
+        StandardKind::Cifar => Err(DatasetError::Unreadable(format!(
+            "{}: CIFAR is not read yet",
+            folder.display()
+        ))),
+        StandardKind::Food101 => {
+            let mut dataset = dataset::read_food101(folder, split, wanted)?;
+            if let Some((names, list)) = listed {
+                rename_by_index(&mut dataset, names, list)?;
+            }
+            Ok(dataset)
+        }
+    }
+}
+
+/// A list given for a dataset with its own names: class N's prompts use the list's N-th
+/// name (its classes stay as the dataset names them, so its files still match).
+fn rename_by_index(
+    dataset: &mut Dataset,
+    names: &[String],
+    list: &str,
+) -> Result<(), DatasetError> {
+    if names.len() != dataset.classes.len() {
+        return Err(DatasetError::Classes(format!(
+            "`{list}` names {} classes, but the dataset declares {}",
+            names.len(),
+            dataset.classes.len()
+        )));
+    }
+    dataset.display = dataset
+        .classes
+        .iter()
+        .cloned()
+        .zip(names.iter().cloned())
+        .collect();
+    Ok(())
 }
 
 /// The experiment's `download:` dataset and the folder it goes to, while it is not there.

@@ -4,7 +4,7 @@
 //! embedding cache keys are the same), and skipped with a reason as files are.
 
 mod labels;
-mod patterns;
+pub(crate) mod patterns;
 mod tar_index;
 
 use std::path::{Path, PathBuf};
@@ -87,6 +87,7 @@ pub fn read_shards(shards: &[PathBuf], labels: &Labels) -> Result<Dataset, Datas
         skipped,
         label_lines: None,
         warnings: Vec::new(),
+        display: std::collections::BTreeMap::new(),
     })
 }
 
@@ -145,6 +146,11 @@ impl Tally {
         };
         let image = at(name);
         let class = match class_of_sample(&sample.labels, names).map_err(DatasetError::Labels)? {
+            None if !sample.other_labels.is_empty() => {
+                self.bad
+                    .push(format!("{image}: {}", other_task(&sample.other_labels)));
+                return Ok(());
+            }
             None => {
                 let reason = "no label: the sample has neither `.cls` nor `.json`".into();
                 self.skip(image, reason);
@@ -233,6 +239,22 @@ fn class_of_sample(
         }
     }
     Ok(class.map(|(name, _)| Ok(name)))
+}
+
+/// A sample labelled for another task than single-label classification.
+fn other_task(members: &[String]) -> String {
+    let multilabel = members
+        .iter()
+        .any(|m| m.to_ascii_lowercase().ends_with(".npy"));
+    let what = if multilabel {
+        "a `.npy` label vector (a multilabel dataset)"
+    } else {
+        "`.txt` captions (a retrieval dataset)"
+    };
+    format!(
+        "{what} in {} and no `.cls` or `.json` class: ontosweep scores single-label zero-shot classification only",
+        members.join(", ")
+    )
 }
 
 fn bad_samples(bad: &[String]) -> String {

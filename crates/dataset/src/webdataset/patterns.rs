@@ -218,7 +218,7 @@ pub fn tar_folders(folder: &Path) -> Vec<PathBuf> {
 }
 
 /// Two names for one file (a link) would count its samples twice.
-fn refuse_one_file_twice(shards: &[PathBuf]) -> Result<(), String> {
+pub(crate) fn refuse_one_file_twice(shards: &[PathBuf]) -> Result<(), String> {
     use std::os::unix::fs::MetadataExt;
     let mut seen: BTreeMap<(u64, u64), &Path> = BTreeMap::new();
     for shard in shards {

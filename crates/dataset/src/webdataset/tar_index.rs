@@ -29,6 +29,9 @@ pub struct Sample {
     /// Member name and place of each image member.
     pub images: Vec<(String, TarMember)>,
     pub labels: Vec<(String, RawLabel)>,
+    /// Members that label other tasks (`.npy` label vectors, `.txt` captions): named when a
+    /// sample has no class label, so a multilabel or retrieval set is not misread.
+    pub other_labels: Vec<String>,
     /// Why the sample cannot be used, whatever its label.
     pub problem: Option<String>,
 }
@@ -96,6 +99,8 @@ pub fn index(shard: &Path) -> Result<BTreeMap<String, Sample>, String> {
         }
         if IMAGE_EXTENSIONS.contains(&extension.as_str()) {
             sample.images.push((name, TarMember { offset, size }));
+        } else if extension == "npy" || extension == "txt" {
+            sample.other_labels.push(name);
         } else if extension == "cls" || extension == "json" {
             match read_label(&mut entry, &extension, size) {
                 Ok(label) => sample.labels.push((name, label)),

@@ -4,8 +4,9 @@ mod dataset;
 mod models;
 mod ontologies;
 mod search;
+mod templates;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::locate::locate;
 use crate::{Diagnostic, MAX_NAME_BYTES, Ontology, check_plain_name};
@@ -15,6 +16,10 @@ use crate::{Diagnostic, MAX_NAME_BYTES, Ontology, check_plain_name};
 pub(crate) struct Checks<'a> {
     pub(crate) file: &'a Path,
     pub(crate) source: &'a str,
+    /// The experiment file's folder: relative paths start here.
+    pub(crate) folder: &'a Path,
+    /// A CLIP_benchmark folder's templates file, for `templates: dataset`.
+    pub(crate) dataset_templates: Option<PathBuf>,
     pub(crate) errors: Vec<Diagnostic>,
 }
 

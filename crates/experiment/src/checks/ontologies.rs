@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::Checks;
 use crate::document::unknown_field;
-use crate::raw::RawOntology;
+use crate::raw::{RawOntology, RawTemplates};
 use crate::{Ontology, OntologyKind, WrittenPrompts};
 
 impl Checks<'_> {
@@ -52,15 +52,13 @@ impl Checks<'_> {
                     Some(field) => vec!["ontologies", &name, field],
                     None => vec!["ontologies", &name],
                 };
-                self.report(&path, None, format!("ontology `{name}`: {message}. An ontology has `templates:` (a list with `{{}}` for the class) and/or `prompts:` (class: prompt or list of prompts), or only `search:`"));
+                self.report(&path, None, format!("ontology `{name}`: {message}. An ontology has `templates:` (a list with `{{}}` for the class, a named set, or `{{file: FILE}}`) and/or `prompts:` (class: prompt or list of prompts), or only `search:`"));
                 return None;
             }
         };
         if let Some(search) = parsed.search {
-            if !(parsed.templates.is_empty()
-                && parsed.prompts.is_empty()
-                && parsed.names.is_empty())
-            {
+            let no_templates = matches!(&parsed.templates, RawTemplates::List(l) if l.is_empty());
+            if !(no_templates && parsed.prompts.is_empty() && parsed.names.is_empty()) {
                 self.report(
                     &["ontologies", &name, "search"],
                     None,
@@ -73,27 +71,19 @@ impl Checks<'_> {
                 kind: OntologyKind::Search(spec),
             });
         }
-        for template in &parsed.templates {
-            if !template.contains("{}") {
-                self.report(
-                    &["ontologies", &name, "templates"],
-                    Some(template),
-                    format!("template {template:?} has no `{{}}`: write where the class name goes, e.g. \"a photo of a {{}}.\", or move it to `prompts:`"),
-                );
-            }
-        }
+        let templates = self.template_list(&["ontologies", &name, "templates"], parsed.templates);
         let prompts: BTreeMap<String, Vec<String>> = parsed
             .prompts
             .into_iter()
             .map(|(class, p)| (class, p.into_vec()))
             .collect();
-        if parsed.templates.is_empty() {
+        if templates.is_empty() {
             self.prompt_texts(&name, &prompts);
         }
         Some(Ontology {
             name,
             kind: OntologyKind::Written(WrittenPrompts {
-                templates: parsed.templates,
+                templates,
                 prompts,
                 names: parsed.names,
                 display: BTreeMap::new(),

@@ -4,28 +4,29 @@ use std::collections::BTreeMap;
 
 use super::Checks;
 use crate::names::duplicates;
-use crate::raw::{OneOrMany, RawSearch, RawSplit};
-use crate::{MAX_TEMPLATES_LIMIT, Objective, SearchSpec, SplitSpec, templates};
+use crate::raw::{OneOrMany, RawSearch, RawSplit, RawTemplates};
+use crate::{MAX_TEMPLATES_LIMIT, Objective, SearchSpec, SplitSpec};
 
 impl Checks<'_> {
     /// A searched ontology's `search:` block; its problems are reported at their lines.
     pub(crate) fn search(&mut self, ontology: &str, raw: RawSearch) -> SearchSpec {
         let at = ["ontologies", ontology, "search"];
+        let path = [&at[..], &["templates"]].concat();
         let templates = match raw.templates {
-            OneOrMany::One(set) => match templates::built_in(&set) {
-                Some(templates) => templates.iter().map(|t| t.to_string()).collect(),
-                None => {
-                    let known: Vec<&str> = templates::BUILT_IN.iter().map(|(n, _)| *n).collect();
+            RawTemplates::List(list) => {
+                let checked = self.template_list(&path, RawTemplates::List(list.clone()));
+                self.search_templates(&path, &list);
+                checked
+            }
+            named => {
+                let list = self.template_list(&path, named);
+                for duplicate in duplicates(&list) {
                     self.report(
-                        &[&at[..], &["templates"]].concat(),
+                        &path,
                         None,
-                        format!("unknown template set {set:?}: the built-in sets are {}; or give a list of templates, each with `{{}}` where the class name goes", known.join(", ")),
+                        format!("template {duplicate:?} is listed twice in the set"),
                     );
-                    Vec::new()
                 }
-            },
-            OneOrMany::Many(list) => {
-                self.search_templates(&at, &list);
                 list
             }
         };
@@ -63,23 +64,14 @@ impl Checks<'_> {
         }
     }
 
-    pub(crate) fn search_templates(&mut self, at: &[&str], list: &[String]) {
-        let path = [at, &["templates"]].concat();
+    /// A written list of candidates: not empty, none twice (slots are checked with any list).
+    pub(crate) fn search_templates(&mut self, path: &[&str], list: &[String]) {
         if list.is_empty() {
-            self.report(&path, None, "`templates` is empty: list the candidate templates, or name a built-in set such as `openai-imagenet`".into());
-        }
-        for template in list {
-            if !template.contains("{}") {
-                self.report(
-                    &path,
-                    Some(template),
-                    format!("template {template:?} has no `{{}}`: write where the class name goes, e.g. \"a photo of a {{}}.\""),
-                );
-            }
+            self.report(path, None, "`templates` is empty: list the candidate templates, or name a built-in set such as `openai-imagenet`".into());
         }
         for duplicate in duplicates(list) {
             self.report(
-                &path,
+                path,
                 Some(duplicate),
                 format!("template {duplicate:?} is listed twice"),
             );

@@ -116,6 +116,7 @@ pub fn results() -> SweepResults {
         mcnemar_p_holm: 1.0,
     };
     SweepResults {
+        benchmark_dataset: String::new(),
         experiment: "unit".into(),
         classes: vec!["daisy".into(), "dandelion".into()],
         baseline: "plain words".into(),
