@@ -39,6 +39,7 @@ commands:
                        for CUDA) that did not run and what each needs; --hardware runs them too,
                        and they fail where the hardware is missing (CUDA ones also need --gpu)
   sweep FILE.yaml ...  run an experiment (see `cargo xtask sweep --help`)
+  suite FILE.yaml ...  run a suite's experiments, then one table across them (`suite --help`)
   tokenize ...         print CLIP token ids (see `cargo xtask tokenize --help`)
   embed ...            print L2-normalised embeddings (see `cargo xtask embed --help`)
   throughput ...       image-encoding speed: raw session vs the sweep pipeline, same images
@@ -100,7 +101,7 @@ fn main() -> ExitCode {
         "setup" => setup(rest),
         "test" => test(rest),
         "bench" => cargo_with_runtime(&["bench", "--workspace"], rest, false),
-        "sweep" | "tokenize" | "embed" | "throughput" => {
+        "sweep" | "suite" | "tokenize" | "embed" | "throughput" => {
             return run_ontosweep(command, rest, wants_gpu(rest));
         }
         "peers" => peers(rest),

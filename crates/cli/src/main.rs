@@ -8,6 +8,7 @@ mod interrupt;
 mod progress;
 mod searches;
 mod session_args;
+mod suite;
 mod sweep;
 mod table;
 mod throughput;
@@ -35,6 +36,8 @@ struct Cli {
 enum Command {
     /// Run an experiment file and write its report.
     Sweep(sweep::SweepArgs),
+    /// Run several experiment files, then one table across their datasets and models.
+    Suite(suite::SuiteArgs),
     /// Print CLIP token ids, one JSON line per text.
     Tokenize(embed::TokenizeArgs),
     /// Print L2-normalised embeddings, one JSON line per input.
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sweep(args) => sweep::sweep_command(args),
+        Command::Suite(args) => suite::suite_command(args),
         Command::Tokenize(args) => embed::tokenize(args),
         Command::Embed(args) => embed::embed(args),
         Command::Throughput(args) => throughput::measure(args),

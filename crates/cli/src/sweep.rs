@@ -15,29 +15,12 @@ use ontosweep_sweep::{Experiment, SweepOptions};
 pub struct SweepArgs {
     /// The experiment file (YAML).
     file: PathBuf,
-    /// Where the dataset lives (replaces `dataset.root`).
+    /// Where the dataset lives (replaces `dataset.root`, or a standard dataset's folder).
     #[arg(long)]
     data_root: Option<PathBuf>,
-    /// Use this model directory in place of the file's `models`.
-    #[arg(long)]
-    model_dir: Option<PathBuf>,
-    /// Where `<id>.yaml` model descriptions are [default: <project>/models].
-    #[arg(long)]
-    models_dir: Option<PathBuf>,
     /// Report folder [default: <project>/reports/<experiment name>].
     #[arg(long)]
     out: Option<PathBuf>,
-    #[command(flatten)]
-    session: crate::session_args::SessionArgs,
-    /// Images per encoder call [default: 32 on CPU, 256 on CUDA].
-    #[arg(long)]
-    batch: Option<usize>,
-    /// Embedding cache folder [default: <project>/.cache/embeddings].
-    #[arg(long)]
-    cache_dir: Option<PathBuf>,
-    /// Encode everything afresh and store nothing.
-    #[arg(long, conflicts_with = "cache_dir")]
-    no_cache: bool,
     /// Encode only shard I of N (from 0) of the images, and the prompts, into the cache;
     /// write `<out>/shards/shard-I-of-N-<key>.json` and no report. `auto`: from Slurm's array task
     /// or a Kubernetes Indexed Job (with ONTOSWEEP_SHARD_COUNT).
@@ -51,11 +34,51 @@ pub struct SweepArgs {
     /// session, nothing is downloaded or written.
     #[arg(long, conflicts_with = "shard")]
     dry_run: bool,
+    #[command(flatten)]
+    run: RunFlags,
+}
+
+/// How every sweep runs, whether alone or in a suite.
+#[derive(Args, Clone)]
+pub struct RunFlags {
+    /// Use this model directory in place of the file's `models`.
+    #[arg(long)]
+    model_dir: Option<PathBuf>,
+    /// Where `<id>.yaml` model descriptions are [default: <project>/models].
+    #[arg(long)]
+    models_dir: Option<PathBuf>,
+    #[command(flatten)]
+    session: crate::session_args::SessionArgs,
+    /// Images per encoder call [default: 32 on CPU, 256 on CUDA].
+    #[arg(long)]
+    batch: Option<usize>,
+    /// Embedding cache folder [default: <project>/.cache/embeddings].
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+    /// Encode everything afresh and store nothing.
+    #[arg(long, conflicts_with = "cache_dir")]
+    no_cache: bool,
     /// Write every class's probability for every image as `probabilities_<model>_<ontology>.npy`
     /// (as the experiment's `report: {all_probabilities: true}`); holds images × classes × 4
     /// bytes per model and ontology in memory.
     #[arg(long)]
     all_probabilities: bool,
+}
+
+impl SweepArgs {
+    /// A suite's sweep of `file`: its report in the default place, nothing printed beyond
+    /// what a sweep prints.
+    pub(crate) fn in_suite(file: PathBuf, run: RunFlags) -> Self {
+        SweepArgs {
+            file,
+            data_root: None,
+            out: None,
+            shard: None,
+            show_prompts: false,
+            dry_run: false,
+            run,
+        }
+    }
 }
 
 /// The project folder: `ONTOSWEEP_HOME` (set by `cargo xtask`), else the current folder.
@@ -65,20 +88,42 @@ pub fn project_root() -> PathBuf {
 
 /// Runs the experiment in `args.file` and writes its report.
 pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
+    let progress: &'static crate::progress::Bars = Box::leak(Box::default());
+    Ok(run(&args, progress, true)?.code)
+}
+
+/// What one sweep did: its exit code, and the results and report folder when it wrote one.
+pub(crate) struct Ran {
+    pub(crate) code: ExitCode,
+    pub(crate) report: Option<(SweepResults, PathBuf)>,
+}
+
+impl Ran {
+    fn code(code: ExitCode) -> Self {
+        Ran { code, report: None }
+    }
+}
+
+/// One sweep as `sweep` runs it; `watch_ctrl_c`: say what was kept when interrupted (a
+/// suite watches once for all its sweeps).
+pub(crate) fn run(
+    args: &SweepArgs,
+    progress: &'static crate::progress::Bars,
+    watch_ctrl_c: bool,
+) -> anyhow::Result<Ran> {
     let mut experiment = Experiment::load_with_data_root(&args.file, args.data_root.as_deref())?;
-    experiment.report.all_probabilities |= args.all_probabilities;
+    experiment.report.all_probabilities |= args.run.all_probabilities;
     let shard = parse_shard(args.shard.as_deref())?;
     let root = project_root();
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| root.join("reports").join(&experiment.name));
-    let options = sweep_options(&args, &root, &out);
+    let options = sweep_options(args, &root, &out);
     // Refuse a report folder that is not ours before any work, not after an hour of it.
     ontosweep_report::check_replaceable(&out)
         .with_context(|| format!("writing the report to {}", out.display()))?;
-    let progress: &'static crate::progress::Bars = Box::leak(Box::default());
-    if !args.dry_run {
+    if watch_ctrl_c && !args.dry_run {
         crate::interrupt::say_what_is_kept_on_ctrl_c(crate::interrupt::Kept {
             progress,
             cache: options.cache_dir.clone(),
@@ -94,7 +139,7 @@ pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
             experiment.file.display(),
             folder.display()
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Ran::code(ExitCode::SUCCESS));
     }
     // Validate the dataset against the ontologies before loading any model.
     let dataset =
@@ -114,17 +159,17 @@ pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .any(|m| m.precision == Some(Precision::Bf16)))
     .then_some(experiment.file.as_path());
-    args.session.prepare_for(runtime, bf16_entry)?;
+    args.run.session.prepare_for(runtime, bf16_entry)?;
     if args.dry_run {
         let plan = ontosweep_sweep::dry_run(&experiment, &dataset, runtime, &options, progress)?;
         print!(
             "{}",
             crate::dry_run::render(&experiment, &dataset, &plan, &out)
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Ran::code(ExitCode::SUCCESS));
     }
     if let Some(shard) = shard {
-        return encode_shard(
+        let code = encode_shard(
             &experiment,
             &dataset,
             runtime,
@@ -132,13 +177,18 @@ pub fn sweep_command(args: SweepArgs) -> anyhow::Result<ExitCode> {
             shard,
             &out,
             progress,
-        );
+        )?;
+        return Ok(Ran::code(code));
     }
     let outcome = ontosweep_sweep::sweep(&experiment, &dataset, runtime, &options, progress)?;
     for warning in &outcome.warnings {
         say(warning);
     }
-    write_report(&args, &experiment, &outcome.results, &root, &out)
+    let code = write_report(args, &experiment, &outcome.results, &root, &out)?;
+    Ok(Ran {
+        code,
+        report: Some((outcome.results, out)),
+    })
 }
 
 /// A warning or note for the user, each line of it capped.
@@ -156,24 +206,29 @@ fn parse_shard(text: Option<&str>) -> anyhow::Result<Option<Shard>> {
     })
 }
 
+/// The embedding cache: `--cache-dir`, else the project's; none with `--no-cache`.
+pub(crate) fn cache_dir(run: &RunFlags, root: &Path) -> Option<PathBuf> {
+    if run.no_cache {
+        return None;
+    }
+    Some(
+        run.cache_dir
+            .clone()
+            .unwrap_or_else(|| root.join(".cache/embeddings")),
+    )
+}
+
 fn sweep_options(args: &SweepArgs, root: &Path, out: &Path) -> SweepOptions {
     SweepOptions {
-        model_override: args.model_dir.clone(),
+        model_override: args.run.model_dir.clone(),
         model_registry: args
+            .run
             .models_dir
             .clone()
             .unwrap_or_else(|| root.join("models")),
-        session: args.session.options(),
-        batch_size: args.batch.map(|b| b.max(1)),
-        cache_dir: if args.no_cache {
-            None
-        } else {
-            Some(
-                args.cache_dir
-                    .clone()
-                    .unwrap_or_else(|| root.join(".cache/embeddings")),
-            )
-        },
+        session: args.run.session.options(),
+        batch_size: args.run.batch.map(|b| b.max(1)),
+        cache_dir: cache_dir(&args.run, root),
         report_dir: Some(out.to_path_buf()),
     }
 }

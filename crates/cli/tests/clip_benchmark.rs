@@ -397,3 +397,98 @@ fn food101_reads_its_split_list_and_prompts_read_underscores_as_spaces() {
         "{err}"
     );
 }
+
+#[test]
+fn a_suite_puts_every_dataset_in_one_table_and_names_what_failed() {
+    let temp = tempfile::tempdir().unwrap();
+    let samples = webp_photos();
+    export(
+        &temp.path().join("wds_flowers"),
+        &samples,
+        1,
+        "a photo of a {c}.\n",
+    );
+    let ontologies = "  plain:\n    templates: [\"{c}\"]\n  published:\n    templates: [\"a photo of a {c}.\"]\n";
+    experiment(
+        temp.path(),
+        "cb",
+        "  clip_benchmark: wds_flowers\n",
+        ontologies,
+    );
+    experiment(
+        temp.path(),
+        "folders",
+        &format!("  root: {}\n  classes: [daisy, tulips]\n", mini().display()),
+        ontologies,
+    );
+    let suite = temp.path().join("suite.yaml");
+    std::fs::write(&suite, "name: both\nexperiments: [cb.yaml, folders.yaml]\n").unwrap();
+    let home = temp.path().join("home");
+    let suite_run = |suite: &Path| {
+        let cache = temp.path().join("cache");
+        common::command(&[
+            "suite",
+            suite.to_str().unwrap(),
+            "--cache-dir",
+            cache.to_str().unwrap(),
+        ])
+        .env("ONTOSWEEP_HOME", &home)
+        .output()
+        .unwrap()
+    };
+    succeeded(suite_run(&suite));
+    let table = home.join("reports/both");
+    let summary = rows(&table.join("summary.csv"));
+    let cells: Vec<(String, String, String)> = summary
+        .iter()
+        .map(|r| {
+            (
+                r["dataset"].clone(),
+                r["ontology"].clone(),
+                r["baseline"].clone(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("wds/flowers", "plain", "true"),
+        ("wds/flowers", "published", "false"),
+        ("folders", "plain", "true"),
+        ("folders", "published", "false"),
+    ];
+    let expected: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(d, o, b)| (d.to_string(), o.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(cells, expected);
+    // Each row is the experiment's own figure.
+    for (row, report) in summary.iter().zip(["cb", "cb", "folders", "folders"]) {
+        let own = rows(&home.join("reports").join(report).join("summary.csv"));
+        let own = own
+            .iter()
+            .find(|r| r["ontology"] == row["ontology"])
+            .unwrap();
+        let (a, b): (f64, f64) = (
+            row["acc1"].parse().unwrap(),
+            own["accuracy"].parse().unwrap(),
+        );
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    }
+    let page = std::fs::read_to_string(table.join("index.html")).unwrap();
+    assert!(
+        page.contains("href=\"../cb/index.html\"") && page.contains("wds/flowers"),
+        "{page}"
+    );
+
+    // An experiment that cannot run is named, the others are still in the table, and the
+    // suite exits non-zero.
+    experiment(temp.path(), "broken", "  root: nowhere\n", ontologies);
+    std::fs::write(&suite, "name: both\nexperiments: [cb.yaml, broken.yaml]\n").unwrap();
+    let output = suite_run(&suite);
+    assert!(!output.status.success(), "{}", stderr(&output));
+    let page = std::fs::read_to_string(table.join("index.html")).unwrap();
+    assert!(
+        page.contains("broken.yaml") && page.contains("wds/flowers"),
+        "{page}"
+    );
+    assert_eq!(rows(&table.join("summary.csv")).len(), 2);
+}

@@ -2,12 +2,14 @@
 
 use std::path::Path;
 
-use crate::raw::RawExperiment;
 use crate::{ConfigErrors, Diagnostic, Position};
 
 /// The document's shape: bounded, then parsed into the raw fields. A problem here stops
 /// parsing, so it is the only diagnostic.
-pub(crate) fn parse_document(file: &Path, source: &str) -> Result<RawExperiment, ConfigErrors> {
+pub(crate) fn parse_document<T: serde::de::DeserializeOwned>(
+    file: &Path,
+    source: &str,
+) -> Result<T, ConfigErrors> {
     let only = |position, message| {
         ConfigErrors(vec![Diagnostic {
             file: file.to_path_buf(),

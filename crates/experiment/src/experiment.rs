@@ -44,7 +44,7 @@ impl Experiment {
         source: &str,
         data_root: Option<&Path>,
     ) -> Result<Self, ConfigErrors> {
-        let raw = parse_document(file, source)?;
+        let raw: crate::raw::RawExperiment = parse_document(file, source)?;
         let folder = file.parent().unwrap_or(Path::new("."));
         let mut checks = Checks {
             file,

@@ -25,6 +25,7 @@ mod names;
 mod raw;
 mod search;
 mod spec;
+mod suite;
 pub mod templates;
 
 pub use diagnostic::{ConfigErrors, Diagnostic};
@@ -37,6 +38,7 @@ pub use spec::{
     CLIP_BENCHMARK_TEMPLATES, DatasetSpec, Experiment, MAX_SEARCH_PROMPTS, ModelEntry, ModelRef,
     Ontology, OntologyKind, ReportSpec, StandardDataset, StandardKind, WrittenPrompts,
 };
+pub use suite::{MAX_SUITE_EXPERIMENTS, Suite};
 
 /// The datasets `dataset.download` may name (the sweep knows where each comes from).
 pub const KNOWN_DOWNLOADS: &[&str] = &["tensorflow-flowers"];

@@ -25,6 +25,7 @@ mod search_chart;
 mod search_files;
 mod search_html;
 mod shard_records;
+mod suite;
 mod tables;
 mod thumbnails;
 
@@ -38,6 +39,7 @@ pub use headline::{
 };
 pub use ownership::{MARKER, check_replaceable};
 pub use p_value::format_p;
+pub use suite::{SuiteRow, suite_rows, write_suite};
 
 /// Writes the whole report into `dir`, replacing the report there whole or not at all.
 /// Refuses, touching nothing, when `dir` holds anything ontosweep did not write. Returns the
