@@ -214,3 +214,85 @@ fn a_dataset_needs_a_root_or_a_manifest() {
     let m = messages(&GOOD.replace("  root: data\n", "  classes: [a]\n"));
     assert!(m[0].contains("exactly one of `dataset.root`"), "{m:?}");
 }
+
+fn recipe(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../experiments")
+        .join(file)
+}
+
+#[test]
+fn the_reproduction_recipes_parse_with_the_published_templates() {
+    let imagenet = Experiment::load(&recipe("imagenet1k-vit-b32.yaml")).unwrap();
+    let published = imagenet.ontologies[0].written().unwrap();
+    assert_eq!(published.templates.len(), 80);
+    assert_eq!(published.prompts_for("tench")[0], "a bad photo of a tench.");
+    let standard = imagenet.dataset.standard.as_ref().unwrap();
+    assert_eq!(
+        (standard.kind, standard.split.as_str()),
+        (StandardKind::ImageNet, "val")
+    );
+    let cifar = Experiment::load(&recipe("cifar10-vit-b32.yaml")).unwrap();
+    assert_eq!(cifar.ontologies[0].written().unwrap().templates.len(), 18);
+    let suite = Suite::load(&recipe("standard-benchmarks.yaml")).unwrap();
+    for file in &suite.experiments {
+        assert!(file.is_file(), "{}", file.display());
+    }
+
+    // The export's own templates are read when the folder is there.
+    let temp = tempfile::tempdir().unwrap();
+    let export = temp.path().join("data/wds_vtab-cifar10");
+    std::fs::create_dir_all(&export).unwrap();
+    std::fs::write(
+        export.join("zeroshot_classification_templates.txt"),
+        "a photo of a {c}.\n\na blurry photo of a {c}.\n",
+    )
+    .unwrap();
+    let file = temp.path().join("wds.yaml");
+    std::fs::copy(recipe("wds-cifar10-vit-b32.yaml"), &file).unwrap();
+    let wds = Experiment::load(&file).unwrap();
+    let published = wds.ontologies[0].written().unwrap();
+    assert_eq!(
+        published.prompts_for("cat"),
+        ["a photo of a cat.", "a blurry photo of a cat."]
+    );
+    assert_eq!(wds.dataset.benchmark_name.as_deref(), Some("vtab/cifar10"));
+}
+
+#[test]
+fn templates_come_from_a_list_a_set_or_a_file_and_either_slot_counts() {
+    let temp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        temp.path().join("mine.txt"),
+        "itap of a {c}.\n  a {} in a video game.  \n",
+    )
+    .unwrap();
+    let source = "name: t\ndataset:\n  root: data\nmodels: [m]\nontologies:\n  file:\n    templates: {file: mine.txt}\n  set:\n    templates: clip-benchmark/food101\n  list:\n    templates: [\"{c}!\", \"{}?\"]\n";
+    let file = temp.path().join("exp.yaml");
+    let e = Experiment::parse(&file, source).unwrap();
+    let prompts = |i: usize| e.ontologies[i].written().unwrap().prompts_for("apple pie");
+    assert_eq!(
+        prompts(0),
+        ["itap of a apple pie.", "a apple pie in a video game."]
+    );
+    assert_eq!(prompts(1), ["a photo of apple pie, a type of food."]);
+    assert_eq!(prompts(2), ["apple pie!", "apple pie?"]);
+
+    // Each way of getting it wrong is located at the `templates` line that named it.
+    let bad = "name: t\ndataset:\n  root: data\nmodels: [m]\nontologies:\n  a:\n    templates: {file: missing.txt}\n  b:\n    templates: clip-benchmark/nope\n  c:\n    templates: dataset\n  d:\n    templates: [\"no slot\"]\n";
+    let errors = Experiment::parse(&file, bad).unwrap_err().to_string();
+    for (line, needle) in [
+        (7, "missing.txt"),
+        (9, "clip-benchmark/imagenet1k"),
+        (11, "not one"),
+        (13, "has no `{}` (or `{c}`)"),
+    ] {
+        let at = format!("exp.yaml:{line}:");
+        assert!(
+            errors
+                .lines()
+                .any(|l| l.contains(&at) && l.contains(needle)),
+            "{at} {needle}: {errors}"
+        );
+    }
+}
