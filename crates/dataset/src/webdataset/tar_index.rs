@@ -95,7 +95,12 @@ pub fn index(shard: &Path) -> Result<BTreeMap<String, Sample>, String> {
             continue;
         }
         if IMAGE_EXTENSIONS.contains(&extension.as_str()) {
-            sample.images.push((name, TarMember { offset, size }));
+            let member = TarMember {
+                offset,
+                size,
+                pixels: None,
+            };
+            sample.images.push((name, member));
         } else if extension == "cls" || extension == "json" {
             match read_label(&mut entry, &extension, size) {
                 Ok(label) => sample.labels.push((name, label)),
