@@ -492,3 +492,66 @@ fn a_suite_puts_every_dataset_in_one_table_and_names_what_failed() {
     );
     assert_eq!(rows(&table.join("summary.csv")).len(), 2);
 }
+
+#[test]
+fn cifar_batches_as_torchvision_leaves_them_sweep_end_to_end() {
+    // Written by numpy and pickle (crates/dataset/tests/fixtures/cifar/README.md).
+    let fixtures = common::root().join("crates/dataset/tests/fixtures/cifar");
+    let temp = tempfile::tempdir().unwrap();
+    let file = experiment(
+        temp.path(),
+        "cifar",
+        &format!(
+            "  cifar: {}\n  classes: [airplane, automobile, cat, frog, ship]\n",
+            fixtures.join("cifar-10-batches-py").display()
+        ),
+        "  published:\n    templates: clip-benchmark/cifar10\n",
+    );
+    let (output, out) = run(temp.path(), &file, "report");
+    let output = succeeded(output);
+    let said = String::from_utf8_lossy(&output.stdout).into_owned() + &stderr(&output);
+    assert!(said.contains("a blurry photo of a frog."), "{said}");
+    assert!(
+        said.contains("8 samples found: 8 scored, 0 skipped"),
+        "{said}"
+    );
+    let predictions = rows(&out.join("predictions.csv"));
+    let truth: Vec<&str> = predictions
+        .iter()
+        .map(|r| r["true_class"].as_str())
+        .collect();
+    assert_eq!(
+        truth,
+        [
+            "cat",
+            "ship",
+            "ship",
+            "airplane",
+            "frog",
+            "frog",
+            "automobile",
+            "cat"
+        ]
+    );
+    assert_eq!(predictions[0]["path"], "test_batch/00000");
+    let (text, json) = result_file(&out.join("clip_benchmark/clip-tiny-random_published.json"));
+    assert_eq!(json["dataset"], "cifar10");
+    assert!(!text.contains("NaN"), "5 classes have a top-5: {text}");
+
+    // Every declared class is a candidate: CIFAR-10's ten, of which this batch lacks five.
+    // (Here as torchvision's root, holding the batches folder.)
+    common::copy_dir(
+        &fixtures.join("cifar-10-batches-py"),
+        &temp.path().join("data/cifar-10-batches-py"),
+    );
+    let whole = experiment(
+        temp.path(),
+        "cifar-all",
+        "  cifar: data\n",
+        "  published:\n    templates: clip-benchmark/cifar10\n",
+    );
+    let (output, _) = run(temp.path(), &whole, "report-all");
+    let err = stderr(&output);
+    assert!(!output.status.success(), "{err}");
+    assert!(err.contains("5 of the 10 classes"), "{err}");
+}

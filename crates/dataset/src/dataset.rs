@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ontosweep_results::SkippedFile;
+use ontosweep_results::{PlanarRgb, SkippedFile};
 
 use crate::DatasetError;
 
@@ -105,11 +105,14 @@ pub struct DatasetImage {
     pub member: Option<TarMember>,
 }
 
-/// An image's bytes inside an uncompressed tar: read in place, never unpacked.
+/// An image's bytes inside a larger file, read in place, never unpacked: a member of an
+/// uncompressed tar, or one image's raw pixels in a CIFAR batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TarMember {
     pub offset: u64,
     pub size: u64,
+    /// Set when the bytes are planar pixels, not an image file (`None` for a tar member).
+    pub pixels: Option<PlanarRgb>,
 }
 
 /// Where one image's bytes are: a file, or a member of a tar shard.
@@ -153,10 +156,21 @@ impl ImageSource {
             .map_err(|e| error(e.to_string()))?;
         if bytes.len() as u64 != member.size {
             return Err(error(
-                "the tar shard ended inside this member (truncated shard?)".into(),
+                "the file ended inside this member (truncated shard or batch?)".into(),
             ));
         }
-        Ok(bytes)
+        match member.pixels {
+            None => Ok(bytes),
+            // Encoded losslessly so that hashing, decoding and the cache see an image file.
+            Some(pixels) => pixels.to_bmp(&bytes).ok_or_else(|| {
+                error(format!(
+                    "{} bytes are not the R, G and B planes of a {}×{} image",
+                    bytes.len(),
+                    pixels.width,
+                    pixels.height
+                ))
+            }),
+        }
     }
 }
 

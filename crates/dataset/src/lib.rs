@@ -1,6 +1,6 @@
-//! What images a dataset holds and their labels: class folders, a CSV manifest, or
-//! WebDataset tar shards (read in place), with the candidate classes and where they were
-//! declared ([`ClassSource`]). Every sample found is an image with a label or a
+//! What images a dataset holds and their labels: class folders, a CSV manifest, WebDataset
+//! tar shards or CIFAR batches (both read in place), with the candidate classes and where
+//! they were declared ([`ClassSource`]). Every sample found is an image with a label or a
 //! [`ontosweep_results::SkippedFile`] with its reason; a label naming no class is an error.
 //!
 //! Deliberately absent: no model, no decoding, no scoring, no experiment file. Readers are
@@ -18,6 +18,7 @@
 //! assert_eq!(found.skipped[0].path, "dandelion/notes.txt");
 //! ```
 
+mod cifar;
 mod classnames;
 mod clip_benchmark;
 mod dataset;
@@ -29,6 +30,7 @@ mod manifest;
 mod policy;
 pub mod webdataset;
 
+pub use cifar::{CifarSplit, MAX_PICKLE_BYTES, read_cifar};
 pub use classnames::{TaggedNames, read_classnames, read_published_classnames, tag_repeated_names};
 pub use clip_benchmark::{CLASSNAMES_FILE, CbNames, read_clip_benchmark};
 pub use dataset::{

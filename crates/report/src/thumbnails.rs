@@ -132,9 +132,14 @@ fn decode_source(image: &ImageRecord, caps: DecodeLimits) -> Option<DynamicImage
     }
 }
 
-/// A tar member's bytes, only when they lie within the file and within the bound.
+/// A member's bytes, only when they lie within the file and within the bound: a tar
+/// member's as they are, a CIFAR image's planar pixels as a BMP file.
 fn read_member(path: &Path, range: ByteRange, file_size: u64) -> Option<Vec<u8>> {
-    let ByteRange { offset, size } = range;
+    let ByteRange {
+        offset,
+        size,
+        pixels,
+    } = range;
     if size > MAX_SOURCE_BYTES || offset.checked_add(size)? > file_size {
         return None;
     }
@@ -142,7 +147,13 @@ fn read_member(path: &Path, range: ByteRange, file_size: u64) -> Option<Vec<u8>>
     file.seek(SeekFrom::Start(offset)).ok()?;
     let mut bytes = Vec::with_capacity(size as usize);
     file.take(size).read_to_end(&mut bytes).ok()?;
-    (bytes.len() as u64 == size).then_some(bytes)
+    if bytes.len() as u64 != size {
+        return None;
+    }
+    match pixels {
+        None => Some(bytes),
+        Some(pixels) => pixels.to_bmp(&bytes),
+    }
 }
 
 /// Decodes one source image within `caps`; `None` skips it (no thumbnail).
@@ -228,7 +239,11 @@ mod tests {
             path: "shard.tar/key.png".into(),
             source: source.display().to_string(),
             label: 0,
-            member: member.map(|(offset, size)| ontosweep_results::ByteRange { offset, size }),
+            member: member.map(|(offset, size)| ByteRange {
+                offset,
+                size,
+                pixels: None,
+            }),
         }
     }
 
@@ -244,12 +259,14 @@ mod tests {
         let member = ByteRange {
             offset: 512,
             size: image.len() as u64,
+            pixels: None,
         };
         let size = bytes.len() as u64;
         assert_eq!(read_member(&shard, member, size), Some(image.clone()));
         let past_the_end = ByteRange {
             offset: size - 10,
             size: 20,
+            pixels: None,
         };
         assert_eq!(read_member(&shard, past_the_end, size), None);
         // Whole files and members both decode; a missing source is passed over.
@@ -263,6 +280,30 @@ mod tests {
             assert_eq!((decoded.width(), decoded.height()), (20, 30));
         }
         assert!(decode_source(&record(&dir.path().join("gone"), None), SMALL).is_none());
+    }
+
+    /// A CIFAR image's planar pixels are made into a thumbnail as its BMP would be.
+    #[test]
+    fn planar_pixels_decode_to_the_same_colours() {
+        let dir = tempfile::tempdir().unwrap();
+        let batch = dir.path().join("test_batch");
+        // 2×2: red plane, green plane, blue plane after 10 bytes of something else.
+        let planes = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120];
+        let mut bytes = vec![0u8; 10];
+        bytes.extend(planes);
+        std::fs::write(&batch, &bytes).unwrap();
+        let mut source = record(&batch, Some((10, 12)));
+        let pixels = ontosweep_results::PlanarRgb {
+            width: 2,
+            height: 2,
+        };
+        source.member.as_mut().unwrap().pixels = Some(pixels);
+        let decoded = decode_source(&source, SMALL).unwrap().into_rgb8();
+        assert_eq!(decoded.get_pixel(1, 0).0, [20, 60, 100]);
+        assert_eq!(decoded.get_pixel(0, 1).0, [30, 70, 110]);
+        // Planes that do not fill the image are passed over.
+        source.member.as_mut().unwrap().size = 11;
+        assert!(decode_source(&source, SMALL).is_none());
     }
 
     /// A FIFO where an image was is passed over at once, not waited on.

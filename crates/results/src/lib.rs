@@ -4,7 +4,10 @@
 
 use std::collections::BTreeMap;
 
+mod pixels;
 pub mod shards;
+
+pub use pixels::PlanarRgb;
 
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +66,9 @@ pub struct ImageRecord {
 pub struct ByteRange {
     pub offset: u64,
     pub size: u64,
+    /// Set when the bytes are raw planar pixels (a CIFAR batch) rather than an image file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pixels: Option<PlanarRgb>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -40,6 +40,7 @@ fn image_record(image: &ontosweep_dataset::DatasetImage) -> ImageRecord {
         member: image.member.map(|m| ByteRange {
             offset: m.offset,
             size: m.size,
+            pixels: m.pixels,
         }),
     }
 }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use ontosweep_dataset::{
-    self as dataset, CbNames, Dataset, DatasetError, read_classnames, webdataset,
+    self as dataset, CbNames, CifarSplit, Dataset, DatasetError, read_classnames, webdataset,
 };
 use ontosweep_experiment::{ConfigErrors, Experiment, StandardDataset, StandardKind};
 use ontosweep_models::Progress;
@@ -121,12 +121,16 @@ fn read_standard(
             });
             dataset::read_imagenet(folder, split, names, source, wanted)
         }
-        StandardKind::Cifar => Err(DatasetError::Unreadable(format!(
-            "{}: CIFAR is not read yet",
-            folder.display()
-        ))),
-        StandardKind::Food101 => {
-            let mut dataset = dataset::read_food101(folder, split, wanted)?;
+        StandardKind::Cifar | StandardKind::Food101 => {
+            let mut dataset = if *kind == StandardKind::Cifar {
+                let split = match split.as_str() {
+                    "train" => CifarSplit::Train,
+                    _ => CifarSplit::Test,
+                };
+                dataset::read_cifar(folder, split, wanted)?
+            } else {
+                dataset::read_food101(folder, split, wanted)?
+            };
             if let Some((names, list)) = listed {
                 rename_by_index(&mut dataset, names, list)?;
             }

@@ -98,7 +98,12 @@ pub fn index(shard: &Path) -> Result<BTreeMap<String, Sample>, String> {
             continue;
         }
         if IMAGE_EXTENSIONS.contains(&extension.as_str()) {
-            sample.images.push((name, TarMember { offset, size }));
+            let member = TarMember {
+                offset,
+                size,
+                pixels: None,
+            };
+            sample.images.push((name, member));
         } else if extension == "npy" || extension == "txt" {
             sample.other_labels.push(name);
         } else if extension == "cls" || extension == "json" {
