@@ -297,11 +297,28 @@ fn imagenet_val_folders_are_named_by_the_published_list_and_repeats_are_told_apa
         &["n01440764", "n01443537", "n03773504", "n04008634"],
     );
     let classes = "[tench, goldfish, \"missile (n03773504)\", \"missile (n04008634)\"]";
+    let ontologies = "  openai:\n    templates: clip-benchmark/imagenet1k\n";
     let file = experiment(
         temp.path(),
         "inet",
         &format!("  imagenet: imagenet\n  classes: {classes}\n"),
-        "  openai:\n    templates: clip-benchmark/imagenet1k\n",
+        ontologies,
+    );
+    // Two classes the model reads alike stop the run, both named…
+    let (output, out) = run(temp.path(), &file, "report");
+    let err = stderr(&output);
+    assert!(!output.status.success() && !out.exists(), "{err}");
+    assert!(
+        err.contains("inet.yaml:8:")
+            && err.contains("`missile (n03773504)` and `missile (n04008634)`"),
+        "{err}"
+    );
+    // …unless the experiment asks to keep them, as the published figure was made.
+    let file = experiment(
+        temp.path(),
+        "inet",
+        &format!("  imagenet: imagenet\n  classes: {classes}\n"),
+        &format!("{ontologies}checks:\n  identical_prompts: warn\n"),
     );
     let (output, out) = run(temp.path(), &file, "report");
     let output = succeeded(output);

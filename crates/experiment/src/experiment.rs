@@ -74,6 +74,7 @@ impl Experiment {
         let baseline = checks.baseline(raw.baseline, &ontologies);
         let searched = ontologies.iter().any(|o| o.written().is_none());
         let split = checks.split(raw.split, searched);
+        let check_spec = checks.check_spec(raw.checks);
         if !checks.errors.is_empty() {
             return Err(ConfigErrors(checks.errors));
         }
@@ -89,6 +90,7 @@ impl Experiment {
             report: ReportSpec {
                 all_probabilities: raw.report.is_some_and(|r| r.all_probabilities),
             },
+            checks: check_spec,
         })
     }
 

@@ -35,8 +35,9 @@ pub use names::{MAX_NAME_BYTES, check_plain_name};
 pub use ontosweep_clip::Precision;
 pub use search::{MAX_TEMPLATES_LIMIT, Objective, SearchSpec, SplitSpec};
 pub use spec::{
-    CLIP_BENCHMARK_TEMPLATES, DatasetSpec, Experiment, MAX_SEARCH_PROMPTS, ModelEntry, ModelRef,
-    Ontology, OntologyKind, ReportSpec, StandardDataset, StandardKind, WrittenPrompts,
+    CLIP_BENCHMARK_TEMPLATES, CheckSpec, DEFAULT_SIMILAR_CLASSES, DatasetSpec, Experiment,
+    MAX_SEARCH_PROMPTS, ModelEntry, ModelRef, Ontology, OntologyKind, ReportSpec, StandardDataset,
+    StandardKind, WrittenPrompts,
 };
 pub use suite::{MAX_SUITE_EXPERIMENTS, Suite};
 

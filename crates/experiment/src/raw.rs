@@ -15,6 +15,14 @@ pub(crate) struct RawExperiment {
     pub(crate) ontologies: yaml_serde::Mapping,
     pub(crate) split: Option<RawSplit>,
     pub(crate) report: Option<RawReport>,
+    pub(crate) checks: Option<RawChecks>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawChecks {
+    pub(crate) identical_prompts: Option<String>,
+    pub(crate) similar_classes: Option<f64>,
 }
 
 #[derive(Deserialize)]

@@ -22,7 +22,32 @@ pub struct Experiment {
     pub split: Option<SplitSpec>,
     /// What the report holds beyond its defaults.
     pub report: ReportSpec,
+    /// How the ontology checks before scoring treat what they find.
+    pub checks: CheckSpec,
 }
+
+/// The experiment's `checks:` section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckSpec {
+    /// Two classes with identical prompts (after the model's clean-up and tokenisation) stop
+    /// the run, unless the experiment says `identical_prompts: warn` (to reproduce a
+    /// published figure whose class list names two classes alike).
+    pub identical_prompts_stop: bool,
+    /// Pairs of classes whose text embeddings have at least this cosine are named.
+    pub similar_classes: f64,
+}
+
+impl Default for CheckSpec {
+    fn default() -> Self {
+        CheckSpec {
+            identical_prompts_stop: true,
+            similar_classes: DEFAULT_SIMILAR_CLASSES,
+        }
+    }
+}
+
+/// The cosine above which two classes' text embeddings are named as near duplicates.
+pub const DEFAULT_SIMILAR_CLASSES: f64 = 0.98;
 
 /// The experiment's `report:` section.
 #[derive(Debug, Clone, Default, PartialEq)]

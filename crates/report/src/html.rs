@@ -55,6 +55,7 @@ fn page(results: &SweepResults, names: &ReportFiles, thumbs: &Thumbnails) -> Mar
                 (shard_note(results))
                 img.chart id="accuracy-chart" src=(link(HEADLINE_CHART)) alt="accuracy by ontology";
                 (summary_table(results))
+                (ontology_checks(results))
                 (agreement(results))
                 (per_class(results))
                 (tables())
@@ -210,6 +211,26 @@ fn verdict(low: f64, high: f64) -> Option<&'static str> {
         Some("bad")
     } else {
         None
+    }
+}
+
+/// What the ontology checks found before scoring: each finding where it is written.
+fn ontology_checks(results: &SweepResults) -> Markup {
+    if results.findings.is_empty() {
+        return html! {};
+    }
+    html! {
+        h2 { "Ontology checks" }
+        p.warning { "Found in the prompts before any image was scored; each is a warning (an error would have stopped the run)." }
+        table id="ontology-checks" {
+            tr { th.l { "check" } th.l { "ontology" } th.l { "model" } th.l { "classes" } th.l { "finding" } th.l { "where" } }
+            @for f in &results.findings {
+                tr {
+                    td.l { (f.check) } td.l { (f.ontology) } td.l { (f.model) }
+                    td.l { (f.classes.join(", ")) } td.l { (f.detail) } td.l { code { (f.location) } }
+                }
+            }
+        }
     }
 }
 

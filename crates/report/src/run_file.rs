@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ontosweep_results::{RunMetadata, SearchOutcome, SweepResults};
+use ontosweep_results::{OntologyFinding, RunMetadata, SearchOutcome, SweepResults};
 use serde::Serialize;
 
 use crate::error::{ReportError, io_error};
@@ -19,6 +19,9 @@ struct RunFile<'a> {
     split: Option<SplitSummary<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     searches: Vec<SearchEntry<'a>>,
+    /// What the ontology checks found before scoring.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    findings: &'a [OntologyFinding],
 }
 
 #[derive(Serialize)]
@@ -78,6 +81,7 @@ pub fn write(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError>
         run: &results.run,
         split,
         searches,
+        findings: &results.findings,
     };
     let path = dir.join(RUN_JSON);
     let json = serde_json::to_string_pretty(&file).expect("metadata serialises");

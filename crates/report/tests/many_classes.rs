@@ -135,6 +135,7 @@ fn results(classes: usize, per_class: usize) -> SweepResults {
         }],
         run: RunMetadata::default(),
         all_probabilities: false,
+        findings: Vec::new(),
         classes,
     }
 }

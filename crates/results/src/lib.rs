@@ -34,6 +34,26 @@ pub struct SweepResults {
     /// {all_probabilities: true}`): each ontology's `probabilities` hold them.
     #[serde(default)]
     pub all_probabilities: bool,
+    /// What the ontology checks found (warnings only: an error stops the run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<OntologyFinding>,
+}
+
+/// A problem the ontology checks found in the prompts, before any image was scored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OntologyFinding {
+    /// `error` (the run stops) or `warning`.
+    pub severity: String,
+    /// `identical prompts`, `look-alike classes`, `truncated prompts` or `identical ontologies`.
+    pub check: String,
+    /// The ontology (two, joined by ` and `, for identical ontologies).
+    pub ontology: String,
+    pub model: String,
+    /// The classes involved, at most a few.
+    pub classes: Vec<String>,
+    pub detail: String,
+    /// `file:line:column` where the ontology is written.
+    pub location: String,
 }
 
 /// How the images were divided into a dev split (seen by prompt searches, labels included)

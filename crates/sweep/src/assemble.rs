@@ -126,5 +126,11 @@ pub fn assemble(
         models: scored.models,
         run,
         all_probabilities: plan.experiment.report.all_probabilities,
+        findings: plan
+            .findings
+            .iter()
+            .chain(&scored.findings)
+            .cloned()
+            .collect(),
     }
 }

@@ -15,6 +15,7 @@ mod error;
 mod load;
 mod options;
 pub mod plan;
+mod prompt_checks;
 pub mod score;
 mod setup;
 pub mod shard;

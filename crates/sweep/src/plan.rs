@@ -3,15 +3,18 @@
 //! prompts, keyed by class name. Every diagnostic about the experiment is issued here: this
 //! stage is the only one that reads the YAML source for locations.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use ontosweep_clip::{Preprocessing, TextTokenizer, Tokens};
 use ontosweep_dataset::Dataset;
-use ontosweep_experiment::{Experiment, OntologyKind};
+use ontosweep_experiment::{ConfigErrors, Experiment, OntologyKind};
 use ontosweep_models::ResolvedModel;
 use ontosweep_search::SearchSpace;
 
+use ontosweep_results::OntologyFinding;
+
 use crate::error::SweepError;
+use crate::prompt_checks::{check_prompts, finding_line};
 
 /// The sweep to run.
 pub struct Plan<'a> {
@@ -21,6 +24,8 @@ pub struct Plan<'a> {
     /// Per ontology, in file order.
     pub ontologies: Vec<OntologyPlan>,
     pub warnings: Vec<String>,
+    /// What the ontology checks found, per model (warnings: an error stops the plan).
+    pub findings: Vec<OntologyFinding>,
 }
 
 /// One ontology's prompts, or the space a search chooses them from.
@@ -32,7 +37,10 @@ pub enum OntologyPlan {
 
 impl OntologyPlan {
     /// Every prompt it may encode, in class order (or candidate order).
-    fn prompts<'s>(&'s self, classes: &'s [String]) -> Box<dyn Iterator<Item = String> + 's> {
+    pub(crate) fn prompts<'s>(
+        &'s self,
+        classes: &'s [String],
+    ) -> Box<dyn Iterator<Item = String> + 's> {
         match self {
             OntologyPlan::Written(by_class) => {
                 Box::new(classes.iter().flat_map(|c| by_class[c].iter().cloned()))
@@ -71,16 +79,25 @@ impl<'a> Plan<'a> {
             })
             .collect();
         let mut warnings = Vec::new();
+        let mut findings = Vec::new();
         let models = models
             .into_iter()
-            .map(|model| plan_model(experiment, classes, &ontologies, model, &mut warnings))
+            .map(|model| {
+                let (plan, found) =
+                    plan_model(experiment, classes, &ontologies, model, &mut warnings)?;
+                findings.extend(found);
+                Ok::<_, SweepError>(plan)
+            })
             .collect::<Result<_, _>>()?;
+        stop_for_errors(experiment, &findings)?;
+        warnings.extend(findings.iter().map(finding_line));
         Ok(Self {
             experiment,
             dataset,
             models,
             ontologies,
             warnings,
+            findings,
         })
     }
 }
@@ -91,37 +108,59 @@ fn plan_model(
     ontologies: &[OntologyPlan],
     model: ResolvedModel,
     warnings: &mut Vec<String>,
-) -> Result<ModelPlan, SweepError> {
+) -> Result<(ModelPlan, Vec<OntologyFinding>), SweepError> {
     let preprocessing = Preprocessing::from_config_file(&model.dir.preprocessor_config())?;
     let tokenizer = TextTokenizer::for_model(&model.dir, model.family)?;
     warnings.extend(model.warnings.iter().cloned());
     let mut distinct: Vec<(String, Tokens)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for (ontology, planned) in experiment.ontologies.iter().zip(ontologies) {
+    for planned in ontologies {
         // Class order, not name order: the prompts' batches stay as they were.
         for prompt in planned.prompts(classes) {
             if !seen.insert(prompt.clone()) {
                 continue;
             }
             let tokens = tokenizer.encode(&prompt)?;
-            if tokens.truncated {
-                let needle = prompt.split("{}").next().unwrap_or(&prompt);
-                warnings.push(
-                    experiment
-                        .diagnostic_at(
-                            &["ontologies", &ontology.name],
-                            needle,
-                            format!("warning: prompt {prompt:?} is longer than the model's {} tokens and was truncated; shorten it to keep its end", tokenizer.context_length()),
-                        )
-                        .to_string(),
-                );
-            }
             distinct.push((prompt, tokens));
         }
     }
-    Ok(ModelPlan {
-        model,
-        preprocessing,
-        prompts: distinct,
-    })
+    let by_prompt: HashMap<&str, &Tokens> = distinct.iter().map(|(p, t)| (p.as_str(), t)).collect();
+    let findings = check_prompts(
+        experiment,
+        classes,
+        ontologies,
+        &model.id,
+        &by_prompt,
+        tokenizer.context_length(),
+    );
+    Ok((
+        ModelPlan {
+            model,
+            preprocessing,
+            prompts: distinct,
+        },
+        findings,
+    ))
+}
+
+/// Errors among the findings stop the sweep before any encoding, every one of them named.
+fn stop_for_errors(
+    experiment: &Experiment,
+    findings: &[OntologyFinding],
+) -> Result<(), SweepError> {
+    let errors: Vec<_> = findings
+        .iter()
+        .filter(|f| f.severity == "error")
+        .map(|f| {
+            experiment.diagnostic(
+                &["ontologies", &f.ontology],
+                format!("{} (model {}): {}", f.check, f.model, f.detail),
+            )
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(SweepError::Config(ConfigErrors(errors)))
+    }
 }

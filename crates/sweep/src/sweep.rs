@@ -48,6 +48,12 @@ pub fn sweep(
     warnings.extend(embedded.warnings.iter().cloned());
     warnings.extend(
         scored
+            .findings
+            .iter()
+            .map(crate::prompt_checks::finding_line),
+    );
+    warnings.extend(
+        scored
             .split_warnings
             .iter()
             .map(|w| format!("{}: warning: {w}", experiment.file.display())),

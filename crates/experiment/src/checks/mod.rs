@@ -43,6 +43,35 @@ impl Checks<'_> {
         }
     }
 
+    /// The `checks:` section: what the ontology checks stop for, and their threshold.
+    pub(crate) fn check_spec(&mut self, raw: Option<crate::raw::RawChecks>) -> crate::CheckSpec {
+        let mut spec = crate::CheckSpec::default();
+        let Some(raw) = raw else {
+            return spec;
+        };
+        match raw.identical_prompts.as_deref() {
+            None | Some("error") => {}
+            Some("warn") => spec.identical_prompts_stop = false,
+            Some(other) => self.report(
+                &["checks", "identical_prompts"],
+                None,
+                format!("`identical_prompts: {other}`: use `error` (the default: two classes the model cannot tell apart stop the run) or `warn` (to reproduce a published figure made so)"),
+            ),
+        }
+        if let Some(cosine) = raw.similar_classes {
+            if (0.0..=1.0).contains(&cosine) {
+                spec.similar_classes = cosine;
+            } else {
+                self.report(
+                    &["checks", "similar_classes"],
+                    None,
+                    format!("`similar_classes: {cosine}` is a cosine between 0 and 1 above which two classes' text embeddings are named as look-alikes"),
+                );
+            }
+        }
+        spec
+    }
+
     /// The dataset section, its paths resolved against `folder`.
     /// The baseline ontology: the one named, or the first.
     pub(crate) fn baseline(&mut self, baseline: Option<String>, ontologies: &[Ontology]) -> String {

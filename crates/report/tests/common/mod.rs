@@ -146,6 +146,7 @@ pub fn results() -> SweepResults {
             ..Default::default()
         },
         all_probabilities: false,
+        findings: Vec::new(),
     }
 }
 

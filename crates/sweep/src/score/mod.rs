@@ -15,7 +15,8 @@ use ontosweep_clip::Embedding;
 use ontosweep_experiment::Objective;
 use ontosweep_models::Scoring;
 use ontosweep_results::{
-    FEW_CLASSES, ImageScores, Metrics, ModelResults, OntologyResults, SearchOutcome,
+    FEW_CLASSES, ImageScores, Metrics, ModelResults, OntologyFinding, OntologyResults,
+    SearchOutcome,
 };
 use ontosweep_search::{self as search, greedy::DevSet};
 use ontosweep_stats::metrics;
@@ -24,6 +25,7 @@ use rayon::prelude::*;
 use crate::embed::{Embedded, ModelEmbeddings};
 use crate::error::SweepError;
 use crate::plan::{ModelPlan, OntologyPlan, Plan};
+use crate::prompt_checks::look_alike_classes;
 
 pub use compare::agreement;
 
@@ -36,6 +38,8 @@ pub struct Scored {
     /// Said when a side of the split is too small to read.
     pub split_warnings: Vec<String>,
     pub models: Vec<ModelResults>,
+    /// Classes the text embeddings make look alike, per model and ontology.
+    pub findings: Vec<OntologyFinding>,
 }
 
 pub fn score(plan: &Plan, embedded: &Embedded) -> Result<Scored, SweepError> {
@@ -47,6 +51,7 @@ pub fn score(plan: &Plan, embedded: &Embedded) -> Result<Scored, SweepError> {
     let labels: Vec<usize> = split.test.iter().map(|&i| images[i].label).collect();
     let dev_labels: Vec<usize> = split.dev_order.iter().map(|&i| images[i].label).collect();
     let mut models = Vec::with_capacity(plan.models.len());
+    let mut findings = Vec::new();
     for (model, embeddings) in plan.models.iter().zip(&embedded.models) {
         let test_images = kept_images(embeddings, &split.test);
         let dev = DevSet {
@@ -62,6 +67,7 @@ pub fn score(plan: &Plan, embedded: &Embedded) -> Result<Scored, SweepError> {
             &labels,
             &dev,
             embeddings,
+            &mut findings,
         ));
     }
     if let Some((reference, others)) = models.split_first_mut() {
@@ -78,6 +84,7 @@ pub fn score(plan: &Plan, embedded: &Embedded) -> Result<Scored, SweepError> {
         dev,
         split_warnings: split.warnings,
         models,
+        findings,
     })
 }
 
@@ -95,6 +102,7 @@ fn score_model(
     labels: &[usize],
     dev: &DevSet,
     embeddings: &ModelEmbeddings,
+    findings: &mut Vec<OntologyFinding>,
 ) -> ModelResults {
     let classes = &plan.dataset.classes;
     let scoring = model.model.scoring;
@@ -118,7 +126,16 @@ fn score_model(
                     (chosen.prompts, Some((space.spec.objective, chosen.outcome)))
                 }
             };
-            let (summaries, probabilities) = scorer.score(&prompts, images, labels, keep_all);
+            let class_embeddings = scorer.class_embeddings(&prompts);
+            findings.extend(look_alike_classes(
+                plan.experiment,
+                ontology,
+                &model.model.id,
+                classes,
+                &class_embeddings,
+            ));
+            let (summaries, probabilities) =
+                scorer.score_with(&class_embeddings, images, labels, keep_all);
             let metrics = metrics::compute(classes, labels, &summaries);
             let search = search.map(|(objective, outcome)| {
                 scorer.judged(outcome, objective, &prompts, dev, &metrics)
@@ -154,17 +171,9 @@ struct Scorer<'a> {
 }
 
 impl Scorer<'_> {
-    /// Each image's summary, and its whole probability row when `keep_all`: rows are
-    /// summarised as they are computed, so memory follows images, not images × classes.
-    fn score(
-        &self,
-        prompts: &BTreeMap<String, Vec<String>>,
-        images: &[&[f32]],
-        labels: &[usize],
-        keep_all: bool,
-    ) -> (Vec<ImageScores>, Vec<Vec<f32>>) {
-        let class_embeddings: Vec<Embedding> = self
-            .classes
+    /// Each class's ensembled text embedding, in class order.
+    fn class_embeddings(&self, prompts: &BTreeMap<String, Vec<String>>) -> Vec<Embedding> {
+        self.classes
             .iter()
             .map(|c| {
                 let ensemble: Vec<Embedding> = prompts[c]
@@ -173,12 +182,33 @@ impl Scorer<'_> {
                     .collect();
                 zero_shot::class_embedding(&ensemble)
             })
-            .collect();
+            .collect()
+    }
+
+    fn score(
+        &self,
+        prompts: &BTreeMap<String, Vec<String>>,
+        images: &[&[f32]],
+        labels: &[usize],
+        keep_all: bool,
+    ) -> (Vec<ImageScores>, Vec<Vec<f32>>) {
+        self.score_with(&self.class_embeddings(prompts), images, labels, keep_all)
+    }
+
+    /// Each image's summary, and its whole probability row when `keep_all`: rows are
+    /// summarised as they are computed, so memory follows images, not images × classes.
+    fn score_with(
+        &self,
+        class_embeddings: &[Embedding],
+        images: &[&[f32]],
+        labels: &[usize],
+        keep_all: bool,
+    ) -> (Vec<ImageScores>, Vec<Vec<f32>>) {
         let scored: Vec<(ImageScores, Vec<f32>)> = images
             .par_iter()
             .zip(labels)
             .map(|(img, &truth)| {
-                let row = zero_shot::probabilities(img, &class_embeddings, self.scoring);
+                let row = zero_shot::probabilities(img, class_embeddings, self.scoring);
                 let summary = metrics::summarise(&row, truth);
                 (summary, if keep_all { row } else { Vec::new() })
             })
