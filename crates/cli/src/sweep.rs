@@ -260,6 +260,13 @@ fn write_report(
         }
     }
     println!("{}", crate::table::render(results));
+    let verdicts = ontosweep_report::noise_verdicts(results);
+    if !verdicts.is_empty() {
+        println!("\nagainst the controls:");
+        for line in verdicts {
+            println!("  {line}");
+        }
+    }
     if let Some(searches) = crate::searches::render(results) {
         println!("\n{searches}");
     }

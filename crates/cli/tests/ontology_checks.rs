@@ -118,3 +118,108 @@ fn look_alike_classes_are_named_with_their_cosine() {
         serde_json::json!(["daisy", "dandelion"])
     );
 }
+
+/// Per ontology, its share of right predictions in `predictions.csv`.
+fn accuracy_by_ontology(report: &Path) -> std::collections::BTreeMap<String, f64> {
+    let mut tally: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+    for row in common::rows(&report.join("predictions.csv")) {
+        let entry = tally.entry(row["ontology"].clone()).or_default();
+        entry.0 += usize::from(row["true_class"] == row["predicted_class"]);
+        entry.1 += 1;
+    }
+    tally
+        .into_iter()
+        .map(|(o, (right, n))| (o, right as f64 / n as f64))
+        .collect()
+}
+
+#[test]
+fn controls_are_deterministic_differ_across_seeds_and_are_summarised_by_their_spread() {
+    let temp = tempfile::tempdir().unwrap();
+    let file = experiment(
+        temp.path(),
+        "ontologies:\n  plain:\n    templates: [\"a photo of a {}.\"]\n  descriptive:\n    templates: [\"a photo of a {}, a type of flower.\"]\n  noise:\n    control: random-words\n    of: descriptive\n    seeds: 3\n  names-shuffled:\n    control: shuffled-names\n    of: descriptive\n  template-only:\n    control: template-only\n    of: descriptive\n",
+    );
+    let sweep = |out: &str| {
+        let out = temp.path().join(out);
+        let output = common::sweep(&file, &out, &temp.path().join("cache"), &["--show-prompts"])
+            .output()
+            .unwrap();
+        (succeeded(output), out)
+    };
+    let (first, report) = sweep("one");
+    let (second, again) = sweep("two");
+    let shown = |o: &Output| {
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        text.split("\nmodel ").next().unwrap().to_string()
+    };
+    assert_eq!(
+        shown(&first),
+        shown(&second),
+        "the same seed gives the same prompts"
+    );
+    let prompts = shown(&first);
+    let daisy = |ontology: &str| {
+        let block = prompts.split(&format!("{ontology}:\n")).nth(1).unwrap();
+        block
+            .lines()
+            .find(|l| l.trim_start().starts_with("daisy:"))
+            .unwrap()
+            .to_string()
+    };
+    assert_ne!(daisy("noise.seed1"), daisy("noise.seed2"));
+    assert!(
+        daisy("noise.seed1").contains("a photo of a daisy, "),
+        "{}",
+        daisy("noise.seed1")
+    );
+    assert!(
+        !daisy("names-shuffled").contains("daisy,"),
+        "{}",
+        daisy("names-shuffled")
+    );
+    assert!(daisy("template-only").contains("a photo of a object, a type of flower."));
+    let summary = common::rows(&report.join("summary.csv"));
+    assert_eq!(summary, common::rows(&again.join("summary.csv")));
+    let ontologies: Vec<&str> = summary.iter().map(|r| r["ontology"].as_str()).collect();
+    assert_eq!(
+        ontologies,
+        [
+            "plain",
+            "descriptive",
+            "noise",
+            "names-shuffled",
+            "template-only"
+        ]
+    );
+    let noise = &summary[2];
+    assert_eq!(
+        (
+            noise["control"].as_str(),
+            noise["control_of"].as_str(),
+            noise["seeds"].as_str()
+        ),
+        ("random-words", "descriptive", "3")
+    );
+    let per_seed = accuracy_by_ontology(&report);
+    let seeds: Vec<f64> = (1..=3)
+        .map(|k| per_seed[&format!("noise.seed{k}")])
+        .collect();
+    let mean = seeds.iter().sum::<f64>() / 3.0;
+    let value = |k: &str| noise[k].parse::<f64>().unwrap();
+    assert!(
+        (value("accuracy") - mean).abs() < 1e-9,
+        "{noise:?} vs {seeds:?}"
+    );
+    assert!((value("accuracy_seed_min") - seeds.iter().cloned().fold(1.0, f64::min)).abs() < 1e-9);
+    assert!((value("accuracy_seed_max") - seeds.iter().cloned().fold(0.0, f64::max)).abs() < 1e-9);
+    assert!(
+        noise["ci_low"].is_empty(),
+        "a mean over seeds has no Wilson interval"
+    );
+    let page = std::fs::read_to_string(report.join("index.html")).unwrap();
+    assert!(
+        page.contains("Better than noise?") && page.contains("descriptive changes accuracy by"),
+        "no controls section"
+    );
+}

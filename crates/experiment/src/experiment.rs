@@ -121,6 +121,7 @@ impl Experiment {
                 }
             }
             match &ontology.kind {
+                OntologyKind::Written(written) if written.control.is_some() => {}
                 OntologyKind::Written(written) => {
                     for class in classes {
                         if written.prompts_for(class).is_empty() {

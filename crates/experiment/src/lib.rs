@@ -17,6 +17,7 @@
 
 pub mod bounds;
 mod checks;
+pub mod controls;
 mod diagnostic;
 mod document;
 mod experiment;

@@ -108,6 +108,12 @@ pub(crate) struct RawOntology {
     #[serde(default)]
     pub(crate) names: BTreeMap<String, String>,
     pub(crate) search: Option<RawSearch>,
+    /// A control ontology: `random-words`, `shuffled-names` or `template-only`…
+    pub(crate) control: Option<String>,
+    /// …of this written ontology…
+    pub(crate) of: Option<String>,
+    /// …over this many seeds (1, 2, …).
+    pub(crate) seeds: Option<usize>,
 }
 
 #[derive(Deserialize)]

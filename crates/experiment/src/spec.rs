@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use ontosweep_clip::Precision;
 
+use crate::controls::{Control, ControlKind};
 use crate::search::{SearchSpec, SplitSpec};
 
 /// A parsed experiment, with paths resolved against the file's folder.
@@ -181,16 +182,47 @@ pub struct WrittenPrompts {
     pub names: BTreeMap<String, String>,
     /// The dataset's `names`, for the classes this ontology does not name itself.
     pub display: BTreeMap<String, String>,
+    /// Set for a control: the fields above are the mirrored ontology's, and this turns its
+    /// prompts into the control's.
+    pub control: Option<Control>,
 }
 
 impl WrittenPrompts {
-    /// The prompts for `class`: templates applied to its name, then its own prompts.
+    /// The prompts for `class`: templates applied to its name, then its own prompts (a
+    /// control's: generated from those).
     pub fn prompts_for(&self, class: &str) -> Vec<String> {
-        let word = self
-            .names
+        let Some(control) = &self.control else {
+            return self.own_prompts(class);
+        };
+        match control.kind {
+            ControlKind::RandomWords => self
+                .own_prompts(class)
+                .iter()
+                .enumerate()
+                .map(|(i, p)| control.random_words(class, i, p, self.word(class)))
+                .collect(),
+            ControlKind::ShuffledNames => {
+                let other = control.shuffled.get(class).map_or(class, String::as_str);
+                self.own_prompts(other)
+            }
+            ControlKind::TemplateOnly => self
+                .templates
+                .iter()
+                .map(|t| Control::template_only(t))
+                .collect(),
+        }
+    }
+
+    /// The words templates put in the slot for `class`.
+    pub fn word<'a>(&'a self, class: &'a str) -> &'a str {
+        self.names
             .get(class)
             .or(self.display.get(class))
-            .map_or(class, String::as_str);
+            .map_or(class, String::as_str)
+    }
+
+    fn own_prompts(&self, class: &str) -> Vec<String> {
+        let word = self.word(class);
         let mut prompts: Vec<String> = self
             .templates
             .iter()
@@ -202,6 +234,38 @@ impl WrittenPrompts {
 }
 
 impl Experiment {
+    /// What controls need of the classes: `shuffled-names` their permutation, `random-words`
+    /// the words it must never draw (any class's words).
+    pub fn adopt_classes(&mut self, classes: &[String]) {
+        for ontology in &mut self.ontologies {
+            let OntologyKind::Written(written) = &mut ontology.kind else {
+                continue;
+            };
+            let excluded: std::collections::BTreeSet<String> = classes
+                .iter()
+                .flat_map(|c| {
+                    let word = written.word(c).to_lowercase();
+                    let mut all: Vec<String> = word
+                        .split(|ch: char| !ch.is_alphanumeric())
+                        .filter(|w| !w.is_empty())
+                        .map(String::from)
+                        .collect();
+                    all.extend(
+                        c.to_lowercase()
+                            .split(|ch: char| !ch.is_alphanumeric())
+                            .filter(|w| !w.is_empty())
+                            .map(String::from),
+                    );
+                    all
+                })
+                .collect();
+            if let Some(control) = &mut written.control {
+                control.shuffled = crate::controls::shuffle(classes, control.seed);
+                control.excluded = excluded;
+            }
+        }
+    }
+
     /// Words a dataset gives its classes' prompts (a published name two classes share,
     /// `apple_pie` read as `apple pie`), wherever the experiment's `dataset.names` is silent.
     pub fn adopt_dataset_words(&mut self, words: &BTreeMap<String, String>) {
@@ -218,6 +282,11 @@ impl Experiment {
 }
 
 impl Ontology {
+    /// The control it is, if it is one.
+    pub fn control(&self) -> Option<&Control> {
+        self.written().and_then(|w| w.control.as_ref())
+    }
+
     /// The prompts written for it, unless it is searched.
     pub fn written(&self) -> Option<&WrittenPrompts> {
         match &self.kind {
@@ -229,6 +298,8 @@ impl Ontology {
     /// The classes this ontology names explicitly, with the key path that names each.
     pub(crate) fn mentioned_classes(&self) -> Vec<(&String, [&str; 2])> {
         match &self.kind {
+            // The ontology it mirrors names them, and is checked.
+            OntologyKind::Written(w) if w.control.is_some() => Vec::new(),
             OntologyKind::Written(w) => w
                 .prompts
                 .keys()

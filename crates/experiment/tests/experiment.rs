@@ -296,3 +296,39 @@ fn templates_come_from_a_list_a_set_or_a_file_and_either_slot_counts() {
         );
     }
 }
+
+#[test]
+fn controls_mirror_a_written_ontology_and_every_mistake_is_located() {
+    let head = "name: t\ndataset:\n  root: data\nmodels: [m]\nontologies:\n";
+    let good = format!(
+        "{head}  noise:\n    control: random-words\n    of: descriptive\n    seeds: 2\n  descriptive:\n    templates: [\"a photo of a {{}}, a type of flower.\"]\n"
+    );
+    let e = parse(&good).unwrap();
+    let names: Vec<&str> = e.ontologies.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["noise.seed1", "noise.seed2", "descriptive"]);
+    let control = e.ontologies[1].control().unwrap();
+    assert_eq!(
+        (control.group.as_str(), control.seed, control.seeds),
+        ("noise", 2, 2)
+    );
+
+    let bad = format!(
+        "{head}  a:\n    control: random-noise\n    of: b\n  b:\n    prompts: {{daisy: daisy}}\n  c:\n    control: template-only\n    of: b\n  d:\n    control: shuffled-names\n    of: nowhere\n  e:\n    control: template-only\n    of: f\n    seeds: 3\n  f:\n    templates: [\"{{}}\"]\n  g:\n    control: random-words\n    of: f\n    templates: [\"x {{}}\"]\n"
+    );
+    let errors = parse(&bad).unwrap_err().to_string();
+    for (line, needle) in [
+        (7, "unknown control `random-noise`"),
+        (13, "`b` has none"),
+        (16, "names no written ontology"),
+        (20, "the same whatever the seed"),
+        (24, "is a control"),
+    ] {
+        let at = format!("exp.yaml:{line}:");
+        assert!(
+            errors
+                .lines()
+                .any(|l| l.contains(&at) && l.contains(needle)),
+            "{at} {needle}: {errors}"
+        );
+    }
+}

@@ -55,6 +55,7 @@ fn page(results: &SweepResults, names: &ReportFiles, thumbs: &Thumbnails) -> Mar
                 (shard_note(results))
                 img.chart id="accuracy-chart" src=(link(HEADLINE_CHART)) alt="accuracy by ontology";
                 (summary_table(results))
+                (controls_section(results))
                 (ontology_checks(results))
                 (agreement(results))
                 (per_class(results))
@@ -211,6 +212,51 @@ fn verdict(low: f64, high: f64) -> Option<&'static str> {
         Some("bad")
     } else {
         None
+    }
+}
+
+/// Each wording's gain beside what its controls gain, and what that means.
+fn controls_section(results: &SweepResults) -> Markup {
+    use crate::controls::{groups, spread, verdict};
+    if !results
+        .models
+        .iter()
+        .any(|m| m.ontologies.iter().any(|o| o.control.is_some()))
+    {
+        return html! {};
+    }
+    html! {
+        h2 { "Better than noise?" }
+        p { "Controls are generated from another ontology's prompts and a seed (see the README's controls section) and scored on the same images: a wording's gain means something only beyond theirs." }
+        @for model in &results.models {
+            @let groups = groups(model);
+            h3 { (model.model) }
+            table.controls {
+                tr { th.l { "control" } th.l { "kind" } th.l { "of" } th { "seeds" } th { "Δ vs baseline (points)" } }
+                @for g in &groups {
+                    tr {
+                        td.l { (g.group) } td.l { (g.kind) } td.l { (g.of) } td { (g.members.len()) }
+                        td {
+                            @match (g.members.as_slice(), spread(&g.deltas())) {
+                                ([one], _) if one.vs_baseline.is_some() => {
+                                    @let c = one.vs_baseline.as_ref().expect("checked");
+                                    (format!("{:+.1} [{:+.1}, {:+.1}]", 100.0 * c.delta, 100.0 * c.delta_ci_low, 100.0 * c.delta_ci_high))
+                                }
+                                (_, Some((low, high))) => (format!("{:+.1} to {:+.1}", 100.0 * low, 100.0 * high)),
+                                _ => "baseline",
+                            }
+                        }
+                    }
+                }
+            }
+            ul {
+                @for o in model.ontologies.iter().filter(|o| o.control.is_none()) {
+                    @if let Some(sentence) = verdict(o, &groups) {
+                        li { (sentence) }
+                    }
+                }
+            }
+        }
     }
 }
 

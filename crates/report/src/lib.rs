@@ -11,6 +11,7 @@ mod class_selection;
 mod class_table;
 pub mod clip_benchmark;
 mod confused;
+mod controls;
 mod csv_writer;
 mod error;
 mod headline;
@@ -33,6 +34,7 @@ use std::path::{Path, PathBuf};
 
 use ontosweep_results::SweepResults;
 
+pub use controls::noise_verdicts;
 pub use error::ReportError;
 pub use headline::{
     HEADLINE_CHART, HeadlineCopy, SIGNATURE as HEADLINE_SIGNATURE, copy_headline_chart,

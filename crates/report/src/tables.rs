@@ -37,10 +37,11 @@ struct SummaryRow<'a> {
     model: &'a str,
     ontology: &'a str,
     n: usize,
-    correct: usize,
+    /// Empty for a seeded control's row (its figures are means over the seeds).
+    correct: Option<usize>,
     accuracy: f64,
-    ci_low: f64,
-    ci_high: f64,
+    ci_low: Option<f64>,
+    ci_high: Option<f64>,
     balanced_accuracy: f64,
     macro_f1: f64,
     ece: f64,
@@ -55,6 +56,15 @@ struct SummaryRow<'a> {
     /// Share of images whose class is among the five highest scores; empty with five
     /// classes or fewer, where it says nothing.
     top5_accuracy: Option<f64>,
+    /// For a control: its kind, the ontology it mirrors, its seeds, and the lowest and
+    /// highest accuracy and change over them.
+    control: Option<&'a str>,
+    control_of: Option<&'a str>,
+    seeds: Option<usize>,
+    accuracy_seed_min: Option<f64>,
+    accuracy_seed_max: Option<f64>,
+    delta_seed_min: Option<f64>,
+    delta_seed_max: Option<f64>,
 }
 
 /// Top-5 accuracy, when there are more than five classes.
@@ -67,34 +77,109 @@ pub(crate) fn top5(results: &SweepResults, m: &ontosweep_results::Metrics) -> Op
 fn summary(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError> {
     csv_file(dir, "summary.csv", |w| {
         for model in &results.models {
+            let groups = crate::controls::groups(model);
             for o in &model.ontologies {
-                let m = &o.metrics;
-                let c = o.vs_baseline.as_ref();
-                w.serialize(SummaryRow {
-                    model: &model.model,
-                    ontology: &o.ontology,
-                    n: m.n,
-                    correct: m.correct,
-                    accuracy: m.accuracy,
-                    ci_low: m.ci_low,
-                    ci_high: m.ci_high,
-                    balanced_accuracy: m.balanced_accuracy,
-                    macro_f1: m.macro_f1,
-                    ece: m.ece,
-                    delta_vs_baseline: c.map(|c| c.delta),
-                    delta_ci_low: c.map(|c| c.delta_ci_low),
-                    delta_ci_high: c.map(|c| c.delta_ci_high),
-                    mcnemar_p: c.map(|c| c.mcnemar_p),
-                    mcnemar_p_holm: c.map(|c| c.mcnemar_p_holm),
-                    gained: c.map(|c| c.gained),
-                    lost: c.map(|c| c.lost),
-                    is_baseline: o.ontology == results.baseline,
-                    top5_accuracy: top5(results, m),
-                })?;
+                match &o.control {
+                    Some(c) if c.seeds > 1 => {
+                        // A seeded control is one row: written with its first seed.
+                        if c.seed == 1
+                            && let Some(group) = groups.iter().find(|g| g.group == c.group)
+                        {
+                            w.serialize(seeded_row(results, &model.model, group))?;
+                        }
+                    }
+                    _ => w.serialize(summary_row(results, &model.model, o))?,
+                }
             }
         }
         Ok(())
     })
+}
+
+fn summary_row<'a>(
+    results: &SweepResults,
+    model: &'a str,
+    o: &'a ontosweep_results::OntologyResults,
+) -> SummaryRow<'a> {
+    let m = &o.metrics;
+    let c = o.vs_baseline.as_ref();
+    let control = o.control.as_ref();
+    SummaryRow {
+        model,
+        ontology: &o.ontology,
+        n: m.n,
+        correct: Some(m.correct),
+        accuracy: m.accuracy,
+        ci_low: Some(m.ci_low),
+        ci_high: Some(m.ci_high),
+        balanced_accuracy: m.balanced_accuracy,
+        macro_f1: m.macro_f1,
+        ece: m.ece,
+        delta_vs_baseline: c.map(|c| c.delta),
+        delta_ci_low: c.map(|c| c.delta_ci_low),
+        delta_ci_high: c.map(|c| c.delta_ci_high),
+        mcnemar_p: c.map(|c| c.mcnemar_p),
+        mcnemar_p_holm: c.map(|c| c.mcnemar_p_holm),
+        gained: c.map(|c| c.gained),
+        lost: c.map(|c| c.lost),
+        is_baseline: o.ontology == results.baseline,
+        top5_accuracy: top5(results, m),
+        control: control.map(|c| c.kind.as_str()),
+        control_of: control.map(|c| c.of.as_str()),
+        seeds: control.map(|c| c.seeds),
+        accuracy_seed_min: control.map(|_| m.accuracy),
+        accuracy_seed_max: control.map(|_| m.accuracy),
+        delta_seed_min: control.and(c.map(|c| c.delta)),
+        delta_seed_max: control.and(c.map(|c| c.delta)),
+    }
+}
+
+/// A control over several seeds: the means, with the lowest and highest seed beside them.
+fn seeded_row<'a>(
+    results: &SweepResults,
+    model: &'a str,
+    group: &crate::controls::ControlGroup<'a>,
+) -> SummaryRow<'a> {
+    use crate::controls::{mean, spread};
+    let of = |f: fn(&ontosweep_results::Metrics) -> f64| {
+        let values: Vec<f64> = group.members.iter().map(|o| f(&o.metrics)).collect();
+        mean(&values).unwrap_or(f64::NAN)
+    };
+    let accuracies = group.accuracies();
+    let deltas = group.deltas();
+    let top5s: Vec<f64> = group
+        .members
+        .iter()
+        .filter_map(|o| top5(results, &o.metrics))
+        .collect();
+    SummaryRow {
+        model,
+        ontology: group.group,
+        n: group.members[0].metrics.n,
+        correct: None,
+        accuracy: of(|m| m.accuracy),
+        ci_low: None,
+        ci_high: None,
+        balanced_accuracy: of(|m| m.balanced_accuracy),
+        macro_f1: of(|m| m.macro_f1),
+        ece: of(|m| m.ece),
+        delta_vs_baseline: mean(&deltas),
+        delta_ci_low: None,
+        delta_ci_high: None,
+        mcnemar_p: None,
+        mcnemar_p_holm: None,
+        gained: None,
+        lost: None,
+        is_baseline: false,
+        top5_accuracy: mean(&top5s),
+        control: Some(group.kind),
+        control_of: Some(group.of),
+        seeds: Some(group.members.len()),
+        accuracy_seed_min: spread(&accuracies).map(|s| s.0),
+        accuracy_seed_max: spread(&accuracies).map(|s| s.1),
+        delta_seed_min: spread(&deltas).map(|s| s.0),
+        delta_seed_max: spread(&deltas).map(|s| s.1),
+    }
 }
 
 fn per_class(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError> {

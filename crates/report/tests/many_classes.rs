@@ -52,6 +52,7 @@ fn ontology(name: &str, o: usize, labels: &[usize], classes: &[String]) -> Ontol
         probabilities: vec![],
         vs_baseline: None,
         search: None,
+        control: None,
     }
 }
 

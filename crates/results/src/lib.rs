@@ -147,6 +147,22 @@ pub struct OntologyResults {
     /// How the prompts were chosen, for an ontology found by search.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search: Option<SearchOutcome>,
+    /// What it controls for, for a control ontology.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<ControlInfo>,
+}
+
+/// A control ontology: generated from another ontology's prompts and a seed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ControlInfo {
+    /// `random-words`, `shuffled-names` or `template-only`.
+    pub kind: String,
+    /// The ontology it mirrors.
+    pub of: String,
+    /// The name written in the experiment; its seeds are `<group>.seed<k>`.
+    pub group: String,
+    pub seed: u64,
+    pub seeds: usize,
 }
 
 /// Up to this many classes, every probability is kept and the report lists them all.

@@ -22,6 +22,7 @@ pub fn load_dataset(
 ) -> Result<Dataset, SweepError> {
     let dataset = read_dataset(experiment, data_root, progress)?;
     experiment.adopt_dataset_words(&dataset.display);
+    experiment.adopt_classes(&dataset.classes);
     refuse_search_over_found_labels(experiment, &dataset)?;
     blame_manifest_typos(experiment, &dataset)?;
     experiment.check_classes(&dataset.classes)?;

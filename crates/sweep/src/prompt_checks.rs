@@ -43,9 +43,13 @@ pub(crate) fn check_prompts(
             tokens,
             context_length,
         ));
+        // A control is meant to be what it is (`template-only` reads alike for every class).
         let OntologyPlan::Written(by_class) = planned else {
             continue;
         };
+        if ontology.control().is_some() {
+            continue;
+        }
         let class_keys: Vec<ClassKey> = classes
             .iter()
             .map(|class| {
@@ -264,6 +268,9 @@ pub(crate) fn look_alike_classes(
     class_embeddings: &[Vec<f32>],
 ) -> Option<OntologyFinding> {
     use rayon::prelude::*;
+    if ontology.control().is_some() {
+        return None;
+    }
     let threshold = experiment.checks.similar_classes;
     let mut pairs: Vec<(f64, usize, usize)> = (0..class_embeddings.len())
         .into_par_iter()

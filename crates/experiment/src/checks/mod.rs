@@ -1,5 +1,6 @@
 //! Every check that needs only the file: each problem recorded at its line, all reported.
 
+mod controls;
 mod dataset;
 mod models;
 mod ontologies;

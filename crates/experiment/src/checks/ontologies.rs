@@ -7,14 +7,17 @@ use crate::document::unknown_field;
 use crate::raw::{RawOntology, RawTemplates};
 use crate::{Ontology, OntologyKind, WrittenPrompts};
 
+pub(crate) use super::controls::Parsed;
+
 impl Checks<'_> {
     /// Every ontology that parses, in file order. "None defined" is said only when nothing
     /// else is wrong, since a broken ontology is not an absent one.
     pub(crate) fn ontologies(&mut self, raw: yaml_serde::Mapping) -> Vec<Ontology> {
-        let ontologies: Vec<Ontology> = raw
+        let parsed: Vec<Parsed> = raw
             .into_iter()
             .filter_map(|(key, value)| self.ontology(key, value))
             .collect();
+        let ontologies = self.controls(parsed);
         if ontologies.is_empty() && self.errors.is_empty() {
             self.report(
                 &["ontologies"],
@@ -31,7 +34,7 @@ impl Checks<'_> {
         &mut self,
         key: yaml_serde::Value,
         value: yaml_serde::Value,
-    ) -> Option<Ontology> {
+    ) -> Option<Parsed> {
         let Some(name) = key.as_str().map(str::to_string) else {
             self.report(
                 &["ontologies"],
@@ -56,6 +59,16 @@ impl Checks<'_> {
                 return None;
             }
         };
+        if let Some(kind) = parsed.control.clone() {
+            return self.pending_control(name, kind, parsed);
+        }
+        if parsed.of.is_some() || parsed.seeds.is_some() {
+            self.report(
+                &["ontologies", &name],
+                None,
+                format!("ontology `{name}`: `of` and `seeds` belong to a control ontology (`control: random-words`, `shuffled-names` or `template-only`)"),
+            );
+        }
         if let Some(search) = parsed.search {
             let no_templates = matches!(&parsed.templates, RawTemplates::List(l) if l.is_empty());
             if !(no_templates && parsed.prompts.is_empty() && parsed.names.is_empty()) {
@@ -66,10 +79,10 @@ impl Checks<'_> {
                 );
             }
             let spec = self.search(&name, search);
-            return Some(Ontology {
+            return Some(Parsed::Done(Ontology {
                 name,
                 kind: OntologyKind::Search(spec),
-            });
+            }));
         }
         let templates = self.template_list(&["ontologies", &name, "templates"], parsed.templates);
         let prompts: BTreeMap<String, Vec<String>> = parsed
@@ -80,15 +93,16 @@ impl Checks<'_> {
         if templates.is_empty() {
             self.prompt_texts(&name, &prompts);
         }
-        Some(Ontology {
+        Some(Parsed::Done(Ontology {
             name,
             kind: OntologyKind::Written(WrittenPrompts {
                 templates,
                 prompts,
                 names: parsed.names,
                 display: BTreeMap::new(),
+                control: None,
             }),
-        })
+        }))
     }
 
     /// An ontology without templates: every class it lists needs some prompt text, and it

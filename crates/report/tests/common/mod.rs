@@ -94,6 +94,7 @@ pub fn ontology(
         metrics: metrics(correct, 4),
         vs_baseline,
         search: None,
+        control: None,
     }
 }
 

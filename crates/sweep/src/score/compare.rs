@@ -104,10 +104,16 @@ pub fn with_baseline(ontologies: &mut [OntologyResults], baseline: &str, labels:
             },
         ));
     }
-    let raw: Vec<f64> = compared.iter().map(|(_, c)| c.mcnemar_p).collect();
-    for ((index, mut comparison), adjusted) in compared.into_iter().zip(holm(&raw)) {
-        comparison.mcnemar_p_holm = adjusted;
-        ontologies[index].vs_baseline = Some(comparison);
+    // Controls are a family of their own: adding them must not weaken the wordings' tests.
+    let (controls, wordings): (Vec<_>, Vec<_>) = compared
+        .into_iter()
+        .partition(|(index, _)| ontologies[*index].control.is_some());
+    for family in [wordings, controls] {
+        let raw: Vec<f64> = family.iter().map(|(_, c)| c.mcnemar_p).collect();
+        for ((index, mut comparison), adjusted) in family.into_iter().zip(holm(&raw)) {
+            comparison.mcnemar_p_holm = adjusted;
+            ontologies[index].vs_baseline = Some(comparison);
+        }
     }
 }
 
@@ -134,6 +140,7 @@ mod tests {
             metrics,
             vs_baseline: None,
             search: None,
+            control: None,
         };
         ModelResults {
             model: name.into(),

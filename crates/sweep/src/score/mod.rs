@@ -149,6 +149,13 @@ fn score_model(
                 metrics,
                 vs_baseline: None,
                 search,
+                control: ontology.control().map(|c| ontosweep_results::ControlInfo {
+                    kind: c.kind.name().into(),
+                    of: c.of.clone(),
+                    group: c.group.clone(),
+                    seed: c.seed,
+                    seeds: c.seeds,
+                }),
             }
         })
         .collect();
