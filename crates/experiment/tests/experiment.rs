@@ -281,12 +281,20 @@ fn templates_come_from_a_list_a_set_or_a_file_and_either_slot_counts() {
     // Each way of getting it wrong is located at the `templates` line that named it.
     let bad = "name: t\ndataset:\n  root: data\nmodels: [m]\nontologies:\n  a:\n    templates: {file: missing.txt}\n  b:\n    templates: clip-benchmark/nope\n  c:\n    templates: dataset\n  d:\n    templates: [\"no slot\"]\n";
     let errors = Experiment::parse(&file, bad).unwrap_err().to_string();
-    for (line, needle) in [
-        (7, "missing.txt"),
-        (9, "clip-benchmark/imagenet1k"),
-        (11, "not one"),
-        (13, "has no `{}` (or `{c}`)"),
-    ] {
+    assert_located(
+        &errors,
+        &[
+            (7, "missing.txt"),
+            (9, "clip-benchmark/imagenet1k"),
+            (11, "not one"),
+            (13, "has no `{}` (or `{c}`)"),
+        ],
+    );
+}
+
+/// Each (line, needle): some line of `errors` is located at that line of exp.yaml and says it.
+fn assert_located(errors: &str, expected: &[(usize, &str)]) {
+    for (line, needle) in expected {
         let at = format!("exp.yaml:{line}:");
         assert!(
             errors
@@ -316,19 +324,14 @@ fn controls_mirror_a_written_ontology_and_every_mistake_is_located() {
         "{head}  a:\n    control: random-noise\n    of: b\n  b:\n    prompts: {{daisy: daisy}}\n  c:\n    control: template-only\n    of: b\n  d:\n    control: shuffled-names\n    of: nowhere\n  e:\n    control: template-only\n    of: f\n    seeds: 3\n  f:\n    templates: [\"{{}}\"]\n  g:\n    control: random-words\n    of: f\n    templates: [\"x {{}}\"]\n"
     );
     let errors = parse(&bad).unwrap_err().to_string();
-    for (line, needle) in [
-        (7, "unknown control `random-noise`"),
-        (13, "`b` has none"),
-        (16, "names no written ontology"),
-        (20, "the same whatever the seed"),
-        (24, "is a control"),
-    ] {
-        let at = format!("exp.yaml:{line}:");
-        assert!(
-            errors
-                .lines()
-                .any(|l| l.contains(&at) && l.contains(needle)),
-            "{at} {needle}: {errors}"
-        );
-    }
+    assert_located(
+        &errors,
+        &[
+            (7, "unknown control `random-noise`"),
+            (13, "`b` has none"),
+            (16, "names no written ontology"),
+            (20, "the same whatever the seed"),
+            (24, "is a control"),
+        ],
+    );
 }
