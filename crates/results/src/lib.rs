@@ -377,6 +377,10 @@ pub struct Timings {
     pub images_encoded: usize,
     pub text_encode_seconds: f64,
     pub scoring_seconds: f64,
+    /// Bytes of images read from the dataset, over every model's pass: none when every key
+    /// was remembered and every embedding cached.
+    #[serde(default)]
+    pub image_bytes_read: u64,
 }
 
 impl SweepResults {

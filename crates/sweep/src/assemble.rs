@@ -112,6 +112,7 @@ pub fn assemble(
             images_encoded: models.iter().map(|m| m.images_encoded).sum(),
             text_encode_seconds: embedded.text_seconds,
             scoring_seconds: times.scoring,
+            image_bytes_read: embedded.image_bytes_read,
         },
         models,
     };

@@ -137,7 +137,8 @@ impl EmbeddingCache {
     pub fn fingerprint(&self, files: &[PathBuf]) -> Result<String, ontosweep_clip::Error> {
         let mut identity = Sha256::new();
         for file in files {
-            identity.update(format!("{}\0{}\0", file.display(), file_identity(file)));
+            let known = file_identity(file).unwrap_or_else(|| "unreadable".into());
+            identity.update(format!("{}\0{known}\0", file.display()));
         }
         let memo = self
             .dir
@@ -155,6 +156,15 @@ impl EmbeddingCache {
         let _ = fs::create_dir_all(self.dir.join("fingerprints"))
             .and_then(|_| write_atomically(&memo, digest.as_bytes()));
         Ok(digest)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Opened only to look (`sweep --dry-run`).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     pub fn put(&self, namespace: &str, key: &str, embedding: &[f32]) -> std::io::Result<()> {
@@ -183,10 +193,10 @@ impl EmbeddingCache {
 /// What changes whenever a file's content may have: size, modification time, and the inode
 /// and its change time, which no user can set (`cp -p` or `touch -d` restore the mtime, not
 /// the ctime).
-fn file_identity(file: &Path) -> String {
+pub(crate) fn file_identity(file: &Path) -> Option<String> {
     use std::os::unix::fs::MetadataExt;
     match fs::metadata(file) {
-        Ok(m) => format!(
+        Ok(m) => Some(format!(
             "{}:{}:{}:{}.{}:{}.{}",
             m.dev(),
             m.ino(),
@@ -195,14 +205,15 @@ fn file_identity(file: &Path) -> String {
             m.mtime_nsec(),
             m.ctime(),
             m.ctime_nsec()
-        ),
-        Err(e) => format!("unreadable: {e}"),
+        )),
+        Err(_) => None,
     }
 }
 
 /// Namespaces are 32 hex digits; fingerprints have their own folder.
 fn is_cache_entry_name(name: &str) -> bool {
     name == "fingerprints"
+        || name == super::key_memo::FOLDER
         || name == CACHE_TAG
         || name.starts_with('.')
         || (name.len() == 32 && name.bytes().all(|b| b.is_ascii_hexdigit()))

@@ -64,6 +64,16 @@ struct Group {
     items: Vec<(usize, Option<String>, Prepared)>,
     /// Keys learned in this group: (image, key or read error).
     keys: Vec<(usize, Result<String, String>)>,
+    /// Bytes read from the dataset for this group.
+    bytes_read: u64,
+}
+
+/// What one pass over the images gave.
+pub struct Pass {
+    pub outcomes: Vec<ImageOutcome>,
+    pub opened: Option<OpenedEncoder>,
+    /// Bytes read from the dataset (none for an image whose key was known and cached).
+    pub bytes_read: u64,
 }
 
 /// Embeds every file in `paths`, filling `keys` as files are read and writing new
@@ -81,7 +91,7 @@ pub fn embed_images(
     read_ahead: usize,
     warnings: &mut Vec<String>,
     progress: &dyn Progress,
-) -> Result<(Vec<ImageOutcome>, Option<OpenedEncoder>), ontosweep_clip::Error> {
+) -> Result<Pass, ontosweep_clip::Error> {
     progress.start("reading and encoding images", paths.len());
     let known: &ContentKeys = keys;
     let mut sink = Sink::new(paths.len(), encoder, cache, warnings);
@@ -97,18 +107,26 @@ pub fn embed_images(
             }
         });
         let mut learned = Vec::new();
+        let mut bytes_read = 0;
         for group in receiver {
             learned.extend(group.keys);
+            bytes_read += group.bytes_read;
             sink.take(group.items, progress)?;
         }
         sink.flush(progress)?;
-        Ok(learned)
+        Ok((learned, bytes_read))
     })?;
+    let (learned, bytes_read) = learned;
     for (i, key) in learned {
         keys[i] = Some(key);
     }
     progress.finish();
-    Ok(sink.finish())
+    let (outcomes, opened) = sink.finish();
+    Ok(Pass {
+        outcomes,
+        opened,
+        bytes_read,
+    })
 }
 
 /// The sweep's image pipeline (read, hash, decode, encode) on `paths` with an open
@@ -125,7 +143,7 @@ pub fn embed_files(
     let mut keys: ContentKeys = vec![None; paths.len()];
     let mut warnings = Vec::new();
     let encoder = Encoder::Open { encoder, batch };
-    let (outcomes, _) = embed_images(
+    let pass = embed_images(
         paths,
         &mut keys,
         None,
@@ -136,7 +154,7 @@ pub fn embed_files(
         &mut warnings,
         progress,
     )?;
-    Ok(outcomes)
+    Ok(pass.outcomes)
 }
 
 /// Reads, hashes, looks up and decodes one group of files in parallel.
@@ -148,19 +166,21 @@ fn read_group(
     shard: Option<Shard>,
     preprocessing: &Preprocessing,
 ) -> Group {
-    let results: Vec<(usize, Option<KeyOrError>, Prepared)> = chunk
+    let results: Vec<(usize, Option<KeyOrError>, Prepared, u64)> = chunk
         .par_iter()
         .map(|&i| {
-            let (learned, prepared) =
+            let (learned, prepared, read) =
                 prepare(&paths[i], known[i].as_ref(), cache, shard, preprocessing);
-            (i, learned, prepared)
+            (i, learned, prepared, read)
         })
         .collect();
     let mut group = Group {
         items: Vec::with_capacity(results.len()),
         keys: Vec::new(),
+        bytes_read: 0,
     };
-    for (i, learned, prepared) in results {
+    for (i, learned, prepared, read) in results {
+        group.bytes_read += read;
         let key = learned
             .as_ref()
             .or(known[i].as_ref())
@@ -174,13 +194,33 @@ fn read_group(
     group
 }
 
-/// One file: its key (when learned now) and what to do with it.
+/// One file: its key (when learned now), what to do with it, and the bytes read.
 fn prepare(
     source: &ImageSource,
     known: Option<&Result<String, String>>,
     cache: CacheSlot,
     shard: Option<Shard>,
     preprocessing: &Preprocessing,
+) -> (Option<Result<String, String>>, Prepared, u64) {
+    let read = std::cell::Cell::new(0u64);
+    let counted = || {
+        let bytes = source.read();
+        if let Ok(b) = &bytes {
+            read.set(b.len() as u64);
+        }
+        bytes
+    };
+    let (learned, prepared) = prepare_counted(source, known, cache, shard, preprocessing, counted);
+    (learned, prepared, read.get())
+}
+
+fn prepare_counted(
+    source: &ImageSource,
+    known: Option<&Result<String, String>>,
+    cache: CacheSlot,
+    shard: Option<Shard>,
+    preprocessing: &Preprocessing,
+    read: impl Fn() -> Result<Vec<u8>, ontosweep_clip::Error>,
 ) -> (Option<Result<String, String>>, Prepared) {
     let path = source.path.as_path();
     let failed = |reason: String| Prepared::Done(ImageOutcome::Failed(reason));
@@ -206,7 +246,7 @@ fn prepare(
         Some(Ok(key)) if elsewhere(key) => (None, Prepared::Done(ImageOutcome::OtherShard)),
         Some(Ok(key)) => match cached(key) {
             Some(hit) => (None, hit),
-            None => match source.read() {
+            None => match read() {
                 // Another model's pass hashed it: the bytes must still be those.
                 Ok(bytes) if content_key(&bytes) == *key => (None, decode(&bytes)),
                 Ok(_) => (
@@ -216,7 +256,7 @@ fn prepare(
                 Err(e) => (None, failed(image_reason(&e))),
             },
         },
-        None => match source.read() {
+        None => match read() {
             Err(e) => {
                 let reason = image_reason(&e);
                 (Some(Err(reason.clone())), failed(reason))

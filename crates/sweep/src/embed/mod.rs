@@ -6,6 +6,7 @@ mod cache;
 mod fault;
 mod forecast;
 mod images;
+mod key_memo;
 mod namespaces;
 mod prompts;
 
@@ -26,6 +27,7 @@ use ontosweep_models::Progress;
 pub use cache::EmbeddingCache;
 pub use forecast::{Forecast, ModelForecast, forecast};
 pub use images::{ContentKeys, ImageOutcome, embed_files};
+use key_memo::KeyMemo;
 
 /// The registered OpenVINO plugin's version, part of the cache key of its embeddings.
 pub fn plugin_version(settings: &EmbedSettings) -> Option<String> {
@@ -85,6 +87,8 @@ pub struct Embedded {
     pub batch_size: Option<usize>,
     pub image_seconds: f64,
     pub text_seconds: f64,
+    /// Bytes read from the dataset's images, over every model's pass.
+    pub image_bytes_read: u64,
 }
 
 pub struct ModelEmbeddings {
@@ -111,12 +115,35 @@ pub fn embed(
         batch_size: None,
         image_seconds: 0.0,
         text_seconds: 0.0,
+        image_bytes_read: 0,
     };
     let timer = Instant::now();
+    let memo = settings.cache.map(|cache| {
+        (
+            KeyMemo::new(cache, &plan.dataset.root),
+            key_memo::identities(&paths),
+        )
+    });
+    if let Some((memo, identities)) = &memo {
+        for (key, remembered) in keys.iter_mut().zip(memo.recall(identities)) {
+            *key = remembered.map(Ok);
+        }
+    }
     for model in &plan.models {
         let images =
             embed_model_images(model, &paths, &mut keys, settings, &mut embedded, progress)?;
         embedded.models.push(images);
+    }
+    if let Some((memo, identities)) = &memo {
+        let pairs: Vec<(&str, &str)> = identities
+            .iter()
+            .zip(&keys)
+            .filter_map(|(id, key)| Some((id.as_deref()?, key.as_ref()?.as_ref().ok()?.as_str())))
+            .collect();
+        let writer = settings.shard.map_or("sweep".to_string(), |s| {
+            format!("shard-{}-of-{}", s.index, s.count)
+        });
+        memo.remember(&writer, &pairs);
     }
     embedded.image_seconds = timer.elapsed().as_secs_f64();
     embedded.content_keys = keys.into_iter().map(|k| k.and_then(Result::ok)).collect();
@@ -172,7 +199,7 @@ fn embed_model_images(
     };
     // The batch is known once the encoder is open; read ahead by the largest default.
     let read_ahead = settings.batch_size.unwrap_or(default_batch_size(Ep::Cuda));
-    let (outcomes, opened) = images::embed_images(
+    let pass = images::embed_images(
         paths,
         keys,
         slot,
@@ -183,6 +210,8 @@ fn embed_model_images(
         &mut embedded.warnings,
         progress,
     )?;
+    embedded.image_bytes_read += pass.bytes_read;
+    let (outcomes, opened) = (pass.outcomes, pass.opened);
     let vision_ep = match &opened {
         Some(o) => {
             embedded.batch_size.get_or_insert(o.batch);
