@@ -44,6 +44,20 @@ fn records(out: &Path, prefix: &str) -> Vec<String> {
     names
 }
 
+/// Every file below `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
 #[test]
 fn three_shards_at_once_then_the_report_encodes_nothing_and_matches_one_process() {
     let temp = tempfile::tempdir().unwrap();
@@ -78,13 +92,29 @@ fn three_shards_at_once_then_the_report_encodes_nothing_and_matches_one_process(
     assert_eq!(total, 120);
     assert!(!out.join("summary.csv").exists(), "a shard wrote a report");
 
-    // The report from the shared cache: nothing left to encode.
+    // Each shard packed its image embeddings: one pack per shard and model here, no file
+    // per image (the prompts' few entries stay single files).
+    let files = |extension: &str| {
+        walk(&cache)
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == extension))
+            .count()
+    };
+    let models = json(&record_of(&out, 0, 3))["models"]
+        .as_array()
+        .map_or(1, Vec::len);
+    assert_eq!(files("pack"), 3 * models);
+    assert!(files("emb") < 120, "{} single entries", files("emb"));
+
+    // The report from the shared cache: nothing left to encode, and no image read, since
+    // the shards remembered every content key.
     succeeded(ontosweep(&sweep_args(&out, &cache)).output().unwrap());
     let run = json(&out.join("run.json"));
     for model in run["models"].as_array().unwrap() {
         assert_eq!(model["images_encoded"], 0, "{model}");
         assert_eq!(model["prompts_encoded"], 0, "{model}");
     }
+    assert_eq!(run["timings"]["image_bytes_read"], 0);
     // The shard records stay with the report, listed as its own.
     let first = record_of(&out, 0, 3);
     let marker = std::fs::read_to_string(out.join(".ontosweep-report.json")).unwrap();

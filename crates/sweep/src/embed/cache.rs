@@ -6,9 +6,14 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use sha2::{Digest, Sha256};
 
 use ontosweep_fetch::write_atomically;
+
+use super::packs::{self, PackIndex, PackWriter};
 
 /// Entries before provenance was kept: read, never written.
 const MAGIC: &[u8; 4] = b"OSE1";
@@ -22,6 +27,8 @@ pub struct EmbeddingCache {
     dir: PathBuf,
     /// Opened only to look: writes nothing.
     read_only: bool,
+    /// Each namespace's packs, indexed at their first use.
+    packs: Arc<Mutex<HashMap<String, Arc<PackIndex>>>>,
 }
 
 /// A folder without the cache's tag that holds anything but cache entries is someone else's.
@@ -75,6 +82,7 @@ impl EmbeddingCache {
         Ok(Self {
             dir: dir.to_path_buf(),
             read_only: false,
+            packs: Arc::default(),
         })
     }
 
@@ -90,6 +98,7 @@ impl EmbeddingCache {
         Ok(Some(Self {
             dir: dir.to_path_buf(),
             read_only: true,
+            packs: Arc::default(),
         }))
     }
 
@@ -118,6 +127,15 @@ impl EmbeddingCache {
         namespace: &str,
         key: &str,
     ) -> Option<(Vec<f32>, Option<String>)> {
+        self.file_entry(namespace, key).or_else(|| {
+            let bytes = self
+                .pack_index(namespace)
+                .entry_bytes(key, MAX_ENTRY_BYTES)?;
+            from_entry_bytes(&bytes)
+        })
+    }
+
+    fn file_entry(&self, namespace: &str, key: &str) -> Option<(Vec<f32>, Option<String>)> {
         let path = self.entry(namespace, key);
         let meta = fs::symlink_metadata(&path).ok()?;
         if !meta.is_file() || meta.len() > MAX_ENTRY_BYTES {
@@ -130,6 +148,20 @@ impl EmbeddingCache {
             .read_to_end(&mut bytes)
             .ok()?;
         from_entry_bytes(&bytes)
+    }
+
+    /// The namespace's packs, indexed once per cache handle.
+    fn pack_index(&self, namespace: &str) -> Arc<PackIndex> {
+        let mut packs = self.packs.lock().unwrap_or_else(|e| e.into_inner());
+        packs
+            .entry(namespace.to_string())
+            .or_insert_with(|| Arc::new(PackIndex::read(&packs::folder(&self.dir.join(namespace)))))
+            .clone()
+    }
+
+    /// A writer of packs for the namespace (a shard's embeddings), named `writer`.
+    pub fn pack_writer(&self, namespace: &str, writer: &str) -> Option<PackWriter> {
+        (!self.read_only).then(|| PackWriter::new(packs::folder(&self.dir.join(namespace)), writer))
     }
 
     /// sha256 of `files`, remembered by their paths and identities (see `file_identity`) so that large model
@@ -219,7 +251,7 @@ fn is_cache_entry_name(name: &str) -> bool {
         || (name.len() == 32 && name.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-fn to_entry_bytes(embedding: &[f32], origin: &str) -> Vec<u8> {
+pub(crate) fn to_entry_bytes(embedding: &[f32], origin: &str) -> Vec<u8> {
     let mut cut = origin.len().min(MAX_ORIGIN_BYTES);
     while !origin.is_char_boundary(cut) {
         cut -= 1;

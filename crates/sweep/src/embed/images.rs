@@ -11,7 +11,8 @@ use ontosweep_models::Progress;
 use rayon::prelude::*;
 
 use super::Provenance;
-use super::cache::{EmbeddingCache, content_key};
+use super::cache::{EmbeddingCache, content_key, to_entry_bytes};
+use super::packs::PackWriter;
 use crate::score::zero_shot::unusable;
 use crate::shard::{Shard, ShardExt};
 
@@ -94,7 +95,11 @@ pub fn embed_images(
 ) -> Result<Pass, ontosweep_clip::Error> {
     progress.start("reading and encoding images", paths.len());
     let known: &ContentKeys = keys;
-    let mut sink = Sink::new(paths.len(), encoder, cache, warnings);
+    // A shard packs its entries: a handful of files, not one per image.
+    let packer = shard.zip(cache).and_then(|(s, (c, ns, _))| {
+        c.pack_writer(ns, &format!("shard-{}-of-{}", s.index, s.count))
+    });
+    let mut sink = Sink::new(paths.len(), encoder, cache, packer, warnings);
     let learned = std::thread::scope(|scope| -> Result<_, ontosweep_clip::Error> {
         let (sender, receiver) = bounded::<Group>(read_ahead.div_ceil(GROUP).max(1));
         scope.spawn(move || {
@@ -114,6 +119,7 @@ pub fn embed_images(
             sink.take(group.items, progress)?;
         }
         sink.flush(progress)?;
+        sink.seal(progress);
         Ok((learned, bytes_read))
     })?;
     let (learned, bytes_read) = learned;
@@ -298,6 +304,8 @@ struct Sink<'e, 'c, 'w> {
     lazy: Option<OpenEncoder<'e>>,
     opened: Option<OpenedEncoder>,
     cache: CacheSlot<'c>,
+    /// Set for a shard: new entries go into packs.
+    packer: Option<PackWriter>,
     warnings: &'w mut Vec<String>,
 }
 
@@ -309,6 +317,7 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
         n: usize,
         encoder: Encoder<'e>,
         cache: CacheSlot<'c>,
+        packer: Option<PackWriter>,
         warnings: &'w mut Vec<String>,
     ) -> Self {
         let (ready, lazy) = match encoder {
@@ -323,6 +332,7 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
             lazy,
             opened: None,
             cache,
+            packer,
             warnings,
         }
     }
@@ -381,12 +391,21 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
                 self.outcomes[*i] = Some(ImageOutcome::Failed(reason.into()));
                 continue;
             }
-            // Written at once, so an interrupted sweep keeps every finished batch.
+            // Written at once (a shard: packed, a pack at a time), so an interrupted sweep
+            // keeps every finished batch.
             if let (Some((cache, ns, _)), Some(key), Some(origin)) = (self.cache, key, &origin) {
-                match cache.put_with_origin(ns, key, &embedding, origin) {
-                    Ok(()) => {
-                        progress.cached(1);
-                        super::fault::after_cache_write();
+                let stored = match &mut self.packer {
+                    Some(packer) => packer.add(key, &to_entry_bytes(&embedding, origin)),
+                    None => cache
+                        .put_with_origin(ns, key, &embedding, origin)
+                        .map(|()| 1),
+                };
+                match stored {
+                    Ok(written) => {
+                        progress.cached(written as usize);
+                        if written > 0 {
+                            super::fault::after_cache_write();
+                        }
                     }
                     Err(e) => self
                         .warnings
@@ -401,6 +420,19 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
         }
         progress.advance(pending.len());
         Ok(())
+    }
+
+    /// Writes the last pack, if packing.
+    fn seal(&mut self, progress: &dyn Progress) {
+        let Some(packer) = &mut self.packer else {
+            return;
+        };
+        match packer.flush() {
+            Ok(written) => progress.cached(written as usize),
+            Err(e) => self
+                .warnings
+                .push(format!("warning: could not write the embedding cache: {e}")),
+        }
     }
 
     fn finish(self) -> (Vec<ImageOutcome>, Option<OpenedEncoder>) {

@@ -8,6 +8,7 @@ mod forecast;
 mod images;
 mod key_memo;
 mod namespaces;
+mod packs;
 mod prompts;
 
 use std::collections::{BTreeMap, HashMap};
