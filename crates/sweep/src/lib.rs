@@ -13,6 +13,7 @@ mod dry_run;
 pub mod embed;
 mod error;
 mod load;
+mod ontology_plan;
 mod options;
 pub mod plan;
 mod prompt_checks;

@@ -3,17 +3,17 @@
 //! prompts, keyed by class name. Every diagnostic about the experiment is issued here: this
 //! stage is the only one that reads the YAML source for locations.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use ontosweep_clip::{Preprocessing, TextTokenizer, Tokens};
 use ontosweep_dataset::Dataset;
 use ontosweep_experiment::{ConfigErrors, Experiment, OntologyKind};
 use ontosweep_models::ResolvedModel;
+use ontosweep_results::OntologyFinding;
 use ontosweep_search::SearchSpace;
 
-use ontosweep_results::OntologyFinding;
-
 use crate::error::SweepError;
+pub use crate::ontology_plan::OntologyPlan;
 use crate::prompt_checks::{check_prompts, finding_line};
 
 /// The sweep to run.
@@ -26,28 +26,6 @@ pub struct Plan<'a> {
     pub warnings: Vec<String>,
     /// What the ontology checks found, per model (warnings: an error stops the plan).
     pub findings: Vec<OntologyFinding>,
-}
-
-/// One ontology's prompts, or the space a search chooses them from.
-pub enum OntologyPlan {
-    /// Class name → its prompts.
-    Written(BTreeMap<String, Vec<String>>),
-    Search(SearchSpace),
-}
-
-impl OntologyPlan {
-    /// Every prompt it may encode, in class order (or candidate order).
-    pub(crate) fn prompts<'s>(
-        &'s self,
-        classes: &'s [String],
-    ) -> Box<dyn Iterator<Item = String> + 's> {
-        match self {
-            OntologyPlan::Written(by_class) => {
-                Box::new(classes.iter().flat_map(|c| by_class[c].iter().cloned()))
-            }
-            OntologyPlan::Search(space) => Box::new(space.prompts()),
-        }
-    }
 }
 
 /// One model's share of the plan.

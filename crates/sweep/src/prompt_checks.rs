@@ -8,7 +8,7 @@ use ontosweep_clip::Tokens;
 use ontosweep_experiment::{Diagnostic, Experiment, Ontology};
 use ontosweep_results::OntologyFinding;
 
-use crate::plan::OntologyPlan;
+use crate::ontology_plan::OntologyPlan;
 
 /// Classes named in one finding; the rest are counted.
 const CLASSES_SHOWN: usize = 5;

@@ -62,6 +62,9 @@ pub fn content_key(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// The folder of remembered content keys (`key_memo`).
+pub(crate) const CONTENT_KEYS: &str = "content-keys";
+
 /// Marks the cache folder as ontosweep's (and as a cache, for backup tools).
 const CACHE_TAG: &str = "CACHEDIR.TAG";
 const CACHE_TAG_TEXT: &str = "Signature: 8a477f597d28d172789f06886806bc55\n# This folder holds ontosweep's embedding cache; it can be deleted and is rebuilt on demand.\n";
@@ -245,7 +248,7 @@ pub(crate) fn file_identity(file: &Path) -> Option<String> {
 /// Namespaces are 32 hex digits; fingerprints have their own folder.
 fn is_cache_entry_name(name: &str) -> bool {
     name == "fingerprints"
-        || name == super::key_memo::FOLDER
+        || name == CONTENT_KEYS
         || name == CACHE_TAG
         || name.starts_with('.')
         || (name.len() == 32 && name.bytes().all(|b| b.is_ascii_hexdigit()))

@@ -17,10 +17,8 @@ use ontosweep_fetch::write_atomically;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::cache::{EmbeddingCache, file_identity};
+use super::cache::{CONTENT_KEYS, EmbeddingCache, file_identity};
 
-/// The folder of all memos, inside the cache.
-pub const FOLDER: &str = "content-keys";
 /// A memo file larger than this is not read (10 million images fit).
 const MAX_MEMO_BYTES: u64 = 1 << 30;
 /// Memo files read per dataset (shards write one each).
@@ -39,7 +37,7 @@ impl KeyMemo {
             .unwrap_or_else(|_| dataset_root.to_path_buf());
         let name = hex::encode(&Sha256::digest(root.as_os_str().as_encoded_bytes())[..16]);
         KeyMemo {
-            folder: cache.dir().join(FOLDER).join(name),
+            folder: cache.dir().join(CONTENT_KEYS).join(name),
             writable: !cache.is_read_only(),
         }
     }
