@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use super::Provenance;
 use super::cache::{EmbeddingCache, content_key, to_entry_bytes};
 use super::packs::PackWriter;
+use super::store::ImageEmbeddings;
 use crate::score::zero_shot::unusable;
 use crate::shard::{Shard, ShardExt};
 
@@ -69,9 +70,20 @@ struct Group {
     bytes_read: u64,
 }
 
+/// What became of one image in a pass; its embedding, if any, is in the pass's store.
+pub enum Outcome {
+    Kept { from_cache: bool },
+    Failed(String),
+    OtherShard,
+}
+
 /// What one pass over the images gave.
 pub struct Pass {
-    pub outcomes: Vec<ImageOutcome>,
+    pub outcomes: Vec<Outcome>,
+    /// Every kept embedding, by dataset image.
+    pub store: ImageEmbeddings,
+    /// What computed the embeddings taken from the cache, each once, sorted.
+    pub cached_from: Vec<String>,
     pub opened: Option<OpenedEncoder>,
     /// Bytes read from the dataset (none for an image whose key was known and cached).
     pub bytes_read: u64,
@@ -127,12 +139,7 @@ pub fn embed_images(
         keys[i] = Some(key);
     }
     progress.finish();
-    let (outcomes, opened) = sink.finish();
-    Ok(Pass {
-        outcomes,
-        opened,
-        bytes_read,
-    })
+    sink.finish(bytes_read)
 }
 
 /// The sweep's image pipeline (read, hash, decode, encode) on `paths` with an open
@@ -160,7 +167,31 @@ pub fn embed_files(
         &mut warnings,
         progress,
     )?;
-    Ok(pass.outcomes)
+    pass.outcomes
+        .into_iter()
+        .enumerate()
+        .map(|(i, outcome)| {
+            Ok(match outcome {
+                Outcome::Kept { from_cache } => ImageOutcome::Embedded {
+                    embedding: pass.store.read(&[i]).map_err(storage_error)?.remove(0),
+                    from_cache,
+                    origin: None,
+                },
+                Outcome::Failed(reason) => ImageOutcome::Failed(reason),
+                Outcome::OtherShard => ImageOutcome::OtherShard,
+            })
+        })
+        .collect()
+}
+
+/// The temporary file holding the pass's embeddings failed: nothing can be scored.
+pub fn storage_error(e: std::io::Error) -> ontosweep_clip::Error {
+    ontosweep_clip::Error::Image {
+        path: std::env::temp_dir(),
+        reason: format!(
+            "could not keep image embeddings in a temporary file here: {e}; free some space or set TMPDIR to a folder with room"
+        ),
+    }
 }
 
 /// Reads, hashes, looks up and decodes one group of files in parallel.
@@ -297,7 +328,11 @@ pub struct OpenedEncoder {
 /// The encoding end: collects decoded images into batches of the encoder's size, in
 /// order, so batches do not depend on thread counts; writes each batch to the cache.
 struct Sink<'e, 'c, 'w> {
-    outcomes: Vec<Option<ImageOutcome>>,
+    outcomes: Vec<Option<Outcome>>,
+    store: ImageEmbeddings,
+    cached_from: Vec<String>,
+    /// The first failure to keep an embedding: the pass fails with it.
+    store_error: Option<std::io::Error>,
     pending: Vec<(usize, Option<String>)>,
     pixels: Vec<f32>,
     ready: Option<(&'e mut ImageEncoder, usize)>,
@@ -326,6 +361,9 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
         };
         Self {
             outcomes: (0..n).map(|_| None).collect(),
+            store: ImageEmbeddings::new(n),
+            cached_from: Vec::new(),
+            store_error: None,
             pending: Vec::new(),
             pixels: Vec::new(),
             ready,
@@ -345,6 +383,20 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
         for (i, key, prepared) in items {
             match prepared {
                 Prepared::Done(outcome) => {
+                    let outcome = match outcome {
+                        ImageOutcome::Embedded {
+                            embedding,
+                            from_cache,
+                            origin,
+                        } => {
+                            if from_cache {
+                                super::note_origin(&mut self.cached_from, origin);
+                            }
+                            self.keep(i, &embedding, from_cache)
+                        }
+                        ImageOutcome::Failed(reason) => Outcome::Failed(reason),
+                        ImageOutcome::OtherShard => Outcome::OtherShard,
+                    };
                     self.outcomes[i] = Some(outcome);
                     progress.advance(1);
                 }
@@ -388,7 +440,7 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
         let embeddings = encoder.encode_batch(pixels)?;
         for ((i, key), embedding) in pending.iter().zip(embeddings) {
             if let Some(reason) = unusable(&embedding) {
-                self.outcomes[*i] = Some(ImageOutcome::Failed(reason.into()));
+                self.outcomes[*i] = Some(Outcome::Failed(reason.into()));
                 continue;
             }
             // Written at once (a shard: packed, a pack at a time), so an interrupted sweep
@@ -412,11 +464,7 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
                         .push(format!("warning: could not write the embedding cache: {e}")),
                 }
             }
-            self.outcomes[*i] = Some(ImageOutcome::Embedded {
-                embedding,
-                from_cache: false,
-                origin: None,
-            });
+            self.outcomes[*i] = Some(self.keep(*i, &embedding, false));
         }
         progress.advance(pending.len());
         Ok(())
@@ -435,12 +483,29 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
         }
     }
 
-    fn finish(self) -> (Vec<ImageOutcome>, Option<OpenedEncoder>) {
+    /// Puts an embedding in the store; the first failure to is kept for the pass's end.
+    fn keep(&mut self, i: usize, embedding: &[f32], from_cache: bool) -> Outcome {
+        if let Err(e) = self.store.put(i, embedding) {
+            self.store_error.get_or_insert(e);
+        }
+        Outcome::Kept { from_cache }
+    }
+
+    fn finish(self, bytes_read: u64) -> Result<Pass, ontosweep_clip::Error> {
+        if let Some(e) = self.store_error {
+            return Err(storage_error(e));
+        }
         let outcomes = self
             .outcomes
             .into_iter()
-            .map(|o| o.unwrap_or_else(|| ImageOutcome::Failed("not encoded".into())))
+            .map(|o| o.unwrap_or_else(|| Outcome::Failed("not encoded".into())))
             .collect();
-        (outcomes, self.opened)
+        Ok(Pass {
+            outcomes,
+            store: self.store,
+            cached_from: self.cached_from,
+            opened: self.opened,
+            bytes_read,
+        })
     }
 }

@@ -10,6 +10,7 @@ mod key_memo;
 mod namespaces;
 mod packs;
 mod prompts;
+mod store;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -27,8 +28,11 @@ use ontosweep_models::Progress;
 
 pub use cache::EmbeddingCache;
 pub use forecast::{Forecast, ModelForecast, forecast};
+use images::Outcome;
+pub(crate) use images::storage_error;
 pub use images::{ContentKeys, ImageOutcome, embed_files};
 use key_memo::KeyMemo;
+pub use store::ImageEmbeddings;
 
 /// The registered OpenVINO plugin's version, part of the cache key of its embeddings.
 pub fn plugin_version(settings: &EmbedSettings) -> Option<String> {
@@ -93,8 +97,8 @@ pub struct Embedded {
 }
 
 pub struct ModelEmbeddings {
-    /// Per dataset image; `None` where it failed (for this model or another).
-    pub images: Vec<Option<Embedding>>,
+    /// Per dataset image, held where it did not fail (for this model or another).
+    pub images: ImageEmbeddings,
     pub prompts: HashMap<String, Embedding>,
     pub info: ModelRunInfo,
 }
@@ -149,10 +153,8 @@ pub fn embed(
     embedded.image_seconds = timer.elapsed().as_secs_f64();
     embedded.content_keys = keys.into_iter().map(|k| k.and_then(Result::ok)).collect();
     for images in &mut embedded.models {
-        for (i, image) in images.images.iter_mut().enumerate() {
-            if embedded.failures.contains_key(&i) {
-                *image = None;
-            }
+        for &i in embedded.failures.keys() {
+            images.images.remove(i);
         }
     }
     if settings.shard.is_none() {
@@ -212,7 +214,7 @@ fn embed_model_images(
         progress,
     )?;
     embedded.image_bytes_read += pass.bytes_read;
-    let (outcomes, opened) = (pass.outcomes, pass.opened);
+    let opened = pass.opened;
     let vision_ep = match &opened {
         Some(o) => {
             embedded.batch_size.get_or_insert(o.batch);
@@ -230,47 +232,33 @@ fn embed_model_images(
         text_sha256: fingerprint(settings.cache, &model.dir.text_files())?,
         vision_ep,
         precision: session.precision.to_string(),
+        vision_cached_from: pass.cached_from,
         ..Default::default()
     };
-    let images = kept_embeddings(outcomes, &mut info, &mut embedded.failures);
+    count_outcomes(pass.outcomes, &mut info, &mut embedded.failures);
     Ok(ModelEmbeddings {
-        images,
+        images: pass.store,
         prompts: HashMap::new(),
         info,
     })
 }
 
-/// Each image's embedding (`None` where it failed or is another shard's), counting what came
-/// from the cache and what computed it, and recording each failure's reason.
-fn kept_embeddings(
-    outcomes: Vec<ImageOutcome>,
+/// Counts what came from the cache and what was encoded, and records each failure's reason.
+fn count_outcomes(
+    outcomes: Vec<Outcome>,
     info: &mut ModelRunInfo,
     failures: &mut BTreeMap<usize, String>,
-) -> Vec<Option<Embedding>> {
-    let mut images = Vec::with_capacity(outcomes.len());
+) {
     for (i, outcome) in outcomes.into_iter().enumerate() {
         match outcome {
-            ImageOutcome::Embedded {
-                embedding,
-                from_cache,
-                origin,
-            } => {
-                if from_cache {
-                    info.images_from_cache += 1;
-                    note_origin(&mut info.vision_cached_from, origin);
-                } else {
-                    info.images_encoded += 1;
-                }
-                images.push(Some(embedding));
-            }
-            ImageOutcome::Failed(reason) => {
+            Outcome::Kept { from_cache: true } => info.images_from_cache += 1,
+            Outcome::Kept { from_cache: false } => info.images_encoded += 1,
+            Outcome::Failed(reason) => {
                 failures.entry(i).or_insert(reason);
-                images.push(None);
             }
-            ImageOutcome::OtherShard => images.push(None),
+            Outcome::OtherShard => {}
         }
     }
-    images
 }
 
 /// Adds what computed a cached embedding to `origins` (sorted, each once); entries from

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use ontosweep_clip::{Embedding, TextEncoder, Tokens};
 use ontosweep_results::ModelRunInfo;
 
-use super::cache::content_key;
+use super::cache::{content_key, to_entry_bytes};
 use super::{EmbedSettings, Provenance, namespaces};
 use crate::error::SweepError;
 use crate::plan::ModelPlan;
@@ -50,15 +50,28 @@ pub fn embed_prompts(
         let origin = Provenance::new(settings, &session).label(encoder.ep());
         let tokens: Vec<Tokens> = missing.iter().map(|(_, t)| (*t).clone()).collect();
         let encoded = encoder.encode(&tokens, TEXT_BATCH)?;
+        // A shard packs its prompts as it packs its images: a file, not one per prompt.
+        let mut packer = settings.shard.zip(settings.cache).and_then(|(s, c)| {
+            c.pack_writer(&namespace, &format!("shard-{}-of-{}", s.index, s.count))
+        });
         for ((prompt, tokens), embedding) in missing.into_iter().zip(encoded) {
-            if let Some(cache) = settings.cache
-                && let Err(e) =
-                    cache.put_with_origin(&namespace, &prompt_key(tokens), &embedding, &origin)
-            {
-                warnings.push(format!("warning: could not write the embedding cache: {e}"));
+            if let Some(cache) = settings.cache {
+                let key = prompt_key(tokens);
+                let stored = match &mut packer {
+                    Some(packer) => packer
+                        .add(&key, &to_entry_bytes(&embedding, &origin))
+                        .map(drop),
+                    None => cache.put_with_origin(&namespace, &key, &embedding, &origin),
+                };
+                if let Err(e) = stored {
+                    warnings.push(format!("warning: could not write the embedding cache: {e}"));
+                }
             }
             embeddings.insert(prompt.clone(), embedding);
             info.prompts_encoded += 1;
+        }
+        if let Some(Err(e)) = packer.as_mut().map(|p| p.flush()) {
+            warnings.push(format!("warning: could not write the embedding cache: {e}"));
         }
     }
     check_usable(&model.id, &plan.prompts, &embeddings)?;

@@ -7,32 +7,58 @@ use ontosweep_stats::{
     BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, holm, mcnemar_exact, paired_bootstrap_interval,
 };
 
+/// The cosines between two models' embeddings of the same images, summed in image order
+/// as they are read, a chunk at a time.
+pub struct Cosines {
+    sum: f64,
+    min: f64,
+    count: usize,
+    /// Cleared when two embeddings of one image differ in length.
+    comparable: bool,
+}
+
+impl Default for Cosines {
+    fn default() -> Self {
+        Cosines {
+            sum: 0.0,
+            min: f64::INFINITY,
+            count: 0,
+            comparable: true,
+        }
+    }
+}
+
+impl Cosines {
+    /// Adds the next images: `reference[i]` and `other[i]` embed the same image.
+    pub fn add(&mut self, reference: &[impl AsRef<[f32]>], other: &[impl AsRef<[f32]>]) {
+        for (a, b) in reference.iter().zip(other) {
+            let (a, b) = (a.as_ref(), b.as_ref());
+            if a.len() != b.len() {
+                self.comparable = false;
+                continue;
+            }
+            let cosine: f64 = a
+                .iter()
+                .zip(b)
+                .map(|(x, y)| f64::from(*x) * f64::from(*y))
+                .sum();
+            self.sum += cosine;
+            self.min = self.min.min(cosine);
+            self.count += 1;
+        }
+    }
+}
+
 /// `model` against `reference` on the same images; `None` when their embeddings cannot be
-/// compared (different sizes).
+/// compared (different sizes) or there are none.
 pub fn agreement(
     reference: &ModelResults,
-    reference_images: &[&[f32]],
     model: &ModelResults,
-    images: &[&[f32]],
+    cosines: &Cosines,
 ) -> Option<ModelAgreement> {
-    if images.is_empty()
-        || images
-            .iter()
-            .zip(reference_images)
-            .any(|(a, b)| a.len() != b.len())
-    {
+    if cosines.count == 0 || !cosines.comparable {
         return None;
     }
-    let cosines: Vec<f64> = images
-        .iter()
-        .zip(reference_images)
-        .map(|(a, b)| {
-            a.iter()
-                .zip(*b)
-                .map(|(x, y)| f64::from(*x) * f64::from(*y))
-                .sum::<f64>()
-        })
-        .collect();
     let prediction_agreement = model
         .ontologies
         .iter()
@@ -48,8 +74,8 @@ pub fn agreement(
         .collect();
     Some(ModelAgreement {
         reference: reference.model.clone(),
-        image_cosine_mean: cosines.iter().sum::<f64>() / cosines.len() as f64,
-        image_cosine_min: cosines.iter().cloned().fold(f64::INFINITY, f64::min),
+        image_cosine_mean: cosines.sum / cosines.count as f64,
+        image_cosine_min: cosines.min,
         prediction_agreement,
     })
 }
@@ -162,12 +188,18 @@ mod tests {
         let reference: Vec<&[f32]> = vec![&[1.0, 0.0], &[0.0, 1.0], &[1.0, 0.0], &[0.0, 1.0]];
         let diagonal = [s, s];
         let images: Vec<&[f32]> = vec![&[1.0, 0.0], &[0.0, 1.0], &diagonal, &[0.0, 1.0]];
-        let result = agreement(&a, &reference, &b, &images).unwrap();
+        let mut cosines = Cosines::default();
+        cosines.add(&reference[..2], &images[..2]);
+        cosines.add(&reference[2..], &images[2..]);
+        let result = agreement(&a, &b, &cosines).unwrap();
         assert_eq!(result.reference, "fp32");
         assert_eq!(result.prediction_agreement, vec![0.75]);
         assert!((result.image_cosine_min - f64::from(s)).abs() < 1e-6);
         assert!((result.image_cosine_mean - (3.0 + f64::from(s)) / 4.0).abs() < 1e-6);
         let other_size: Vec<&[f32]> = vec![&[1.0]; 4];
-        assert_eq!(agreement(&a, &reference, &b, &other_size), None);
+        let mut cosines = Cosines::default();
+        cosines.add(&reference, &other_size);
+        assert_eq!(agreement(&a, &b, &cosines), None);
+        assert_eq!(agreement(&a, &b, &Cosines::default()), None);
     }
 }

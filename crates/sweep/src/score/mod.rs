@@ -22,12 +22,13 @@ use ontosweep_search::{self as search, greedy::DevSet};
 use ontosweep_stats::metrics;
 use rayon::prelude::*;
 
-use crate::embed::{Embedded, ModelEmbeddings};
+use crate::embed::{Embedded, ImageEmbeddings, ModelEmbeddings, storage_error};
 use crate::error::SweepError;
 use crate::plan::{ModelPlan, OntologyPlan, Plan};
 use crate::prompt_checks::look_alike_classes;
 
-pub use compare::agreement;
+pub use compare::{Cosines, agreement};
+use zero_shot::ClassMatrix;
 
 /// The results, and which dataset images they cover (in dataset order).
 pub struct Scored {
@@ -53,28 +54,36 @@ pub fn score(plan: &Plan, embedded: &Embedded) -> Result<Scored, SweepError> {
     let mut models = Vec::with_capacity(plan.models.len());
     let mut findings = Vec::new();
     for (model, embeddings) in plan.models.iter().zip(&embedded.models) {
-        let test_images = kept_images(embeddings, &split.test);
+        check_sizes(&model.model.id, embeddings)?;
+        // A search needs its dev images at hand: a dev fraction's embeddings, no more.
+        let dev_embeddings = read(embeddings, &split.dev_order)?;
         let dev = DevSet {
-            images: kept_images(embeddings, &split.dev_order),
+            images: dev_embeddings.iter().map(Vec::as_slice).collect(),
             labels: dev_labels.clone(),
         };
-        check_sizes(&model.model.id, &test_images, embeddings)?;
-        check_sizes(&model.model.id, &dev.images, embeddings)?;
+        let test = TestSet {
+            store: &embeddings.images,
+            images: &split.test,
+            labels: &labels,
+        };
         models.push(score_model(
             plan,
             model,
-            &test_images,
-            &labels,
+            &test,
             &dev,
             embeddings,
             &mut findings,
-        ));
+        )?);
     }
     if let Some((reference, others)) = models.split_first_mut() {
-        let reference_images = kept_images(&embedded.models[0], &split.test);
         for (offset, model) in others.iter_mut().enumerate() {
-            let images = kept_images(&embedded.models[offset + 1], &split.test);
-            model.vs_reference = agreement(reference, &reference_images, model, &images);
+            let mut cosines = Cosines::default();
+            for chunk in split.test.chunks(CHUNK) {
+                let a = read(&embedded.models[0], chunk)?;
+                let b = read(&embedded.models[offset + 1], chunk)?;
+                cosines.add(&a, &b);
+            }
+            model.vs_reference = agreement(reference, model, &cosines);
         }
     }
     let mut dev = split.dev_order;
@@ -88,22 +97,37 @@ pub fn score(plan: &Plan, embedded: &Embedded) -> Result<Scored, SweepError> {
     })
 }
 
-fn kept_images<'e>(embeddings: &'e ModelEmbeddings, kept: &[usize]) -> Vec<&'e [f32]> {
-    kept.iter()
-        .filter_map(|&i| embeddings.images[i].as_deref())
-        .collect()
+/// Test images are read from the store this many at a time: all of their embeddings that
+/// memory holds at once.
+const CHUNK: usize = 4096;
+
+/// Images scored together against one block of classes (see [`ClassMatrix`]).
+const BATCH: usize = 16;
+
+/// The images every ontology is scored on, read from the store a chunk at a time.
+struct TestSet<'a> {
+    store: &'a ImageEmbeddings,
+    /// Dataset indices, in scoring order.
+    images: &'a [usize],
+    labels: &'a [usize],
 }
 
-/// One model's results: searches choose on `dev`, every ontology is scored on `images`.
+fn read(embeddings: &ModelEmbeddings, images: &[usize]) -> Result<Vec<Embedding>, SweepError> {
+    embeddings
+        .images
+        .read(images)
+        .map_err(|e| SweepError::Clip(storage_error(e)))
+}
+
+/// One model's results: searches choose on `dev`, every ontology is scored on `test`.
 fn score_model(
     plan: &Plan,
     model: &ModelPlan,
-    images: &[&[f32]],
-    labels: &[usize],
+    test: &TestSet,
     dev: &DevSet,
     embeddings: &ModelEmbeddings,
     findings: &mut Vec<OntologyFinding>,
-) -> ModelResults {
+) -> Result<ModelResults, SweepError> {
     let classes = &plan.dataset.classes;
     let scoring = model.model.scoring;
     let scorer = Scorer {
@@ -112,62 +136,56 @@ fn score_model(
         scoring,
     };
     let keep_all = classes.len() <= FEW_CLASSES || plan.experiment.report.all_probabilities;
-    let mut ontologies: Vec<OntologyResults> = plan
-        .experiment
-        .ontologies
-        .iter()
-        .zip(&plan.ontologies)
-        .map(|(ontology, planned)| {
-            let (prompts, search) = match planned {
-                OntologyPlan::Written(prompts) => (prompts.clone(), None),
-                OntologyPlan::Search(space) => {
-                    let chosen =
-                        search::choose(space, classes, dev, &embeddings.prompts, scoring.scale());
-                    (chosen.prompts, Some((space.spec.objective, chosen.outcome)))
-                }
-            };
-            let class_embeddings = scorer.class_embeddings(&prompts);
-            findings.extend(look_alike_classes(
-                plan.experiment,
-                ontology,
-                &model.model.id,
-                classes,
-                &class_embeddings,
-            ));
-            let (summaries, probabilities) =
-                scorer.score_with(&class_embeddings, images, labels, keep_all);
-            let metrics = metrics::compute(classes, labels, &summaries);
-            let search = search.map(|(objective, outcome)| {
-                scorer.judged(outcome, objective, &prompts, dev, &metrics)
-            });
-            OntologyResults {
-                ontology: ontology.name.clone(),
-                prompts,
-                predictions: summaries.iter().map(|s| s.top[0].0).collect(),
-                scores: summaries,
-                probabilities,
-                metrics,
-                vs_baseline: None,
-                search,
-                control: ontology.control().map(|c| ontosweep_results::ControlInfo {
-                    kind: c.kind.name().into(),
-                    of: c.of.clone(),
-                    group: c.group.clone(),
-                    seed: c.seed,
-                    seeds: c.seeds,
-                }),
+    let mut ontologies = Vec::with_capacity(plan.ontologies.len());
+    for (ontology, planned) in plan.experiment.ontologies.iter().zip(&plan.ontologies) {
+        let (prompts, search) = match planned {
+            OntologyPlan::Written(prompts) => (prompts.clone(), None),
+            OntologyPlan::Search(space) => {
+                let chosen =
+                    search::choose(space, classes, dev, &embeddings.prompts, scoring.scale());
+                (chosen.prompts, Some((space.spec.objective, chosen.outcome)))
             }
-        })
-        .collect();
-    compare::with_baseline(&mut ontologies, &plan.experiment.baseline, labels);
-    ModelResults {
+        };
+        let class_embeddings = scorer.class_embeddings(&prompts);
+        findings.extend(look_alike_classes(
+            plan.experiment,
+            ontology,
+            &model.model.id,
+            classes,
+            &class_embeddings,
+        ));
+        let matrix = ClassMatrix::new(&class_embeddings);
+        let (summaries, probabilities) = scorer.score_stored(&matrix, test, keep_all)?;
+        let metrics = metrics::compute(classes, test.labels, &summaries);
+        let search = search
+            .map(|(objective, outcome)| scorer.judged(outcome, objective, &matrix, dev, &metrics));
+        ontologies.push(OntologyResults {
+            ontology: ontology.name.clone(),
+            prompts,
+            predictions: summaries.iter().map(|s| s.top[0].0).collect(),
+            scores: summaries,
+            probabilities,
+            metrics,
+            vs_baseline: None,
+            search,
+            control: ontology.control().map(|c| ontosweep_results::ControlInfo {
+                kind: c.kind.name().into(),
+                of: c.of.clone(),
+                group: c.group.clone(),
+                seed: c.seed,
+                seeds: c.seeds,
+            }),
+        });
+    }
+    compare::with_baseline(&mut ontologies, &plan.experiment.baseline, test.labels);
+    Ok(ModelResults {
         model: model.model.id.clone(),
         family: model.model.family.name().into(),
         logit_scale: scoring.scale(),
         logit_bias: scoring.bias(),
         ontologies,
         vs_reference: None,
-    }
+    })
 }
 
 /// One model's zero-shot scoring of images against an ontology's prompts.
@@ -192,32 +210,53 @@ impl Scorer<'_> {
             .collect()
     }
 
-    fn score(
+    /// The test images' summaries (and probability rows when `keep_all`), a chunk of
+    /// embeddings at a time.
+    fn score_stored(
         &self,
-        prompts: &BTreeMap<String, Vec<String>>,
-        images: &[&[f32]],
-        labels: &[usize],
+        matrix: &ClassMatrix,
+        test: &TestSet,
         keep_all: bool,
-    ) -> (Vec<ImageScores>, Vec<Vec<f32>>) {
-        self.score_with(&self.class_embeddings(prompts), images, labels, keep_all)
+    ) -> Result<(Vec<ImageScores>, Vec<Vec<f32>>), SweepError> {
+        let (mut summaries, mut rows) = (Vec::with_capacity(test.images.len()), Vec::new());
+        for (chunk, labels) in test.images.chunks(CHUNK).zip(test.labels.chunks(CHUNK)) {
+            let embeddings = test
+                .store
+                .read(chunk)
+                .map_err(|e| SweepError::Clip(storage_error(e)))?;
+            let images: Vec<&[f32]> = embeddings.iter().map(Vec::as_slice).collect();
+            let (s, r) = self.score_with(matrix, &images, labels, keep_all);
+            summaries.extend(s);
+            rows.extend(r);
+        }
+        Ok((summaries, rows))
     }
 
     /// Each image's summary, and its whole probability row when `keep_all`: rows are
     /// summarised as they are computed, so memory follows images, not images × classes.
     fn score_with(
         &self,
-        class_embeddings: &[Embedding],
+        matrix: &ClassMatrix,
         images: &[&[f32]],
         labels: &[usize],
         keep_all: bool,
     ) -> (Vec<ImageScores>, Vec<Vec<f32>>) {
+        let k = self.classes.len();
         let scored: Vec<(ImageScores, Vec<f32>)> = images
-            .par_iter()
-            .zip(labels)
-            .map(|(img, &truth)| {
-                let row = zero_shot::probabilities(img, class_embeddings, self.scoring);
-                let summary = metrics::summarise(&row, truth);
-                (summary, if keep_all { row } else { Vec::new() })
+            .par_chunks(BATCH)
+            .zip(labels.par_chunks(BATCH))
+            .flat_map_iter(|(batch, truths)| {
+                let mut rows = Vec::with_capacity(batch.len() * k);
+                matrix.probabilities(batch, self.scoring, &mut rows);
+                let scored: Vec<(ImageScores, Vec<f32>)> = rows
+                    .chunks_exact(k)
+                    .zip(truths)
+                    .map(|(row, &truth)| {
+                        let summary = metrics::summarise(row, truth);
+                        (summary, if keep_all { row.to_vec() } else { Vec::new() })
+                    })
+                    .collect();
+                scored
             })
             .collect();
         let (summaries, rows): (Vec<ImageScores>, Vec<Vec<f32>>) = scored.into_iter().unzip();
@@ -229,11 +268,11 @@ impl Scorer<'_> {
         &self,
         mut outcome: SearchOutcome,
         objective: Objective,
-        prompts: &BTreeMap<String, Vec<String>>,
+        matrix: &ClassMatrix,
         dev: &DevSet,
         on_test: &Metrics,
     ) -> SearchOutcome {
-        let (on_dev, _) = self.score(prompts, &dev.images, &dev.labels, false);
+        let (on_dev, _) = self.score_with(matrix, &dev.images, &dev.labels, false);
         let on_dev = metrics::compute(self.classes, &dev.labels, &on_dev);
         outcome.dev_objective = objective_value(&on_dev, objective);
         outcome.test_objective = objective_value(on_test, objective);
@@ -248,21 +287,16 @@ fn objective_value(metrics: &Metrics, objective: Objective) -> f64 {
     }
 }
 
-/// Every prompt embedding must have the length of the image embeddings it is compared with.
-fn check_sizes(
-    model: &str,
-    images: &[&[f32]],
-    embeddings: &ModelEmbeddings,
-) -> Result<(), SweepError> {
-    let Some(dim) = images.first().map(|e| e.len()) else {
-        return Ok(());
-    };
-    if let Some(other) = images.iter().find(|e| e.len() != dim) {
+/// Every image embedding must have one length, and every prompt embedding that length.
+fn check_sizes(model: &str, embeddings: &ModelEmbeddings) -> Result<(), SweepError> {
+    if let Some((dim, other)) = embeddings.images.ragged() {
         return Err(SweepError::Model(format!(
-            "model `{model}`: image embeddings of different lengths ({dim} and {}); clear the embedding cache (or pass --no-cache) and run again",
-            other.len()
+            "model `{model}`: image embeddings of different lengths ({dim} and {other}); clear the embedding cache (or pass --no-cache) and run again"
         )));
     }
+    let Some(dim) = embeddings.images.dim() else {
+        return Ok(());
+    };
     let mut mismatched: Vec<(&String, usize)> = embeddings
         .prompts
         .iter()
@@ -284,9 +318,13 @@ mod tests {
 
     use super::*;
 
-    fn embeddings(prompts: HashMap<String, Vec<f32>>) -> ModelEmbeddings {
+    fn embeddings(images: &[&[f32]], prompts: HashMap<String, Vec<f32>>) -> ModelEmbeddings {
+        let mut store = ImageEmbeddings::new(images.len());
+        for (i, image) in images.iter().enumerate() {
+            store.put(i, image).unwrap();
+        }
         ModelEmbeddings {
-            images: Vec::new(),
+            images: store,
             prompts,
             info: Default::default(),
         }
@@ -295,16 +333,57 @@ mod tests {
     #[test]
     fn text_and_image_embeddings_of_different_lengths_are_an_error() {
         let images: Vec<&[f32]> = vec![&[1.0, 0.0], &[0.0, 1.0]];
-        let prompts = embeddings(HashMap::from([("daisy".to_string(), vec![1.0, 0.0, 0.0])]));
-        let err = check_sizes("m", &images, &prompts).unwrap_err().to_string();
+        let prompts = HashMap::from([("daisy".to_string(), vec![1.0, 0.0, 0.0])]);
+        let err = check_sizes("m", &embeddings(&images, prompts))
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("3 values") && err.contains("have 2") && err.contains("\"daisy\""),
             "{err}"
         );
         let ragged: Vec<&[f32]> = vec![&[1.0, 0.0], &[1.0]];
-        let err = check_sizes("m", &ragged, &embeddings(HashMap::new())).unwrap_err();
+        let err = check_sizes("m", &embeddings(&ragged, HashMap::new())).unwrap_err();
         assert!(err.to_string().contains("(2 and 1)"), "{err}");
-        let prompts = embeddings(HashMap::from([("daisy".to_string(), vec![1.0, 0.0])]));
-        check_sizes("m", &images, &prompts).unwrap();
+        let prompts = HashMap::from([("daisy".to_string(), vec![1.0, 0.0])]);
+        check_sizes("m", &embeddings(&images, prompts)).unwrap();
+    }
+
+    /// Images read back a chunk at a time are scored exactly as if all were in memory.
+    #[test]
+    fn chunked_scoring_equals_scoring_everything_at_once() {
+        let n = 2 * CHUNK + 7;
+        let images: Vec<Vec<f32>> = (0..n)
+            .map(|i| {
+                let angle = i as f32 * 0.37;
+                vec![angle.cos(), angle.sin(), 0.1]
+            })
+            .collect();
+        let slices: Vec<&[f32]> = images.iter().map(Vec::as_slice).collect();
+        let model = embeddings(&slices, HashMap::new());
+        let classes: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let scorer = Scorer {
+            classes: &classes,
+            embeddings: &model,
+            scoring: Scoring::Softmax { scale: 100.0 },
+        };
+        let matrix = ClassMatrix::new(&[
+            vec![1.0, 0.0, 0.0],
+            vec![0.0, 1.0, 0.0],
+            vec![-0.6, -0.8, 0.0],
+        ]);
+        // Every other image, backwards: the order given is the order scored.
+        let order: Vec<usize> = (0..n).rev().step_by(2).collect();
+        let labels: Vec<usize> = order.iter().map(|i| i % 3).collect();
+        let test = TestSet {
+            store: &model.images,
+            images: &order,
+            labels: &labels,
+        };
+        let (chunked, rows) = scorer.score_stored(&matrix, &test, true).unwrap();
+        let ordered: Vec<&[f32]> = order.iter().map(|&i| slices[i]).collect();
+        let (whole, whole_rows) = scorer.score_with(&matrix, &ordered, &labels, true);
+        assert_eq!(chunked.len(), order.len());
+        assert_eq!(chunked, whole);
+        assert_eq!(rows, whole_rows);
     }
 }

@@ -32,31 +32,168 @@ pub fn class_embedding(prompts: &[Embedding]) -> Embedding {
 
 /// Each class's probability for an image (embeddings are unit length).
 pub fn probabilities(image: &[f32], classes: &[Embedding], scoring: Scoring) -> Vec<f32> {
+    let matrix = ClassMatrix::new(classes);
+    let mut rows = Vec::new();
+    matrix.probabilities(&[image], scoring, &mut rows);
+    rows
+}
+
+/// Classes per block of [`ClassMatrix`]: a block of 512-value embeddings (256 KiB) stays in
+/// the core's cache while a batch of images passes over it.
+const BLOCK: usize = 64;
+
+/// The class embeddings widened to f64 and laid out dimension-major in blocks of [`BLOCK`]
+/// classes, so one image's logits for a block are computed side by side. Each logit is the
+/// same sum, in the same order, as a plain dot product: only the lanes run in parallel, so
+/// the numbers do not change.
+pub struct ClassMatrix {
+    classes: usize,
+    dim: usize,
+    /// `[block][dimension][class in block]`, the last block padded with zeros.
+    blocks: Vec<f64>,
+}
+
+impl ClassMatrix {
+    pub fn new(classes: &[Embedding]) -> Self {
+        let dim = classes.first().map_or(0, Vec::len);
+        let count = classes.len().div_ceil(BLOCK);
+        let mut blocks = vec![0.0; count * dim * BLOCK];
+        for (c, embedding) in classes.iter().enumerate() {
+            let (block, lane) = (c / BLOCK, c % BLOCK);
+            for (d, &v) in embedding.iter().enumerate() {
+                blocks[(block * dim + d) * BLOCK + lane] = f64::from(v);
+            }
+        }
+        ClassMatrix {
+            classes: classes.len(),
+            dim,
+            blocks,
+        }
+    }
+
+    /// Every image's probabilities, image after image, into `out` (cleared first).
+    pub fn probabilities(&self, images: &[&[f32]], scoring: Scoring, out: &mut Vec<f32>) {
+        let k = self.classes;
+        let mut logits = vec![0.0f64; images.len() * k];
+        let widened: Vec<Vec<f64>> = images
+            .iter()
+            .map(|i| i.iter().map(|&v| f64::from(v)).collect())
+            .collect();
+        let block_len = (self.dim * BLOCK).max(1); // no dimensions: every cosine stays 0
+        for (b, block) in self.blocks.chunks_exact(block_len).enumerate() {
+            let first = b * BLOCK;
+            let width = BLOCK.min(k - first);
+            for (image, row) in widened.iter().zip(logits.chunks_exact_mut(k)) {
+                let mut sums = [0.0f64; BLOCK];
+                for (x, weights) in image.iter().zip(block.chunks_exact(BLOCK)) {
+                    for (sum, w) in sums.iter_mut().zip(weights) {
+                        *sum += w * x;
+                    }
+                }
+                row[first..first + width].copy_from_slice(&sums[..width]);
+            }
+        }
+        out.clear();
+        for row in logits.chunks_exact_mut(k) {
+            scores(row, scoring, out);
+        }
+    }
+}
+
+/// Appends one image's scores for its cosines (overwritten on the way).
+fn scores(cosines: &mut [f64], scoring: Scoring, out: &mut Vec<f32>) {
     let scale = f64::from(scoring.scale());
-    let logits = classes.iter().map(|c| {
-        scale
-            * c.iter()
-                .zip(image)
-                .map(|(a, b)| f64::from(*a) * f64::from(*b))
-                .sum::<f64>()
-    });
     match scoring {
         Scoring::Softmax { .. } => {
-            let logits: Vec<f64> = logits.collect();
-            let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            let exps: Vec<f64> = logits.iter().map(|l| (l - max).exp()).collect();
-            let total: f64 = exps.iter().sum();
-            exps.iter().map(|e| (e / total) as f32).collect()
+            let max = cosines
+                .iter()
+                .map(|c| scale * c)
+                .fold(f64::NEG_INFINITY, f64::max);
+            for c in cosines.iter_mut() {
+                *c = (scale * *c - max).exp();
+            }
+            let total: f64 = cosines.iter().sum();
+            out.extend(cosines.iter().map(|e| (e / total) as f32));
         }
-        Scoring::Sigmoid { bias, .. } => logits
-            .map(|l| (1.0 / (1.0 + (-(l + f64::from(bias))).exp())) as f32)
-            .collect(),
+        Scoring::Sigmoid { bias, .. } => out.extend(
+            cosines
+                .iter()
+                .map(|c| (1.0 / (1.0 + (-(scale * c + f64::from(bias))).exp())) as f32),
+        ),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Deterministic values in [-1, 1).
+    fn values(seed: u64, n: usize) -> Vec<f32> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    /// The plain computation the blocked one must equal bit for bit: one dot product per
+    /// class, summed in dimension order.
+    fn plain(image: &[f32], classes: &[Embedding], scoring: Scoring) -> Vec<f32> {
+        let cosines: Vec<f64> = classes
+            .iter()
+            .map(|c| {
+                c.iter()
+                    .zip(image)
+                    .map(|(a, b)| f64::from(*a) * f64::from(*b))
+                    .sum::<f64>()
+            })
+            .collect();
+        let scale = f64::from(scoring.scale());
+        match scoring {
+            Scoring::Softmax { .. } => {
+                let logits: Vec<f64> = cosines.iter().map(|c| scale * c).collect();
+                let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let exps: Vec<f64> = logits.iter().map(|l| (l - max).exp()).collect();
+                let total: f64 = exps.iter().sum();
+                exps.iter().map(|e| (e / total) as f32).collect()
+            }
+            Scoring::Sigmoid { bias, .. } => cosines
+                .iter()
+                .map(|c| (1.0 / (1.0 + (-(scale * c + f64::from(bias))).exp())) as f32)
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn blocked_scores_equal_one_dot_product_per_class_bit_for_bit() {
+        let dim = 37;
+        // More than two blocks, the last one partly filled.
+        let classes: Vec<Embedding> = (0..150).map(|c| values(c, dim)).collect();
+        let images: Vec<Vec<f32>> = (0..9).map(|i| values(1000 + i, dim)).collect();
+        let images: Vec<&[f32]> = images.iter().map(Vec::as_slice).collect();
+        let matrix = ClassMatrix::new(&classes);
+        for scoring in [
+            Scoring::Softmax { scale: 100.0 },
+            Scoring::Sigmoid {
+                scale: 10.0,
+                bias: -5.0,
+            },
+        ] {
+            let mut rows = Vec::new();
+            matrix.probabilities(&images, scoring, &mut rows);
+            let expected: Vec<f32> = images
+                .iter()
+                .flat_map(|i| plain(i, &classes, scoring))
+                .collect();
+            assert_eq!(rows.len(), 9 * 150);
+            let bits = |v: &[f32]| v.iter().map(|p| p.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&rows), bits(&expected));
+        }
+    }
 
     #[test]
     fn ensemble_is_the_renormalised_mean() {
