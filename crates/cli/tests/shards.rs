@@ -93,7 +93,8 @@ fn three_shards_at_once_then_the_report_encodes_nothing_and_matches_one_process(
     assert!(!out.join("summary.csv").exists(), "a shard wrote a report");
 
     // Each shard packed its image embeddings: one pack per shard and model here, no file
-    // per image; the first shard packed every prompt, and the others found them there.
+    // per image; each shard that found the prompts missing packed them too (the three run
+    // at once, so one to three of them did), no file per prompt.
     let files = |extension: &str| {
         walk(&cache)
             .into_iter()
@@ -103,7 +104,11 @@ fn three_shards_at_once_then_the_report_encodes_nothing_and_matches_one_process(
     let models = json(&record_of(&out, 0, 3))["models"]
         .as_array()
         .map_or(1, Vec::len);
-    assert_eq!(files("pack"), 3 * models + models);
+    let packs = files("pack");
+    assert!(
+        (3 * models + models..=3 * models + 3 * models).contains(&packs),
+        "{packs} packs for {models} model(s)"
+    );
     assert_eq!(files("emb"), 0, "single entries");
 
     // The report from the shared cache: nothing left to encode, and no image read, since

@@ -281,11 +281,11 @@ fn top_scores(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError
                         o.ontology.clone(),
                         image.path.clone(),
                         results.classes[image.label].clone(),
-                        results.classes[scores.top[0].0].clone(),
+                        results.classes[scores.predicted()].clone(),
                         probability(scores.true_probability),
                         scores.true_rank.to_string(),
                     ];
-                    for &(class, p) in &scores.top {
+                    for (class, p) in scores.top.iter() {
                         row.push(results.classes[class].clone());
                         row.push(probability(p));
                     }

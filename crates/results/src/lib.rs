@@ -172,11 +172,11 @@ pub const FEW_CLASSES: usize = 10;
 pub const TOP_K: usize = 5;
 
 /// What is kept of one image's scores.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct ImageScores {
     /// The [`TOP_K`] highest-scoring classes (fewer with fewer classes), best first, ties to
     /// the lower class index: (class index, probability).
-    pub top: Vec<(usize, f32)>,
+    pub top: TopClasses,
     /// The true class's probability.
     pub true_probability: f32,
     /// The true class's rank among all classes, from 1 (= predicted), same tie rule.
@@ -184,9 +184,91 @@ pub struct ImageScores {
 }
 
 impl ImageScores {
+    /// The predicted class: the best of `top`.
+    pub fn predicted(&self) -> usize {
+        self.top.get(0).map_or(0, |(class, _)| class)
+    }
+
     /// The predicted class's probability.
     pub fn confidence(&self) -> f32 {
-        self.top.first().map_or(0.0, |&(_, p)| p)
+        self.top.get(0).map_or(0.0, |(_, p)| p)
+    }
+}
+
+/// Up to [`TOP_K`] (class, probability) pairs, best first, held inline: every (model,
+/// ontology) keeps one per image, so no allocation of its own.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[serde(from = "Vec<(usize, f32)>", into = "Vec<(usize, f32)>")]
+pub struct TopClasses {
+    entries: [(u32, f32); TOP_K],
+    len: u8,
+}
+
+impl TopClasses {
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn get(&self, k: usize) -> Option<(usize, f32)> {
+        (k < self.len()).then(|| (self.entries[k].0 as usize, self.entries[k].1))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (usize, f32)> + '_ {
+        self.entries[..self.len()]
+            .iter()
+            .map(|&(class, p)| (class as usize, p))
+    }
+
+    /// Puts `(class, p)` at place `at`, dropping whatever falls past [`TOP_K`].
+    pub fn insert(&mut self, at: usize, (class, p): (usize, f32)) {
+        if at >= TOP_K {
+            return;
+        }
+        // Class indices come from a list of names held in memory: far below 2³².
+        let class = u32::try_from(class).expect("fewer than 2^32 classes");
+        let end = self.len().min(TOP_K - 1);
+        self.entries.copy_within(at..end, at + 1);
+        self.entries[at] = (class, p);
+        self.len = (self.len() + 1).min(TOP_K) as u8;
+    }
+}
+
+impl PartialEq for TopClasses {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl PartialEq<Vec<(usize, f32)>> for TopClasses {
+    fn eq(&self, other: &Vec<(usize, f32)>) -> bool {
+        self.iter().eq(other.iter().copied())
+    }
+}
+
+impl FromIterator<(usize, f32)> for TopClasses {
+    /// The first [`TOP_K`] pairs, in the order given.
+    fn from_iter<I: IntoIterator<Item = (usize, f32)>>(pairs: I) -> Self {
+        let mut top = TopClasses::default();
+        for pair in pairs.into_iter().take(TOP_K) {
+            top.insert(top.len(), pair);
+        }
+        top
+    }
+}
+
+impl From<Vec<(usize, f32)>> for TopClasses {
+    fn from(pairs: Vec<(usize, f32)>) -> Self {
+        pairs.into_iter().collect()
+    }
+}
+
+impl From<TopClasses> for Vec<(usize, f32)> {
+    fn from(top: TopClasses) -> Self {
+        top.iter().collect()
     }
 }
 

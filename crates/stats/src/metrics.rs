@@ -1,6 +1,6 @@
 //! Classification metrics from per-image probabilities and labels.
 
-use ontosweep_results::{ClassMetrics, ConfusionCell, ImageScores, Metrics, TOP_K};
+use ontosweep_results::{ClassMetrics, ConfusionCell, ImageScores, Metrics, TOP_K, TopClasses};
 
 use crate::wilson_interval;
 
@@ -31,15 +31,14 @@ fn rank_of(scores: &[f32], class: usize) -> usize {
 /// What is kept of one image's probabilities (the row itself is dropped after this): the
 /// [`TOP_K`] best classes, ties to the lower index as in [`argmax`], and the true class's.
 pub fn summarise(probabilities: &[f32], truth: usize) -> ImageScores {
-    let mut top: Vec<(usize, f32)> = Vec::with_capacity(TOP_K + 1);
+    let mut top = TopClasses::default();
     for (class, &p) in probabilities.iter().enumerate() {
-        if top.len() == TOP_K && top.last().is_some_and(|&(_, last)| p <= last) {
+        if top.len() == TOP_K && top.get(TOP_K - 1).is_some_and(|(_, last)| p <= last) {
             continue;
         }
         // After every kept class scoring at least as much: earlier indices win ties.
-        let at = top.partition_point(|&(_, kept)| kept >= p);
+        let at = top.iter().take_while(|&(_, kept)| kept >= p).count();
         top.insert(at, (class, p));
-        top.truncate(TOP_K);
     }
     ImageScores {
         top,
@@ -52,7 +51,7 @@ pub fn summarise(probabilities: &[f32], truth: usize) -> ImageScores {
 pub fn compute(classes: &[String], labels: &[usize], scores: &[ImageScores]) -> Metrics {
     let k = classes.len();
     let n = labels.len();
-    let predictions: Vec<usize> = scores.iter().map(|s| s.top[0].0).collect();
+    let predictions: Vec<usize> = scores.iter().map(ImageScores::predicted).collect();
     let (mut support, mut predicted, mut hits) = (vec![0; k], vec![0; k], vec![0; k]);
     for (&truth, &guess) in labels.iter().zip(&predictions) {
         support[truth] += 1;
@@ -160,7 +159,7 @@ pub fn expected_calibration_error(labels: &[usize], scores: &[ImageScores]) -> f
         let bin = ((conf * ECE_BINS as f64).ceil() as usize).clamp(1, ECE_BINS) - 1;
         count[bin] += 1;
         confidence[bin] += conf;
-        hits[bin] += usize::from(truth == s.top[0].0);
+        hits[bin] += usize::from(truth == s.predicted());
     }
     (0..ECE_BINS)
         .filter(|&b| count[b] > 0)
@@ -244,7 +243,7 @@ mod tests {
             s.top,
             vec![(1, 0.3), (3, 0.3), (7, 0.3), (5, 0.2), (0, 0.1)]
         );
-        assert_eq!(s.top[0].0, argmax(&p));
+        assert_eq!(s.predicted(), argmax(&p));
         assert_eq!((s.true_probability, s.true_rank), (0.05, 6));
         assert_eq!(summarise(&p, 7).true_rank, 3);
         assert_eq!(summarise(&[0.6, 0.4], 1).top, vec![(0, 0.6), (1, 0.4)]);

@@ -75,7 +75,7 @@ pub fn ontology(
             .iter()
             .zip([0, 0, 1, 1])
             .map(|(&p, truth)| ImageScores {
-                top: vec![(p, 0.75), (1 - p, 0.25)],
+                top: vec![(p, 0.75), (1 - p, 0.25)].into(),
                 true_probability: if p == truth { 0.75 } else { 0.25 },
                 true_rank: if p == truth { 1 } else { 2 },
             })

@@ -11,7 +11,8 @@ use ontosweep_models::Progress;
 use rayon::prelude::*;
 
 use super::Provenance;
-use super::cache::{EmbeddingCache, content_key, to_entry_bytes};
+use super::cache::{EmbeddingCache, to_entry_bytes};
+use super::content_key::ContentKey;
 use super::packs::PackWriter;
 use super::store::ImageEmbeddings;
 use crate::score::zero_shot::unusable;
@@ -35,7 +36,7 @@ pub enum ImageOutcome {
 pub type ContentKeys = Vec<Option<KeyOrError>>;
 
 /// A file's content key, or why it could not be read.
-pub type KeyOrError = Result<String, String>;
+pub type KeyOrError = Result<ContentKey, String>;
 
 /// A cache, the namespace of one model's image embeddings in it, and what new entries
 /// record as having computed them.
@@ -63,9 +64,9 @@ enum Prepared {
 
 struct Group {
     /// (image, its content key when known, what to do with it).
-    items: Vec<(usize, Option<String>, Prepared)>,
+    items: Vec<(usize, Option<ContentKey>, Prepared)>,
     /// Keys learned in this group: (image, key or read error).
-    keys: Vec<(usize, Result<String, String>)>,
+    keys: Vec<(usize, KeyOrError)>,
     /// Bytes read from the dataset for this group.
     bytes_read: u64,
 }
@@ -222,7 +223,7 @@ fn read_group(
             .as_ref()
             .or(known[i].as_ref())
             .and_then(|k| k.as_ref().ok())
-            .cloned();
+            .copied();
         if let Some(learned) = learned {
             group.keys.push((i, learned));
         }
@@ -234,11 +235,11 @@ fn read_group(
 /// One file: its key (when learned now), what to do with it, and the bytes read.
 fn prepare(
     source: &ImageSource,
-    known: Option<&Result<String, String>>,
+    known: Option<&KeyOrError>,
     cache: CacheSlot,
     shard: Option<Shard>,
     preprocessing: &Preprocessing,
-) -> (Option<Result<String, String>>, Prepared, u64) {
+) -> (Option<KeyOrError>, Prepared, u64) {
     let read = std::cell::Cell::new(0u64);
     let counted = || {
         let bytes = source.read();
@@ -253,18 +254,18 @@ fn prepare(
 
 fn prepare_counted(
     source: &ImageSource,
-    known: Option<&Result<String, String>>,
+    known: Option<&KeyOrError>,
     cache: CacheSlot,
     shard: Option<Shard>,
     preprocessing: &Preprocessing,
     read: impl Fn() -> Result<Vec<u8>, ontosweep_clip::Error>,
-) -> (Option<Result<String, String>>, Prepared) {
+) -> (Option<KeyOrError>, Prepared) {
     let path = source.path.as_path();
     let failed = |reason: String| Prepared::Done(ImageOutcome::Failed(reason));
-    let elsewhere = |key: &str| shard.is_some_and(|s| !s.contains(key));
-    let cached = |key: &str| {
+    let elsewhere = |key: &ContentKey| shard.is_some_and(|s| !s.contains(&key.hex()));
+    let cached = |key: &ContentKey| {
         cache
-            .and_then(|(c, ns, _)| c.get_with_origin(ns, key))
+            .and_then(|(c, ns, _)| c.get_with_origin(ns, &key.hex()))
             .filter(|(e, _)| unusable(e).is_none())
             .map(|(embedding, origin)| {
                 Prepared::Done(ImageOutcome::Embedded {
@@ -285,7 +286,7 @@ fn prepare_counted(
             Some(hit) => (None, hit),
             None => match read() {
                 // Another model's pass hashed it: the bytes must still be those.
-                Ok(bytes) if content_key(&bytes) == *key => (None, decode(&bytes)),
+                Ok(bytes) if ContentKey::of(&bytes) == *key => (None, decode(&bytes)),
                 Ok(_) => (
                     None,
                     failed("the file changed during the sweep; run it again".into()),
@@ -299,7 +300,7 @@ fn prepare_counted(
                 (Some(Err(reason.clone())), failed(reason))
             }
             Ok(bytes) => {
-                let key = content_key(&bytes);
+                let key = ContentKey::of(&bytes);
                 let prepared = if elsewhere(&key) {
                     Prepared::Done(ImageOutcome::OtherShard)
                 } else {
@@ -333,7 +334,7 @@ struct Sink<'e, 'c, 'w> {
     cached_from: Vec<String>,
     /// The first failure to keep an embedding: the pass fails with it.
     store_error: Option<std::io::Error>,
-    pending: Vec<(usize, Option<String>)>,
+    pending: Vec<(usize, Option<ContentKey>)>,
     pixels: Vec<f32>,
     ready: Option<(&'e mut ImageEncoder, usize)>,
     lazy: Option<OpenEncoder<'e>>,
@@ -377,7 +378,7 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
 
     fn take(
         &mut self,
-        items: Vec<(usize, Option<String>, Prepared)>,
+        items: Vec<(usize, Option<ContentKey>, Prepared)>,
         progress: &dyn Progress,
     ) -> Result<(), ontosweep_clip::Error> {
         for (i, key, prepared) in items {
@@ -446,10 +447,11 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
             // Written at once (a shard: packed, a pack at a time), so an interrupted sweep
             // keeps every finished batch.
             if let (Some((cache, ns, _)), Some(key), Some(origin)) = (self.cache, key, &origin) {
+                let key = key.hex();
                 let stored = match &mut self.packer {
-                    Some(packer) => packer.add(key, &to_entry_bytes(&embedding, origin)),
+                    Some(packer) => packer.add(&key, &to_entry_bytes(&embedding, origin)),
                     None => cache
-                        .put_with_origin(ns, key, &embedding, origin)
+                        .put_with_origin(ns, &key, &embedding, origin)
                         .map(|()| 1),
                 };
                 match stored {

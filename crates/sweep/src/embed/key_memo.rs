@@ -18,6 +18,10 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::cache::{CONTENT_KEYS, EmbeddingCache, file_identity};
+use super::content_key::ContentKey;
+
+/// A file's identity, hashed: 16 bytes, written as 32 hex digits.
+pub type Identity = [u8; 16];
 
 /// A memo file larger than this is not read (10 million images fit).
 const MAX_MEMO_BYTES: u64 = 1 << 30;
@@ -43,25 +47,25 @@ impl KeyMemo {
     }
 
     /// Each source's remembered key, when its identity is the one it was hashed under.
-    pub fn recall(&self, identities: &[Option<String>]) -> Vec<Option<String>> {
+    pub fn recall(&self, identities: &[Option<Identity>]) -> Vec<Option<ContentKey>> {
         let known = self.read_all();
         identities
             .iter()
-            .map(|id| id.as_ref().and_then(|id| known.get(id.as_str()).cloned()))
+            .map(|id| id.as_ref().and_then(|id| known.get(id).copied()))
             .collect()
     }
 
     /// Writes `writer`'s memo: every (identity, key) this pass knows. A failure costs only
     /// the next sweep's reads, so it is not an error.
-    pub fn remember(&self, writer: &str, pairs: &[(&str, &str)]) {
+    pub fn remember(&self, writer: &str, pairs: &[(Identity, ContentKey)]) {
         if !self.writable || pairs.is_empty() {
             return;
         }
         let mut text = String::with_capacity(pairs.len() * 98);
         for (identity, key) in pairs {
-            text.push_str(identity);
+            text.push_str(&hex::encode(identity));
             text.push(' ');
-            text.push_str(key);
+            text.push_str(&key.hex());
             text.push('\n');
         }
         let path = self.folder.join(format!("{writer}.keys"));
@@ -69,7 +73,7 @@ impl KeyMemo {
             fs::create_dir_all(&self.folder).and_then(|_| write_atomically(&path, text.as_bytes()));
     }
 
-    fn read_all(&self) -> HashMap<String, String> {
+    fn read_all(&self) -> HashMap<Identity, ContentKey> {
         let mut known = HashMap::new();
         let Ok(entries) = fs::read_dir(&self.folder) else {
             return known;
@@ -88,15 +92,14 @@ impl KeyMemo {
             };
             // A damaged line is a miss, never a wrong key.
             for line in text.lines() {
-                if let Some((identity, key)) = line.split_once(' ')
-                    && identity.len() == 32
-                    && key.len() == 64
-                    && identity
-                        .bytes()
-                        .chain(key.bytes())
-                        .all(|b| b.is_ascii_hexdigit())
+                let Some((identity, key)) = line.split_once(' ') else {
+                    continue;
+                };
+                let mut id = Identity::default();
+                if hex::decode_to_slice(identity, &mut id).is_ok()
+                    && let Some(key) = ContentKey::from_hex(key)
                 {
-                    known.insert(identity.to_string(), key.to_string());
+                    known.insert(id, key);
                 }
             }
         }
@@ -105,11 +108,11 @@ impl KeyMemo {
 }
 
 /// Each source's identity, in parallel (one `stat` each); `None` where it cannot be read.
-pub fn identities(sources: &[ImageSource]) -> Vec<Option<String>> {
+pub fn identities(sources: &[ImageSource]) -> Vec<Option<Identity>> {
     sources.par_iter().map(identity).collect()
 }
 
-fn identity(source: &ImageSource) -> Option<String> {
+fn identity(source: &ImageSource) -> Option<Identity> {
     let file = file_identity(&source.path)?;
     let member = source.member.map_or(String::new(), |m| {
         format!(
@@ -120,5 +123,6 @@ fn identity(source: &ImageSource) -> Option<String> {
         )
     });
     let text = format!("{}\0{file}\0{member}", source.path.display());
-    Some(hex::encode(&Sha256::digest(text.as_bytes())[..16]))
+    let digest = Sha256::digest(text.as_bytes());
+    Some(digest[..16].try_into().expect("a sha256 has 32 bytes"))
 }

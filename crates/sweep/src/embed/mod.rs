@@ -3,6 +3,7 @@
 //! comparison is on the same images.
 
 mod cache;
+mod content_key;
 mod fault;
 mod forecast;
 mod images;
@@ -27,6 +28,7 @@ use crate::shard::Shard;
 use ontosweep_models::Progress;
 
 pub use cache::EmbeddingCache;
+pub use content_key::ContentKey;
 pub use forecast::{Forecast, ModelForecast, forecast};
 use images::Outcome;
 pub(crate) use images::storage_error;
@@ -86,7 +88,7 @@ pub struct Embedded {
     pub failures: BTreeMap<usize, String>,
     /// Per dataset image, the sha256 of its bytes (`None` where it could not be read): the
     /// only thing the dev/test split looks at.
-    pub content_keys: Vec<Option<String>>,
+    pub content_keys: Vec<Option<ContentKey>>,
     pub warnings: Vec<String>,
     /// The batch size the first opened image encoder used.
     pub batch_size: Option<usize>,
@@ -140,10 +142,10 @@ pub fn embed(
         embedded.models.push(images);
     }
     if let Some((memo, identities)) = &memo {
-        let pairs: Vec<(&str, &str)> = identities
+        let pairs: Vec<_> = identities
             .iter()
             .zip(&keys)
-            .filter_map(|(id, key)| Some((id.as_deref()?, key.as_ref()?.as_ref().ok()?.as_str())))
+            .filter_map(|(id, key)| Some(((*id)?, *key.as_ref()?.as_ref().ok()?)))
             .collect();
         let writer = settings.shard.map_or("sweep".to_string(), |s| {
             format!("shard-{}-of-{}", s.index, s.count)

@@ -162,7 +162,7 @@ fn score_model(
         ontologies.push(OntologyResults {
             ontology: ontology.name.clone(),
             prompts,
-            predictions: summaries.iter().map(|s| s.top[0].0).collect(),
+            predictions: summaries.iter().map(ImageScores::predicted).collect(),
             scores: summaries,
             probabilities,
             metrics,

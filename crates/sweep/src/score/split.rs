@@ -23,10 +23,12 @@ pub fn divide(plan: &Plan, embedded: &Embedded, usable: Vec<usize>) -> Result<Di
             warnings: Vec::new(),
         });
     };
-    let key = |i: usize| embedded.content_keys[i].as_deref().unwrap_or_default();
+    let key = |i: usize| embedded.content_keys[i];
+    let hex = |i: usize| key(i).map(|k| k.hex()).unwrap_or_default();
     let (mut dev_order, test): (Vec<usize>, Vec<usize>) =
-        usable.iter().partition(|&&i| is_dev(spec, key(i)));
-    dev_order.sort_by(|&a, &b| key(a).cmp(key(b)).then(a.cmp(&b)));
+        usable.iter().partition(|&&i| is_dev(spec, &hex(i)));
+    // Keys order as their hex does; an image without one first, as the empty text did.
+    dev_order.sort_by(|&a, &b| key(a).cmp(&key(b)).then(a.cmp(&b)));
     let images = usable.len();
     let fail = |side: &str| {
         SweepError::Samples(
