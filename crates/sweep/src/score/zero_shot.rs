@@ -84,12 +84,7 @@ impl ClassMatrix {
             let first = b * BLOCK;
             let width = BLOCK.min(k - first);
             for (image, row) in widened.iter().zip(logits.chunks_exact_mut(k)) {
-                let mut sums = [0.0f64; BLOCK];
-                for (x, weights) in image.iter().zip(block.chunks_exact(BLOCK)) {
-                    for (sum, w) in sums.iter_mut().zip(weights) {
-                        *sum += w * x;
-                    }
-                }
+                let sums = block_sums(block, image);
                 row[first..first + width].copy_from_slice(&sums[..width]);
             }
         }
@@ -98,6 +93,47 @@ impl ClassMatrix {
             scores(row, scoring, out);
         }
     }
+}
+
+/// One image's cosines with one block of classes: the widest vector unit the processor has
+/// runs the lanes, and every lane adds in dimension order whichever runs (no fused
+/// multiply-add), so the sums are the same.
+fn block_sums(block: &[f64], image: &[f64]) -> [f64; BLOCK] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the processor has AVX-512F, checked just above.
+            return unsafe { block_sums_avx512(block, image) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor has AVX2, checked just above.
+            return unsafe { block_sums_avx2(block, image) };
+        }
+    }
+    block_sums_portable(block, image)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn block_sums_avx512(block: &[f64], image: &[f64]) -> [f64; BLOCK] {
+    block_sums_portable(block, image)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn block_sums_avx2(block: &[f64], image: &[f64]) -> [f64; BLOCK] {
+    block_sums_portable(block, image)
+}
+
+#[inline(always)]
+fn block_sums_portable(block: &[f64], image: &[f64]) -> [f64; BLOCK] {
+    let mut sums = [0.0f64; BLOCK];
+    for (x, weights) in image.iter().zip(block.chunks_exact(BLOCK)) {
+        for (sum, w) in sums.iter_mut().zip(weights) {
+            *sum += w * x;
+        }
+    }
+    sums
 }
 
 /// Appends one image's scores for its cosines (overwritten on the way).
@@ -165,6 +201,27 @@ mod tests {
                 .iter()
                 .map(|c| (1.0 / (1.0 + (-(scale * c + f64::from(bias))).exp())) as f32)
                 .collect(),
+        }
+    }
+
+    /// Each vector unit this processor has gives the portable kernel's sums, bit for bit.
+    #[test]
+    fn every_kernel_gives_the_same_sums() {
+        let dim = 29;
+        let block: Vec<f64> = values(7, dim * BLOCK).into_iter().map(f64::from).collect();
+        let image: Vec<f64> = values(8, dim).into_iter().map(f64::from).collect();
+        let portable = block_sums_portable(&block, &image);
+        assert_eq!(block_sums(&block, &image), portable);
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: checked just above.
+                assert_eq!(unsafe { block_sums_avx2(&block, &image) }, portable);
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: checked just above.
+                assert_eq!(unsafe { block_sums_avx512(&block, &image) }, portable);
+            }
         }
     }
 
