@@ -1,6 +1,7 @@
-//! The score stage, pure: plan + embeddings → per-model results, each ontology compared
-//! with the baseline, each model after the first compared with the first. No encoder, no
-//! file: the same embeddings always give the same results.
+//! The score stage: plan + embeddings → per-model results, each ontology compared with the
+//! baseline, each model after the first compared with the first. No encoder and no report
+//! file; the embeddings are read back from the embed stage's store a chunk at a time. The
+//! same embeddings always give the same results.
 //!
 //! When the experiment holds images out, searches see the dev split (labels included) and
 //! every ontology is scored on the test split alone, the same images for all.
@@ -51,12 +52,19 @@ pub fn score(plan: &Plan, embedded: &Embedded) -> Result<Scored, SweepError> {
     let split = split::divide(plan, embedded, usable)?;
     let labels: Vec<usize> = split.test.iter().map(|&i| images[i].label).collect();
     let dev_labels: Vec<usize> = split.dev_order.iter().map(|&i| images[i].label).collect();
+    let searched = plan
+        .ontologies
+        .iter()
+        .any(|o| matches!(o, OntologyPlan::Search(_)));
     let mut models = Vec::with_capacity(plan.models.len());
     let mut findings = Vec::new();
     for (model, embeddings) in plan.models.iter().zip(&embedded.models) {
         check_sizes(&model.model.id, embeddings)?;
         // A search needs its dev images at hand: a dev fraction's embeddings, no more.
-        let dev_embeddings = read(embeddings, &split.dev_order)?;
+        let dev_embeddings = match searched {
+            true => read(embeddings, &split.dev_order)?,
+            false => Vec::new(),
+        };
         let dev = DevSet {
             images: dev_embeddings.iter().map(Vec::as_slice).collect(),
             labels: dev_labels.clone(),
