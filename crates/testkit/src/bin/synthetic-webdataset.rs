@@ -1,13 +1,14 @@
 //! Writes a WebDataset of tiny, distinct PNG images for scale runs: `shard-NNNNNN.tar` files
 //! (samples `NNNNNNNNN.png` + `.cls`) and `classnames.txt`. The same arguments always write
 //! the same bytes; every image differs from every other (its index is in its pixels), so
-//! each has its own cache entry.
+//! each has its own cache entry. Only new files are written: a name already taken in OUT
+//! stops it.
 //!
 //! ```text
 //! synthetic-webdataset OUT --images 200000 [--classes 1000] [--shards 40]
 //! ```
 
-use std::io::{BufWriter, Cursor};
+use std::io::{BufWriter, Cursor, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -87,11 +88,11 @@ fn append(tar: &mut tar::Builder<impl std::io::Write>, name: &str, bytes: &[u8])
 fn write(args: &Args) -> std::io::Result<()> {
     std::fs::create_dir_all(&args.out)?;
     let names: String = (0..args.classes).map(|c| format!("class {c}\n")).collect();
-    std::fs::write(args.out.join("classnames.txt"), names)?;
+    std::fs::File::create_new(args.out.join("classnames.txt"))?.write_all(names.as_bytes())?;
     let per_shard = args.images.div_ceil(args.shards);
     for shard in 0..args.shards {
         let path: &Path = &args.out.join(format!("shard-{shard:06}.tar"));
-        let mut tar = tar::Builder::new(BufWriter::new(std::fs::File::create(path)?));
+        let mut tar = tar::Builder::new(BufWriter::new(std::fs::File::create_new(path)?));
         let end = ((shard + 1) * per_shard).min(args.images);
         for index in shard * per_shard..end {
             // Labels interleave so every shard holds every class.
@@ -131,7 +132,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: writing {}: {e}", args.out.display());
+            eprintln!(
+                "error: writing {}: {e} (it writes only new files: name a new or empty folder)",
+                args.out.display()
+            );
             ExitCode::FAILURE
         }
     }
