@@ -474,3 +474,28 @@ impl SweepResults {
             .find(|o| o.ontology == self.baseline)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What docs/outputs.md says an image costs per (model, ontology): its summary, 56
+    /// bytes with no allocation of its own, and its prediction, 8.
+    #[test]
+    fn an_image_summary_is_small_and_keeps_the_best_classes_in_order() {
+        assert_eq!(std::mem::size_of::<ImageScores>(), 56);
+        let mut top = TopClasses::default();
+        for (at, pair) in [(0, (7, 0.5)), (0, (3, 0.9)), (1, (9, 0.6))] {
+            top.insert(at, pair);
+        }
+        assert_eq!(top, vec![(3, 0.9), (9, 0.6), (7, 0.5)]);
+        let full: TopClasses = (0..9).map(|c| (c, 1.0 - c as f32 / 10.0)).collect();
+        assert_eq!(full.len(), TOP_K);
+        let mut shifted = full;
+        shifted.insert(0, (42, 2.0));
+        assert_eq!(shifted.get(0), Some((42, 2.0)));
+        assert_eq!(shifted.get(TOP_K - 1), full.get(TOP_K - 2));
+        let json = serde_json::to_string(&shifted).unwrap();
+        assert_eq!(serde_json::from_str::<TopClasses>(&json).unwrap(), shifted);
+    }
+}
