@@ -74,6 +74,10 @@ impl ClassMatrix {
     /// Every image's probabilities, image after image, into `out` (cleared first).
     pub fn probabilities(&self, images: &[&[f32]], scoring: Scoring, out: &mut Vec<f32>) {
         let k = self.classes;
+        out.clear();
+        if k == 0 {
+            return;
+        }
         let mut logits = vec![0.0f64; images.len() * k];
         let widened: Vec<Vec<f64>> = images
             .iter()
@@ -88,7 +92,6 @@ impl ClassMatrix {
                 row[first..first + width].copy_from_slice(&sums[..width]);
             }
         }
-        out.clear();
         for row in logits.chunks_exact_mut(k) {
             scores(row, scoring, out);
         }
@@ -273,6 +276,7 @@ mod tests {
     fn softmax_of_scaled_cosines() {
         let classes = [vec![1.0, 0.0], vec![0.0, 1.0]];
         let p = probabilities(&[1.0, 0.0], &classes, Scoring::Softmax { scale: 2.0 });
+        assert!(probabilities(&[1.0, 0.0], &[], Scoring::Softmax { scale: 2.0 }).is_empty());
         // exp(2) / (exp(2) + exp(0))
         assert!((f64::from(p[0]) - 0.880_797).abs() < 1e-6);
         assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
