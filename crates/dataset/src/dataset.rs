@@ -199,3 +199,36 @@ pub(crate) fn refuse_unknown_wanted(
     }
     Ok(())
 }
+
+/// Each class name's label: a lookup per sample instead of a walk over every class (a
+/// million samples × 1,000 classes would be a billion comparisons). A repeated name keeps
+/// its first label, as a walk would.
+pub(crate) struct ClassIndex<'a>(std::collections::HashMap<&'a str, usize>);
+
+impl<'a> ClassIndex<'a> {
+    pub(crate) fn new(classes: &'a [String]) -> Self {
+        let mut index = std::collections::HashMap::with_capacity(classes.len());
+        for (label, class) in classes.iter().enumerate() {
+            index.entry(class.as_str()).or_insert(label);
+        }
+        ClassIndex(index)
+    }
+
+    pub(crate) fn label(&self, class: &str) -> Option<usize> {
+        self.0.get(class).copied()
+    }
+}
+
+#[cfg(test)]
+mod class_index_tests {
+    use super::ClassIndex;
+
+    #[test]
+    fn labels_are_the_first_place_of_each_name() {
+        let classes = ["daisy", "rose", "daisy"].map(String::from);
+        let index = ClassIndex::new(&classes);
+        assert_eq!(index.label("daisy"), Some(0));
+        assert_eq!(index.label("rose"), Some(1));
+        assert_eq!(index.label("tulip"), None);
+    }
+}

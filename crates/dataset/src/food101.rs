@@ -33,6 +33,7 @@ pub fn read_food101(
     let text = ontosweep_clip::files::read_bounded_text(&list, MAX_SPLIT_FILE_BYTES)
         .map_err(|e| DatasetError::Unreadable(format!("cannot read {}: {e}", list.display())))?;
     let root = base.join("images");
+    let labels_of = crate::dataset::ClassIndex::new(&classes);
     let mut images = Vec::new();
     let mut skipped = Vec::new();
     let mut missing = Vec::new();
@@ -75,7 +76,7 @@ pub fn read_food101(
             missing.push(format!("{}: {relative}", at()));
             continue;
         }
-        match classes.iter().position(|c| c == class) {
+        match labels_of.label(class) {
             Some(label) => images.push(DatasetImage {
                 path,
                 relative,

@@ -73,6 +73,7 @@ pub fn read_manifest(
         manifest,
         folder,
         classes: &classes,
+        index: crate::dataset::ClassIndex::new(&classes),
         seen: BTreeMap::new(),
         images: Vec::new(),
         skipped: Vec::new(),
@@ -219,6 +220,7 @@ struct Listed<'a> {
     manifest: &'a Path,
     folder: &'a Path,
     classes: &'a [String],
+    index: crate::dataset::ClassIndex<'a>,
     /// Each file's first row, as for [`Seen`]: a file listed twice counts once, and under
     /// two labels it is an error.
     seen: BTreeMap<FileId, (usize, String)>,
@@ -233,7 +235,7 @@ impl Listed<'_> {
     /// listed, or its class is left out by `dataset.classes` (labels are checked before).
     fn row(&mut self, row: ManifestRow) -> Result<(), DatasetError> {
         let ManifestRow { path, label, line } = row;
-        let Some(index) = self.classes.iter().position(|c| *c == label) else {
+        let Some(index) = self.index.label(&label) else {
             self.skipped.push(SkippedFile {
                 path,
                 reason: format!("line {line}: class `{label}` is not one of `dataset.classes`"),

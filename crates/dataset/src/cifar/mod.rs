@@ -83,6 +83,7 @@ pub fn read_cifar(
         Some(wanted) => (wanted.to_vec(), ClassSource::Listed),
         None => (names.clone(), ClassSource::NamesFile(meta.clone())),
     };
+    let labels_of = crate::dataset::ClassIndex::new(&classes);
     let mut images = Vec::new();
     let mut skipped = Vec::new();
     for name in variant.batches(split) {
@@ -99,7 +100,7 @@ pub fn read_cifar(
         for (index, &label) in found.labels.iter().enumerate() {
             let relative = format!("{name}/{index:0digits$}");
             let class = &names[label];
-            let Some(label) = classes.iter().position(|c| c == class) else {
+            let Some(label) = labels_of.label(class) else {
                 let reason = format!("class `{class}` is not one of `dataset.classes`");
                 skipped.push(SkippedFile {
                     path: relative,

@@ -202,12 +202,12 @@ fn candidate_classes(labels: &Labels, found: &[Found]) -> (Vec<String>, ClassSou
 }
 
 fn labelled(found: Vec<Found>, classes: &[String]) -> Vec<DatasetImage> {
+    let index = crate::dataset::ClassIndex::new(classes);
     found
         .into_iter()
         .map(|f| DatasetImage {
-            label: classes
-                .iter()
-                .position(|c| *c == f.class)
+            label: index
+                .label(&f.class)
                 .expect("every found class is a candidate"),
             path: f.shard,
             relative: f.relative,
