@@ -17,7 +17,8 @@ pub use ontosweep_results::shards::{
 pub trait ShardExt: Sized {
     fn parse(text: &str) -> Result<Self, String>;
     fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self, String>;
-    fn contains(&self, key: &str) -> bool;
+    fn owns(&self, prefix: u64) -> bool;
+    fn writer(&self) -> String;
 }
 
 impl ShardExt for Shard {
@@ -74,10 +75,15 @@ impl ShardExt for Shard {
         Self::parse(&format!("{index}/{count}"))
     }
 
-    /// Whether the image with content key `key` (its sha256, hex) belongs to this shard.
-    fn contains(&self, key: &str) -> bool {
-        let prefix = key.get(..16).and_then(|h| u64::from_str_radix(h, 16).ok());
-        prefix.is_some_and(|v| v % self.count as u64 == self.index as u64)
+    /// Whether a content key whose first 8 bytes (its first 16 hex digits) are `prefix`
+    /// belongs to this shard.
+    fn owns(&self, prefix: u64) -> bool {
+        prefix % self.count as u64 == self.index as u64
+    }
+
+    /// The name this shard's files in the cache carry: `shard-I-of-N`.
+    fn writer(&self) -> String {
+        format!("shard-{}-of-{}", self.index, self.count)
     }
 }
 
@@ -138,13 +144,9 @@ mod tests {
         let shards: Vec<Shard> = (0..3).map(|i| Shard { index: i, count: 3 }).collect();
         let mut sizes = [0; 3];
         for i in 0..3_000u64 {
-            let key = format!(
-                "{:016x}{}",
-                i.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-                "0".repeat(48)
-            );
-            let owners: Vec<usize> = (0..3).filter(|&s| shards[s].contains(&key)).collect();
-            assert_eq!(owners.len(), 1, "{key}");
+            let prefix = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let owners: Vec<usize> = (0..3).filter(|&s| shards[s].owns(prefix)).collect();
+            assert_eq!(owners.len(), 1, "{prefix:x}");
             sizes[owners[0]] += 1;
         }
         assert!(sizes.iter().all(|&n| (850..1150).contains(&n)), "{sizes:?}");

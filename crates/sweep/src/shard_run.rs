@@ -42,7 +42,7 @@ pub fn encode_shard(
     let settings = embed_settings(runtime, options, Some(&cache), Some(shard));
     let embedded = embed(&plan, &settings, progress)?;
     let mine: Vec<usize> = (0..dataset.images.len())
-        .filter(|&i| embedded.content_keys[i].is_some_and(|key| shard.contains(&key.hex())))
+        .filter(|&i| embedded.content_keys[i].is_some_and(|key| shard.owns(key.prefix())))
         .collect();
     let models: Vec<ShardModel> = embedded
         .models

@@ -1,6 +1,7 @@
 //! An image's content key: the sha256 of its bytes. Held as its 32 bytes (a sweep keeps one
 //! per image) and written as 64 lowercase hex digits wherever it names something (cache
-//! entries, remembered keys, shard membership), so both orders agree.
+//! entries, remembered keys), so both orders agree; shards choose by its first 8 bytes, the
+//! number its first 16 hex digits spell.
 
 use std::fmt;
 
@@ -19,6 +20,11 @@ impl ContentKey {
         let mut bytes = [0u8; 32];
         hex::decode_to_slice(text, &mut bytes).ok()?;
         Some(ContentKey(bytes))
+    }
+
+    /// The first 8 bytes as a number: what shards are chosen by.
+    pub fn prefix(&self) -> u64 {
+        u64::from_be_bytes(self.0[..8].try_into().expect("32 bytes"))
     }
 
     pub fn hex(&self) -> String {
@@ -48,6 +54,7 @@ mod tests {
         assert_eq!(a.hex(), super::super::cache::content_key(b"daisy"));
         assert_eq!(ContentKey::from_hex(&a.hex()), Some(a));
         assert_eq!(a.cmp(&b), a.hex().cmp(&b.hex()));
+        assert_eq!(a.prefix(), u64::from_str_radix(&a.hex()[..16], 16).unwrap());
         assert_eq!(ContentKey::from_hex("abc"), None);
         assert_eq!(ContentKey::from_hex(&"g".repeat(64)), None);
     }

@@ -109,9 +109,9 @@ pub fn embed_images(
     progress.start("reading and encoding images", paths.len());
     let known: &ContentKeys = keys;
     // A shard packs its entries: a handful of files, not one per image.
-    let packer = shard.zip(cache).and_then(|(s, (c, ns, _))| {
-        c.pack_writer(ns, &format!("shard-{}-of-{}", s.index, s.count))
-    });
+    let packer = shard
+        .zip(cache)
+        .and_then(|(s, (c, ns, _))| c.pack_writer(ns, &s.writer()));
     let mut sink = Sink::new(paths.len(), encoder, cache, packer, warnings);
     let learned = std::thread::scope(|scope| -> Result<_, ontosweep_clip::Error> {
         let (sender, receiver) = bounded::<Group>(read_ahead.div_ceil(GROUP).max(1));
@@ -262,7 +262,7 @@ fn prepare_counted(
 ) -> (Option<KeyOrError>, Prepared) {
     let path = source.path.as_path();
     let failed = |reason: String| Prepared::Done(ImageOutcome::Failed(reason));
-    let elsewhere = |key: &ContentKey| shard.is_some_and(|s| !s.contains(&key.hex()));
+    let elsewhere = |key: &ContentKey| shard.is_some_and(|s| !s.owns(key.prefix()));
     let cached = |key: &ContentKey| {
         cache
             .and_then(|(c, ns, _)| c.get_with_origin(ns, &key.hex()))

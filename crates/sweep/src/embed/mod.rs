@@ -24,7 +24,7 @@ use ontosweep_results::ModelRunInfo;
 use crate::error::SweepError;
 use crate::options::default_batch_size;
 use crate::plan::{ModelPlan, Plan};
-use crate::shard::Shard;
+use crate::shard::{Shard, ShardExt};
 use ontosweep_models::Progress;
 
 pub use cache::EmbeddingCache;
@@ -147,9 +147,7 @@ pub fn embed(
             .zip(&keys)
             .filter_map(|(id, key)| Some(((*id)?, *key.as_ref()?.as_ref().ok()?)))
             .collect();
-        let writer = settings.shard.map_or("sweep".to_string(), |s| {
-            format!("shard-{}-of-{}", s.index, s.count)
-        });
+        let writer = settings.shard.map_or("sweep".to_string(), |s| s.writer());
         memo.remember(&writer, &pairs);
     }
     embedded.image_seconds = timer.elapsed().as_secs_f64();

@@ -11,6 +11,7 @@ use super::{EmbedSettings, Provenance, namespaces};
 use crate::error::SweepError;
 use crate::plan::ModelPlan;
 use crate::score::zero_shot::unusable;
+use crate::shard::ShardExt;
 
 /// Prompts per text-encoder call.
 const TEXT_BATCH: usize = 64;
@@ -51,9 +52,10 @@ pub fn embed_prompts(
         let tokens: Vec<Tokens> = missing.iter().map(|(_, t)| (*t).clone()).collect();
         let encoded = encoder.encode(&tokens, TEXT_BATCH)?;
         // A shard packs its prompts as it packs its images: a file, not one per prompt.
-        let mut packer = settings.shard.zip(settings.cache).and_then(|(s, c)| {
-            c.pack_writer(&namespace, &format!("shard-{}-of-{}", s.index, s.count))
-        });
+        let mut packer = settings
+            .shard
+            .zip(settings.cache)
+            .and_then(|(s, c)| c.pack_writer(&namespace, &s.writer()));
         for ((prompt, tokens), embedding) in missing.into_iter().zip(encoded) {
             if let Some(cache) = settings.cache {
                 let key = prompt_key(tokens);

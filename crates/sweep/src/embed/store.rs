@@ -53,10 +53,6 @@ impl ImageEmbeddings {
         self.present[index] = false;
     }
 
-    pub fn has(&self, index: usize) -> bool {
-        self.present[index]
-    }
-
     /// The length of every embedding held, once one is.
     pub fn dim(&self) -> Option<usize> {
         self.dim
@@ -115,12 +111,11 @@ mod tests {
             store.read(&[2, 0]).unwrap(),
             vec![vec![0.25, -1.5, f32::MIN_POSITIVE], vec![1.0, 2.0, 3.0]]
         );
-        assert!(store.has(0) && !store.has(1));
         assert!(store.read(&[1]).is_err());
         store.remove(0);
         assert!(store.read(&[0]).is_err());
         store.put(3, &[1.0]).unwrap();
         assert_eq!(store.ragged(), Some((3, 1)));
-        assert!(!store.has(3));
+        assert!(store.read(&[3]).is_err());
     }
 }

@@ -62,7 +62,7 @@ pub fn score(plan: &Plan, embedded: &Embedded) -> Result<Scored, SweepError> {
         check_sizes(&model.model.id, embeddings)?;
         // A search needs its dev images at hand: a dev fraction's embeddings, no more.
         let dev_embeddings = match searched {
-            true => read(embeddings, &split.dev_order)?,
+            true => read(&embeddings.images, &split.dev_order)?,
             false => Vec::new(),
         };
         let dev = DevSet {
@@ -87,8 +87,8 @@ pub fn score(plan: &Plan, embedded: &Embedded) -> Result<Scored, SweepError> {
         for (offset, model) in others.iter_mut().enumerate() {
             let mut cosines = Cosines::default();
             for chunk in split.test.chunks(CHUNK) {
-                let a = read(&embedded.models[0], chunk)?;
-                let b = read(&embedded.models[offset + 1], chunk)?;
+                let a = read(&embedded.models[0].images, chunk)?;
+                let b = read(&embedded.models[offset + 1].images, chunk)?;
                 cosines.add(&a, &b);
             }
             model.vs_reference = agreement(reference, model, &cosines);
@@ -120,9 +120,8 @@ struct TestSet<'a> {
     labels: &'a [usize],
 }
 
-fn read(embeddings: &ModelEmbeddings, images: &[usize]) -> Result<Vec<Embedding>, SweepError> {
-    embeddings
-        .images
+fn read(store: &ImageEmbeddings, images: &[usize]) -> Result<Vec<Embedding>, SweepError> {
+    store
         .read(images)
         .map_err(|e| SweepError::Clip(storage_error(e)))
 }
@@ -228,10 +227,7 @@ impl Scorer<'_> {
     ) -> Result<(Vec<ImageScores>, Vec<Vec<f32>>), SweepError> {
         let (mut summaries, mut rows) = (Vec::with_capacity(test.images.len()), Vec::new());
         for (chunk, labels) in test.images.chunks(CHUNK).zip(test.labels.chunks(CHUNK)) {
-            let embeddings = test
-                .store
-                .read(chunk)
-                .map_err(|e| SweepError::Clip(storage_error(e)))?;
+            let embeddings = read(test.store, chunk)?;
             let images: Vec<&[f32]> = embeddings.iter().map(Vec::as_slice).collect();
             let (s, r) = self.score_with(matrix, &images, labels, keep_all);
             summaries.extend(s);
