@@ -62,14 +62,22 @@ fn dataset_lines(text: &mut String, dataset: &Dataset, plan: &DryRun, split: boo
             ""
         },
     );
+    let mut unreadable_names = Vec::new();
+    for (i, why) in unreadable.iter().take(REASONS_SHOWN) {
+        let name = dataset.images.get(*i).map_or_else(
+            |e| format!("image {i} (its name could not be read back: {e})"),
+            |image| image.relative,
+        );
+        unreadable_names.push((name, why.as_str()));
+    }
     let reasons = dataset
         .skipped
         .iter()
         .map(|s| (s.path.as_str(), s.reason.as_str()))
         .chain(
-            unreadable
+            unreadable_names
                 .iter()
-                .map(|(i, why)| (dataset.images[*i].relative.as_str(), why.as_str())),
+                .map(|(path, why)| (path.as_str(), *why)),
         );
     for (path, why) in reasons.take(REASONS_SHOWN) {
         let _ = writeln!(text, "    {path}: {why}");

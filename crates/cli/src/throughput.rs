@@ -45,6 +45,7 @@ pub fn measure(args: ThroughputArgs) -> anyhow::Result<ExitCode> {
     let found = dataset::scan_folder(&args.images, None).map_err(anyhow::Error::msg)?;
     let paths: Vec<PathBuf> = found
         .images
+        .to_vec()?
         .into_iter()
         .take(args.limit.unwrap_or(usize::MAX))
         .map(|i| i.path)

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use ontosweep_results::{PlanarRgb, SkippedFile};
 
-use crate::DatasetError;
+use crate::{DatasetError, ImageList};
 
 pub const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"];
 
@@ -17,7 +17,8 @@ pub struct Dataset {
     pub classes: Vec<String>,
     /// Where `classes` were declared.
     pub class_source: ClassSource,
-    pub images: Vec<DatasetImage>,
+    /// Kept on disk; see [`ImageList`].
+    pub images: ImageList,
     pub skipped: Vec<SkippedFile>,
     /// For a manifest: the file, and the lines that carry each label (so that a problem with
     /// a class can be shown where it was written).
@@ -65,12 +66,12 @@ impl std::fmt::Display for ClassSource {
 /// task were another. Names them all (up to a few).
 pub fn refuse_empty_classes(
     classes: &[String],
-    images: &[DatasetImage],
+    labels: impl IntoIterator<Item = usize>,
     source: &ClassSource,
 ) -> Result<(), DatasetError> {
     let mut has = vec![false; classes.len()];
-    for image in images {
-        has[image.label] = true;
+    for label in labels {
+        has[label] = true;
     }
     let empty: Vec<&String> = classes
         .iter()

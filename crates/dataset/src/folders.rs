@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use ontosweep_results::SkippedFile;
 
 use crate::policy::{Seen, file_id, has_image_extension, is_hidden, relative};
-use crate::{ClassSource, Dataset, DatasetError, DatasetImage, IMAGE_EXTENSIONS};
+use crate::{ClassSource, Dataset, DatasetError, DatasetImage, IMAGE_EXTENSIONS, ImageList};
 
 /// Scans `root/<class>/**`. `wanted` picks and orders classes; all folders otherwise.
 pub fn scan_folder(root: &Path, wanted: Option<&[String]>) -> Result<Dataset, DatasetError> {
@@ -86,7 +86,7 @@ pub fn scan_folder(root: &Path, wanted: Option<&[String]>) -> Result<Dataset, Da
             ClassSource::Folders
         },
         classes,
-        images,
+        images: ImageList::new(&images)?,
         skipped,
         label_lines: None,
         warnings: Vec::new(),

@@ -107,7 +107,7 @@ pub fn read_food101(
         Some(_) => ClassSource::Listed,
         None => ClassSource::NamesFile(classes_file.clone()),
     };
-    crate::refuse_empty_classes(&classes, &images, &class_source)?;
+    crate::refuse_empty_classes(&classes, images.iter().map(|i| i.label), &class_source)?;
     images.sort_by(|a, b| a.relative.cmp(&b.relative));
     let display: BTreeMap<String, String> = classes
         .iter()
@@ -118,7 +118,7 @@ pub fn read_food101(
         root,
         classes,
         class_source,
-        images,
+        images: crate::ImageList::new(&images)?,
         skipped,
         label_lines: None,
         warnings: Vec::new(),

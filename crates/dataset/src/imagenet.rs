@@ -74,7 +74,7 @@ pub fn read_imagenet(
             root: split_dir.clone(),
             classes: Vec::new(),
             class_source: ClassSource::Listed,
-            images: Vec::new(),
+            images: Default::default(),
             skipped: Vec::new(),
             label_lines: None,
             warnings: Vec::new(),
@@ -84,30 +84,36 @@ pub fn read_imagenet(
         scan_folder(&split_dir, Some(&kept))?
     };
     // Folders of classes left out are not read: their files are no sample of this task.
-    for image in &mut dataset.images {
-        let wnid = &kept[image.label];
-        let index = wnids.binary_search(wnid).expect("a known id");
-        image.label = classes
-            .iter()
-            .position(|c| *c == all[index])
-            .expect("a kept class");
-    }
+    let relabelled: Vec<usize> = kept
+        .iter()
+        .map(|wnid| {
+            let index = wnids.binary_search(wnid).expect("a known id");
+            classes
+                .iter()
+                .position(|c| *c == all[index])
+                .expect("a kept class")
+        })
+        .collect();
+    dataset.images.relabel(|label| relabelled[label]);
     dataset.classes = classes;
     dataset.class_source = match wanted {
         Some(_) => ClassSource::Listed,
         None => ClassSource::NamesFile(PathBuf::from(names_source)),
     };
-    crate::refuse_empty_classes(&dataset.classes, &dataset.images, &dataset.class_source).map_err(
-        |e| {
-            e.map(|m| {
-                format!(
-                    "{} (ImageNet: {}): {m}",
-                    split_dir.display(),
-                    "one folder per WordNet id"
-                )
-            })
-        },
-    )?;
+    crate::refuse_empty_classes(
+        &dataset.classes,
+        dataset.images.labels(),
+        &dataset.class_source,
+    )
+    .map_err(|e| {
+        e.map(|m| {
+            format!(
+                "{} (ImageNet: {}): {m}",
+                split_dir.display(),
+                "one folder per WordNet id"
+            )
+        })
+    })?;
     dataset.display = display
         .into_iter()
         .filter(|(class, _)| dataset.classes.contains(class))

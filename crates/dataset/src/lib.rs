@@ -25,6 +25,7 @@ mod dataset;
 mod error;
 mod folders;
 mod food101;
+mod image_list;
 mod imagenet;
 mod manifest;
 mod policy;
@@ -40,5 +41,6 @@ pub use dataset::{
 pub use error::DatasetError;
 pub use folders::scan_folder;
 pub use food101::read_food101;
+pub use image_list::{ImageList, ImageListWriter};
 pub use imagenet::read_imagenet;
 pub use manifest::{MAX_MANIFEST_BYTES, read_manifest};

@@ -91,7 +91,7 @@ pub fn read_manifest(
     if !missing.is_empty() {
         return Err(DatasetError::Unreadable(missing_files(manifest, &missing)));
     }
-    refuse_empty_classes(&classes, &images, &class_source)
+    refuse_empty_classes(&classes, images.iter().map(|i| i.label), &class_source)
         .map_err(|e| e.in_context(manifest.display()))?;
     images.sort_by(|a, b| a.relative.cmp(&b.relative));
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
@@ -99,7 +99,7 @@ pub fn read_manifest(
         root: folder.to_path_buf(),
         classes,
         class_source,
-        images,
+        images: crate::ImageList::new(&images)?,
         skipped,
         warnings: if wanted.is_none() && names.is_none() {
             rare_look_alikes(manifest, &label_lines)

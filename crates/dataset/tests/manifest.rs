@@ -32,6 +32,8 @@ fn a_manifest_lists_images_and_labels() {
     assert_eq!(all.classes, vec!["daisy", "dandelion", "rose"]);
     assert_eq!(
         all.images
+            .to_vec()
+            .unwrap()
             .iter()
             .map(|i| (i.relative.as_str(), i.label))
             .collect::<Vec<_>>(),
@@ -42,7 +44,13 @@ fn a_manifest_lists_images_and_labels() {
     let subset =
         read_manifest(&manifest, None, Some(&["dandelion".into(), "daisy".into()])).unwrap();
     assert_eq!(
-        subset.images.iter().map(|i| i.label).collect::<Vec<_>>(),
+        subset
+            .images
+            .to_vec()
+            .unwrap()
+            .iter()
+            .map(|i| i.label)
+            .collect::<Vec<_>>(),
         vec![1, 0]
     );
     // Rows of the classes left out are listed, not dropped: found = scored + skipped.

@@ -55,7 +55,13 @@ fn an_export_accounts_for_every_sample_and_keeps_published_repeats_apart() {
     assert_eq!(dataset.display["crane (class 2)"], "crane");
     assert_eq!(dataset.images.len() + dataset.skipped.len(), 4);
     assert_eq!(dataset.skipped[0].path, "1.tar/s3.webp");
-    let labels: Vec<usize> = dataset.images.iter().map(|i| i.label).collect();
+    let labels: Vec<usize> = dataset
+        .images
+        .to_vec()
+        .unwrap()
+        .iter()
+        .map(|i| i.label)
+        .collect();
     assert_eq!(labels, [0, 2, 1]);
     let warnings = dataset.warnings.join("\n");
     assert!(
@@ -114,6 +120,8 @@ fn imagenet_declares_all_thousand_classes_and_refuses_strangers() {
     assert_eq!(dataset.classes, wanted);
     let labels: Vec<(String, usize)> = dataset
         .images
+        .to_vec()
+        .unwrap()
         .iter()
         .map(|i| (i.relative.clone(), i.label))
         .collect();

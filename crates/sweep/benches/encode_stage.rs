@@ -45,6 +45,8 @@ fn encode_stage(c: &mut Criterion) {
     let paths: Vec<PathBuf> = dataset::scan_folder(&images, None)
         .unwrap()
         .images
+        .to_vec()
+        .unwrap()
         .into_iter()
         .take(limit)
         .map(|i| i.path)

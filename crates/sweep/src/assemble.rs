@@ -4,6 +4,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ontosweep_clip::{Ep, Runtime};
+use ontosweep_dataset::ImageList;
 use ontosweep_results::{
     ByteRange, ImageRecord, PluginInfo, RunMetadata, RuntimeInfo, SkippedFile, Split, SweepResults,
     Timings,
@@ -32,6 +33,21 @@ pub fn now_unix() -> u64 {
 }
 
 /// An image as the report knows it: its name, where its bytes are, its label.
+/// The records of the images at `indices` (ascending), the list read a chunk at a time.
+fn records(images: &ImageList, indices: &[usize]) -> std::io::Result<Vec<ImageRecord>> {
+    let mut records = Vec::with_capacity(indices.len());
+    let mut wanted = indices.iter().peekable();
+    for chunk in images.chunks() {
+        let (start, chunk) = chunk?;
+        for (k, image) in chunk.iter().enumerate() {
+            if wanted.next_if(|&&i| i == start + k).is_some() {
+                records.push(image_record(image));
+            }
+        }
+    }
+    Ok(records)
+}
+
 fn image_record(image: &ontosweep_dataset::DatasetImage) -> ImageRecord {
     ImageRecord {
         path: image.relative.clone(),
@@ -70,22 +86,26 @@ pub fn assemble(
     runtime: &Runtime,
     options: &SweepOptions,
     times: StageTimes,
-) -> SweepResults {
+) -> std::io::Result<SweepResults> {
     let dataset = plan.dataset;
     let mut skipped = dataset.skipped.clone();
-    skipped.extend(embedded.failures.iter().map(|(&i, reason)| SkippedFile {
-        path: dataset.images[i].relative.clone(),
-        reason: reason.clone(),
-    }));
+    for (&i, reason) in &embedded.failures {
+        skipped.push(SkippedFile {
+            path: dataset.images.get(i)?.relative,
+            reason: reason.clone(),
+        });
+    }
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    let record = |&i: &usize| image_record(&dataset.images[i]);
-    let images: Vec<ImageRecord> = scored.kept.iter().map(record).collect();
-    let split = plan.experiment.split.map(|spec| Split {
-        dev_fraction: spec.dev_fraction,
-        seed: spec.seed,
-        dev_images: scored.dev.iter().map(record).collect(),
-        warnings: scored.split_warnings.clone(),
-    });
+    let images = records(&dataset.images, &scored.kept)?;
+    let split = match plan.experiment.split {
+        Some(spec) => Some(Split {
+            dev_fraction: spec.dev_fraction,
+            seed: spec.seed,
+            dev_images: records(&dataset.images, &scored.dev)?,
+            warnings: scored.split_warnings.clone(),
+        }),
+        None => None,
+    };
     let models: Vec<_> = embedded.models.into_iter().map(|m| m.info).collect();
     let run = RunMetadata {
         tool_version: env!("CARGO_PKG_VERSION").into(),
@@ -116,7 +136,7 @@ pub fn assemble(
         },
         models,
     };
-    SweepResults {
+    Ok(SweepResults {
         experiment: plan.experiment.name.clone(),
         benchmark_dataset: crate::benchmark::dataset_name(plan.experiment, dataset),
         classes: dataset.classes.clone(),
@@ -133,5 +153,5 @@ pub fn assemble(
             .chain(&scored.findings)
             .cloned()
             .collect(),
-    }
+    })
 }

@@ -3,9 +3,10 @@
 //! and which records belong to another run. Only plain files whose names and kind are
 //! ontosweep's are read, never through a link.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use ontosweep_dataset::ImageList;
 use serde::Deserialize;
 
 use ontosweep_results::shards::{
@@ -15,12 +16,18 @@ use ontosweep_results::shards::{
 /// File names shown in one message before the rest are counted (all are in `run.json`).
 const NAMES_SHOWN: usize = 10;
 
-/// A record read back, with defaults for what older records lack.
+/// A record read back, with defaults for what older records lack; its image list is read
+/// only when counted, one record at a time.
 #[derive(Deserialize)]
 struct Lenient {
     #[serde(default)]
     key: String,
     shard: Option<Shard>,
+}
+
+/// The image list of a record.
+#[derive(Deserialize)]
+struct Listed {
     #[serde(default)]
     images: Vec<String>,
 }
@@ -37,9 +44,8 @@ pub fn has_records_folder(out: &Path) -> bool {
     std::fs::symlink_metadata(out.join(SHARDS_FOLDER)).is_ok_and(|m| m.is_dir())
 }
 
-/// Every shard record in `<out>/shards/`, sorted by file name; only those named with `key`
-/// keep their image lists (the others' are never needed).
-fn records_in(out: &Path, key: &str) -> Vec<Found> {
+/// Every shard record in `<out>/shards/`, sorted by file name.
+fn records_in(out: &Path) -> Vec<Found> {
     if !has_records_folder(out) {
         return Vec::new();
     }
@@ -68,12 +74,7 @@ fn records_in(out: &Path, key: &str) -> Vec<Found> {
             continue;
         }
         // A record of ours whose fields do not read back is kept, as someone else's.
-        let mut record = serde_json::from_slice::<Lenient>(&bytes).ok();
-        if name.key.as_deref() != Some(key)
-            && let Some(record) = &mut record
-        {
-            record.images = Vec::new();
-        }
+        let record = serde_json::from_slice::<Lenient>(&bytes).ok();
         found.push(Found { file, name, record });
     }
     found.sort_by(|a, b| a.file.cmp(&b.file));
@@ -92,19 +93,19 @@ fn is_this_runs(found: &Found, key: &str) -> bool {
 /// Records of this run (key `key`) in `<out>/shards/` written with another count than
 /// `shard.count`, by file name: a shard run refuses to add to a folder that mixes counts.
 pub fn other_counts(out: &Path, key: &str, shard: Shard) -> Vec<String> {
-    records_in(out, key)
+    records_in(out)
         .into_iter()
         .filter(|f| is_this_runs(f, key) && f.name.shard.count != shard.count)
         .map(|f| f.file)
         .collect()
 }
 
-/// What `<out>/shards/` says about the run with key `key` over `images` (relative names),
-/// with a warning for each problem; `None` when it holds no record at all.
-pub fn check(out: &Path, key: &str, images: &[&str]) -> Option<ShardCheck> {
-    let found = records_in(out, key);
+/// What `<out>/shards/` says about the run with key `key` over `images`, with a warning
+/// for each problem; `None` when it holds no record at all.
+pub fn check(out: &Path, key: &str, images: &ImageList) -> std::io::Result<Option<ShardCheck>> {
+    let found = records_in(out);
     if found.is_empty() {
-        return None;
+        return Ok(None);
     }
     let (ours, foreign): (Vec<Found>, Vec<Found>) =
         found.into_iter().partition(|f| is_this_runs(f, key));
@@ -118,11 +119,9 @@ pub fn check(out: &Path, key: &str, images: &[&str]) -> Option<ShardCheck> {
         .max_by_key(|(n, records)| (records.len(), std::cmp::Reverse(**n)))
         .map(|(n, _)| *n);
     let counted = count.and_then(|n| by_count.remove(&n)).unwrap_or_default();
-    let in_dataset: HashSet<&str> = images.iter().copied().collect();
-    let mut covered: HashSet<&str> = HashSet::new();
+    let mut covered = vec![false; images.len()];
     for f in &counted {
-        let listed = f.record.iter().flat_map(|r| r.images.iter());
-        covered.extend(listed.filter_map(|name| in_dataset.get(name.as_str()).copied()));
+        mark_covered(&out.join(SHARDS_FOLDER).join(&f.file), images, &mut covered)?;
     }
     let done: BTreeSet<usize> = counted.iter().map(|f| f.name.shard.index).collect();
     let missing: Vec<usize> =
@@ -132,15 +131,42 @@ pub fn check(out: &Path, key: &str, images: &[&str]) -> Option<ShardCheck> {
         count,
         done: done.into_iter().collect(),
         missing,
-        images_covered: covered.len(),
-        images_total: in_dataset.len(),
+        images_covered: covered.iter().filter(|&&c| c).count(),
+        images_total: images.len(),
         other_counts: by_count.into_values().flatten().map(|f| f.file).collect(),
         foreign: foreign.into_iter().map(|f| f.file).collect(),
         warnings: Vec::new(),
     };
     check.other_counts.sort();
     check.warnings = warnings(&check, &out.join(SHARDS_FOLDER));
-    Some(check)
+    Ok(Some(check))
+}
+
+/// Marks the dataset's images that the record in `file` lists: its list beside the dataset's,
+/// both sorted, so only one record's list is held at a time.
+fn mark_covered(file: &Path, images: &ImageList, covered: &mut [bool]) -> std::io::Result<()> {
+    let Some(bytes) = read_plain_file(file) else {
+        return Ok(());
+    };
+    let Ok(Listed { images: mut listed }) = serde_json::from_slice::<Listed>(&bytes) else {
+        return Ok(());
+    };
+    drop(bytes);
+    listed.sort_unstable();
+    let mut listed = listed.iter().peekable();
+    for chunk in images.chunks() {
+        let (start, chunk) = chunk?;
+        for (k, image) in chunk.iter().enumerate() {
+            while listed
+                .next_if(|name| name.as_str() < image.relative.as_str())
+                .is_some()
+            {}
+            if listed.next_if(|name| **name == image.relative).is_some() {
+                covered[start + k] = true;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What the user must hear about `check`, one message per problem.
@@ -222,6 +248,20 @@ mod tests {
         std::fs::write(folder.join(name), record.to_string()).unwrap();
     }
 
+    /// A dataset list of these names.
+    fn list(names: &[&str]) -> ImageList {
+        let images: Vec<ontosweep_dataset::DatasetImage> = names
+            .iter()
+            .map(|name| ontosweep_dataset::DatasetImage {
+                path: name.into(),
+                relative: name.to_string(),
+                label: 0,
+                member: None,
+            })
+            .collect();
+        ImageList::new(&images).unwrap()
+    }
+
     fn shard(index: usize, count: usize) -> Shard {
         Shard { index, count }
     }
@@ -231,14 +271,15 @@ mod tests {
         let out = tempfile::tempdir().unwrap();
         let folder = out.path().join(SHARDS_FOLDER);
         std::fs::create_dir(&folder).unwrap();
-        let images = ["a.jpg", "b.jpg", "c.jpg", "d.jpg"];
-        assert_eq!(check(out.path(), KEY, &images), None);
+        let names = ["a.jpg", "b.jpg", "c.jpg", "d.jpg"];
+        let images = list(&names);
+        assert_eq!(check(out.path(), KEY, &images).unwrap(), None);
         write(&folder, shard(0, 3), Some(KEY), &["a.jpg"]);
         write(
             &folder,
             shard(1, 3),
             Some(KEY),
-            &["b.jpg", "c.jpg", "elsewhere.jpg"],
+            &["elsewhere.jpg", "c.jpg", "0.jpg", "b.jpg"],
         );
         write(&folder, shard(0, 2), Some(KEY), &["a.jpg", "d.jpg"]);
         write(&folder, shard(2, 3), Some(OTHER), &["d.jpg"]);
@@ -250,7 +291,7 @@ mod tests {
                 .to_string(),
         )
         .unwrap();
-        let found = check(out.path(), KEY, &images).unwrap();
+        let found = check(out.path(), KEY, &images).unwrap().unwrap();
         assert_eq!(found.count, Some(3));
         assert_eq!(found.done, [0, 1]);
         assert_eq!(found.missing, [2]);
@@ -283,7 +324,9 @@ mod tests {
         std::fs::create_dir(&folder).unwrap();
         write(&folder, shard(0, 2), Some(KEY), &["a.jpg"]);
         write(&folder, shard(1, 2), Some(KEY), &["b.jpg"]);
-        let found = check(out.path(), KEY, &["a.jpg", "b.jpg"]).unwrap();
+        let found = check(out.path(), KEY, &list(&["a.jpg", "b.jpg"]))
+            .unwrap()
+            .unwrap();
         assert_eq!((found.done.len(), found.missing.len()), (2, 0));
         assert_eq!(found.images_covered, 2);
         assert!(found.warnings.is_empty(), "{:?}", found.warnings);
@@ -303,10 +346,10 @@ mod tests {
         .unwrap();
         std::fs::write(folder.join("shard-0-of-1-0123456789AB.json"), "{}").unwrap();
         std::fs::write(folder.join(shard(0, 2).record_name(KEY)), "my notes").unwrap();
-        assert_eq!(check(out.path(), KEY, &["a.jpg"]), None);
+        assert_eq!(check(out.path(), KEY, &list(&["a.jpg"])).unwrap(), None);
         // A `shards` link to a folder of records is not followed either.
         let linked = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(elsewhere.path(), linked.path().join(SHARDS_FOLDER)).unwrap();
-        assert_eq!(check(linked.path(), KEY, &["a.jpg"]), None);
+        assert_eq!(check(linked.path(), KEY, &list(&["a.jpg"])).unwrap(), None);
     }
 }

@@ -41,9 +41,22 @@ pub fn encode_shard(
     refuse_mixed_counts(options, &key, shard)?;
     let settings = embed_settings(runtime, options, Some(&cache), Some(shard));
     let embedded = embed(&plan, &settings, progress)?;
-    let mine: Vec<usize> = (0..dataset.images.len())
-        .filter(|&i| embedded.content_keys[i].is_some_and(|key| shard.owns(key.prefix())))
-        .collect();
+    let storage = |e| SweepError::Clip(crate::embed::storage_error(e));
+    let mut mine = Vec::new();
+    for i in 0..dataset.images.len() {
+        if embedded
+            .content_keys
+            .key(i)
+            .map_err(storage)?
+            .is_some_and(|key| shard.owns(key.prefix()))
+        {
+            mine.push(i);
+        }
+    }
+    let mut names = Vec::with_capacity(mine.len());
+    for &i in &mine {
+        names.push(dataset.images.get(i).map_err(storage)?.relative);
+    }
     let models: Vec<ShardModel> = embedded
         .models
         .iter()
@@ -80,10 +93,7 @@ pub fn encode_shard(
             text_seconds: embedded.text_seconds,
         },
         models,
-        images: mine
-            .iter()
-            .map(|&i| dataset.images[i].relative.clone())
-            .collect(),
+        images: names,
     };
     Ok((record, warnings))
 }
@@ -96,20 +106,18 @@ fn run_key(plan: &Plan, cache: Option<&EmbeddingCache>) -> Result<String, SweepE
         let vision = fingerprint(cache, &m.model.dir.vision_files())?;
         models.push((vision, fingerprint(cache, &m.model.dir.text_files())?));
     }
-    Ok(record_key(
-        &plan.experiment.name,
-        &models,
-        &image_names(plan),
-    ))
-}
-
-/// Every image's name in the dataset, as shard records list them.
-fn image_names<'p>(plan: &'p Plan) -> Vec<&'p str> {
-    plan.dataset
-        .images
-        .iter()
-        .map(|i| i.relative.as_str())
-        .collect()
+    let images = &plan.dataset.images;
+    // Read and hashed a chunk at a time: the list is never held whole.
+    let mut failed = None;
+    let names = images
+        .chunks()
+        .map_while(|chunk| chunk.map_err(|e| failed = Some(e)).ok())
+        .flat_map(|(_, chunk)| chunk.into_iter().map(|image| image.relative));
+    let key = record_key(&plan.experiment.name, &models, images.len(), names);
+    match failed {
+        Some(e) => Err(SweepError::Clip(crate::embed::storage_error(e))),
+        None => Ok(key),
+    }
 }
 
 /// Before encoding: what the report folder's shard records say about this run, each
@@ -128,7 +136,8 @@ pub(crate) fn check_shard_records(
         return Ok(None);
     };
     let key = run_key(plan, cache)?;
-    let check = shard_check::check(out, &key, &image_names(plan));
+    let check = shard_check::check(out, &key, &plan.dataset.images)
+        .map_err(|e| SweepError::Clip(crate::embed::storage_error(e)))?;
     for warning in check.iter().flat_map(|c| &c.warnings) {
         progress.warn(warning);
     }

@@ -64,7 +64,8 @@ pub fn sweep(
         before_images,
         scoring,
     };
-    let mut results = assemble(plan, embedded, scored, runtime, options, times);
+    let mut results = assemble(plan, embedded, scored, runtime, options, times)
+        .map_err(|e| SweepError::Clip(crate::embed::storage_error(e)))?;
     results.run.shards = shards;
     account_for_every_sample(&results)?;
     Ok(SweepOutcome { results, warnings })

@@ -117,12 +117,12 @@ pub fn read_cifar(
             });
         }
     }
-    crate::refuse_empty_classes(&classes, &images, &class_source)?;
+    crate::refuse_empty_classes(&classes, images.iter().map(|i| i.label), &class_source)?;
     Ok(Dataset {
         root,
         classes,
         class_source,
-        images,
+        images: crate::ImageList::new(&images)?,
         skipped,
         label_lines: None,
         warnings: Vec::new(),

@@ -253,7 +253,7 @@ fn a_cifar10_test_batch_is_read_in_place() {
         assert_eq!(found.class_source, ClassSource::NamesFile(meta));
         assert_eq!(found.images.len(), 12);
         assert!(found.skipped.is_empty());
-        for (i, image) in found.images.iter().enumerate() {
+        for (i, image) in found.images.to_vec().unwrap().iter().enumerate() {
             assert_eq!(image.relative, format!("test_batch/{i:05}"));
             assert_eq!(image.path, folder.join("test_batch"));
             assert_eq!(image.label, i % 3);
@@ -278,14 +278,14 @@ fn a_planar_member_reads_as_a_bmp_of_exactly_its_pixels() {
     let dir = tempfile::tempdir().unwrap();
     cifar10(dir.path(), 12, false);
     let found = read_cifar(dir.path(), CifarSplit::Test, None).unwrap();
-    for (i, image) in found.images.iter().enumerate() {
+    for (i, image) in found.images.to_vec().unwrap().iter().enumerate() {
         assert_planar_pixels(image, i, pixel);
     }
     // A member whose bytes are not three planes is an error, not a wrong image.
-    let mut member = found.images[0].member.unwrap();
+    let mut member = found.images.get(0).unwrap().member.unwrap();
     member.size -= 1;
     let source = ImageSource {
-        path: found.images[0].path.clone(),
+        path: found.images.get(0).unwrap().path.clone(),
         member: Some(member),
     };
     let err = source.read().unwrap_err().to_string();
@@ -300,7 +300,8 @@ fn the_train_split_reads_the_five_batches_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let (folder, _) = cifar10(dir.path(), 3, true);
     let found = read_cifar(&folder, CifarSplit::Train, None).unwrap();
-    let relative: Vec<&str> = found.images.iter().map(|i| i.relative.as_str()).collect();
+    let listed = found.images.to_vec().unwrap();
+    let relative: Vec<&str> = listed.iter().map(|i| i.relative.as_str()).collect();
     assert_eq!(relative.len(), 15);
     assert_eq!(
         relative[..4],
@@ -325,8 +326,8 @@ fn wanted_classes_are_kept_in_their_order_and_the_rest_skipped() {
     let found = read_cifar(dir.path(), CifarSplit::Test, Some(&wanted)).unwrap();
     assert_eq!(found.classes, wanted);
     assert_eq!(found.class_source, ClassSource::Listed);
-    let kept: Vec<(&str, usize)> = found
-        .images
+    let listed = found.images.to_vec().unwrap();
+    let kept: Vec<(&str, usize)> = listed
         .iter()
         .map(|i| (i.relative.as_str(), i.label))
         .collect();
@@ -374,9 +375,10 @@ fn cifar100_uses_the_fine_labels() {
         found.class_source,
         ClassSource::NamesFile(folder.join("meta"))
     );
-    let labels: Vec<usize> = found.images.iter().map(|i| i.label).collect();
+    let listed = found.images.to_vec().unwrap();
+    let labels: Vec<usize> = listed.iter().map(|i| i.label).collect();
     assert_eq!(labels, [2, 0, 1, 1]);
-    assert_eq!(found.images[3].relative, "test/00003");
+    assert_eq!(found.images.get(3).unwrap().relative, "test/00003");
     let err = error(read_cifar(dir.path(), CifarSplit::Train, None));
     assert!(err.contains("cifar-100-python/train is missing"), "{err}");
 }
@@ -610,10 +612,11 @@ fn a_real_cifar10_batch_as_cpickle_and_numpy_wrote_it() {
     assert!(err.contains("`bird`") && err.contains("no images"), "{err}");
     let wanted = names(&["cat", "ship", "airplane", "frog", "automobile"]);
     let found = read_cifar(&folder, CifarSplit::Test, Some(&wanted)).unwrap();
-    let labels: Vec<usize> = found.images.iter().map(|i| i.label).collect();
+    let listed = found.images.to_vec().unwrap();
+    let labels: Vec<usize> = listed.iter().map(|i| i.label).collect();
     // cat, ship, ship, airplane, frog, frog, automobile, cat
     assert_eq!(labels, [0, 1, 1, 2, 3, 3, 4, 0]);
-    for (i, image) in found.images.iter().enumerate() {
+    for (i, image) in found.images.to_vec().unwrap().iter().enumerate() {
         assert_planar_pixels(image, i, numpy_pixel);
     }
 }
@@ -622,9 +625,10 @@ fn a_real_cifar10_batch_as_cpickle_and_numpy_wrote_it() {
 fn a_real_cifar100_batch_as_python3_pickles_it() {
     let found = read_cifar(&fixtures().join("cifar-100-python"), CifarSplit::Test, None).unwrap();
     assert_eq!(found.classes, ["apple", "bee", "castle"]);
-    let labels: Vec<usize> = found.images.iter().map(|i| i.label).collect();
+    let listed = found.images.to_vec().unwrap();
+    let labels: Vec<usize> = listed.iter().map(|i| i.label).collect();
     assert_eq!(labels, [2, 0, 1, 2]);
-    for (i, image) in found.images.iter().enumerate() {
+    for (i, image) in found.images.to_vec().unwrap().iter().enumerate() {
         assert_planar_pixels(image, i, numpy_pixel);
     }
     // Both beside each other: which one is meant cannot be guessed.

@@ -12,7 +12,10 @@ use std::path::{Path, PathBuf};
 use labels::{LabelNames, class_name};
 use ontosweep_results::SkippedFile;
 
-use crate::{ClassSource, Dataset, DatasetError, DatasetImage, IMAGE_EXTENSIONS, TarMember};
+use crate::{
+    ClassSource, Dataset, DatasetError, DatasetImage, IMAGE_EXTENSIONS, ImageList, ImageListWriter,
+    TarMember,
+};
 
 pub use patterns::{MAX_SHARDS, expand, expand_braces, folder_given, tar_folders};
 
@@ -33,7 +36,6 @@ pub struct Labels<'a> {
 
 /// A sample found with an image and its class.
 struct Found {
-    shard: PathBuf,
     relative: String,
     member: TarMember,
     class: String,
@@ -41,6 +43,10 @@ struct Found {
 
 /// Indexes every shard into a dataset. Every sample ends up scored or listed as skipped;
 /// a label that names no class, a truncated shard or a repeated member stops it here.
+///
+/// The listing goes to disk as it is read, one shard at a time: shards are taken in the
+/// order of their names followed by `/`, each shard's samples sorted, so the whole list
+/// comes out sorted by name without ever being held.
 pub fn read_shards(shards: &[PathBuf], labels: &Labels) -> Result<Dataset, DatasetError> {
     let root = common_folder(shards);
     let source = labels.names.map_or_else(
@@ -48,27 +54,34 @@ pub fn read_shards(shards: &[PathBuf], labels: &Labels) -> Result<Dataset, Datas
         |(_, file)| file.display().to_string(),
     );
     let names = label_names(labels, &source)?;
+    let mut ordered: Vec<(String, &PathBuf)> = shards
+        .iter()
+        .map(|shard| {
+            let name = shard.strip_prefix(&root).unwrap_or(shard);
+            (name.to_string_lossy().into_owned(), shard)
+        })
+        .collect();
+    ordered.sort_by_cached_key(|(name, _)| format!("{name}/"));
     let mut tally = Tally::default();
-    for shard in shards {
-        let shard_name = shard
-            .strip_prefix(&root)
-            .unwrap_or(shard)
-            .to_string_lossy()
-            .into_owned();
+    for (shard_name, shard) in ordered {
         for (key, sample) in tar_index::index(shard)? {
-            tally.take(shard, &shard_name, &key, sample, &names, labels)?;
+            tally.take(&shard_name, &key, sample, &names, labels)?;
         }
+        tally.list_shard(shard)?;
     }
     let Tally {
-        found,
+        listing,
         mut skipped,
         bad,
+        classes: found_classes,
+        out_of_order,
+        ..
     } = tally;
     if !bad.is_empty() {
         return Err(DatasetError::Labels(bad_samples(&bad)));
     }
-    let (classes, class_source) = candidate_classes(labels, &found);
-    let mut images = labelled(found, &classes);
+    let (classes, class_source) = candidate_classes(labels, &found_classes);
+    let mut images = listing.finish()?;
     if images.is_empty() {
         return Err(DatasetError::Empty(format!(
             "no sample in the {} shard(s) has both an image and a label ({} skipped)",
@@ -76,8 +89,16 @@ pub fn read_shards(shards: &[PathBuf], labels: &Labels) -> Result<Dataset, Datas
             skipped.len()
         )));
     }
-    crate::refuse_empty_classes(&classes, &images, &class_source)?;
-    images.sort_by(|a, b| a.relative.cmp(&b.relative));
+    let index = crate::dataset::ClassIndex::new(&classes);
+    let labels_of_found: Vec<usize> = found_classes
+        .iter()
+        .map(|c| index.label(c).expect("every found class is a candidate"))
+        .collect();
+    images.relabel(|found| labels_of_found[found]);
+    crate::refuse_empty_classes(&classes, images.labels(), &class_source)?;
+    if out_of_order {
+        images = sorted(&images)?;
+    }
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Dataset {
         root,
@@ -91,6 +112,14 @@ pub fn read_shards(shards: &[PathBuf], labels: &Labels) -> Result<Dataset, Datas
     })
 }
 
+/// The list sorted in memory: only for shard names that do not sort as their samples'
+/// names do (two shards whose names read the same once made text).
+fn sorted(images: &ImageList) -> Result<ImageList, DatasetError> {
+    let mut all = images.to_vec().map_err(crate::image_list::storage)?;
+    all.sort_by(|a, b| a.relative.cmp(&b.relative));
+    ImageList::new(&all)
+}
+
 /// What `.cls` indices and `.json` labels are read against; `dataset.classes` must be among
 /// the class names when both are given.
 fn label_names<'a>(labels: &Labels<'a>, source: &'a str) -> Result<LabelNames<'a>, DatasetError> {
@@ -102,11 +131,19 @@ fn label_names<'a>(labels: &Labels<'a>, source: &'a str) -> Result<LabelNames<'a
     })
 }
 
-/// Every sample so far: found with its class, skipped with a reason, or bad (which stops
+/// Every sample so far: listed with its class, skipped with a reason, or bad (which stops
 /// the run once every shard has been read, so that all are named at once).
 #[derive(Default)]
 struct Tally {
-    found: Vec<Found>,
+    /// The current shard's samples, listed once it is read.
+    shard: Vec<Found>,
+    listing: ImageListWriter,
+    /// Each class found, in the order found: listed images carry its place here until the
+    /// candidate classes are known.
+    classes: Vec<String>,
+    class_places: std::collections::HashMap<String, usize>,
+    last: Option<String>,
+    out_of_order: bool,
     skipped: Vec<SkippedFile>,
     bad: Vec<String>,
 }
@@ -114,7 +151,6 @@ struct Tally {
 impl Tally {
     fn take(
         &mut self,
-        shard: &Path,
         shard_name: &str,
         key: &str,
         sample: tar_index::Sample,
@@ -167,16 +203,43 @@ impl Tally {
             self.skip(image, reason);
             return Ok(());
         }
-        self.found.push(Found {
-            shard: shard.to_path_buf(),
+        self.shard.push(Found {
             relative: image,
             member,
             class,
         });
-        if self.found.len() > MAX_IMAGES {
+        if self.listing.len() + self.shard.len() > MAX_IMAGES {
             return Err(DatasetError::Malformed(format!(
                 "more than {MAX_IMAGES} images in the shards"
             )));
+        }
+        Ok(())
+    }
+
+    /// Lists the shard just read, its samples sorted by name.
+    fn list_shard(&mut self, shard: &Path) -> Result<(), DatasetError> {
+        let mut found = std::mem::take(&mut self.shard);
+        found.sort_by(|a, b| a.relative.cmp(&b.relative));
+        for f in found {
+            let next = self.classes.len();
+            let place = *self
+                .class_places
+                .entry(f.class)
+                .or_insert_with_key(|class| {
+                    self.classes.push(class.clone());
+                    next
+                });
+            if self.last.as_ref().is_some_and(|last| *last >= f.relative) {
+                self.out_of_order = true;
+            }
+            let image = DatasetImage {
+                path: shard.to_path_buf(),
+                relative: f.relative,
+                label: place,
+                member: Some(f.member),
+            };
+            self.listing.push(&image)?;
+            self.last = Some(image.relative);
         }
         Ok(())
     }
@@ -188,32 +251,16 @@ impl Tally {
 
 /// The candidate classes and where they were declared: `dataset.classes`, the class-names
 /// file, or (declared nowhere) the labels found.
-fn candidate_classes(labels: &Labels, found: &[Found]) -> (Vec<String>, ClassSource) {
+fn candidate_classes(labels: &Labels, found: &[String]) -> (Vec<String>, ClassSource) {
     match (labels.wanted, labels.names) {
         (Some(wanted), _) => (wanted.to_vec(), ClassSource::Listed),
         (None, Some((all, file))) => (all.to_vec(), ClassSource::NamesFile(file.to_path_buf())),
         (None, None) => {
-            let mut all: Vec<String> = found.iter().map(|f| f.class.clone()).collect();
+            let mut all = found.to_vec();
             all.sort();
-            all.dedup();
             (all, ClassSource::Labels)
         }
     }
-}
-
-fn labelled(found: Vec<Found>, classes: &[String]) -> Vec<DatasetImage> {
-    let index = crate::dataset::ClassIndex::new(classes);
-    found
-        .into_iter()
-        .map(|f| DatasetImage {
-            label: index
-                .label(&f.class)
-                .expect("every found class is a candidate"),
-            path: f.shard,
-            relative: f.relative,
-            member: Some(f.member),
-        })
-        .collect()
 }
 
 /// The class a sample's label members name (`None`: it has none); `.cls` and `.json` must
@@ -368,8 +415,8 @@ mod tests {
         let dataset = read_shards(&shards, &labels).unwrap();
         assert_eq!(dataset.classes, all);
         assert_eq!(dataset.class_source, ClassSource::NamesFile(file.clone()));
-        let found: Vec<(&str, usize)> = dataset
-            .images
+        let listed = dataset.images.to_vec().unwrap();
+        let found: Vec<(&str, usize)> = listed
             .iter()
             .map(|i| (i.relative.as_str(), i.label))
             .collect();
@@ -381,8 +428,14 @@ mod tests {
                 ("shard-000001.tar/e.jpg", 0)
             ]
         );
-        assert_eq!(dataset.images[0].source().read().unwrap(), b"AAAA");
-        assert_eq!(dataset.images[1].source().read().unwrap(), b"BB");
+        assert_eq!(
+            dataset.images.get(0).unwrap().source().read().unwrap(),
+            b"AAAA"
+        );
+        assert_eq!(
+            dataset.images.get(1).unwrap().source().read().unwrap(),
+            b"BB"
+        );
         let reasons: Vec<String> = dataset
             .skipped
             .iter()
@@ -545,6 +598,47 @@ mod tests {
         }
     }
 
+    /// The list is written shard by shard, yet sorted by name as a whole: `a.tar.x.tar/…`
+    /// comes before `a.tar/…` although `a.tar` sorts first, and `k-b.jpg` before `k.jpg`
+    /// although key `k` sorts before `k-b`. Labels taken from the data are the sorted
+    /// class names, whichever shard named a class first.
+    #[test]
+    fn shards_are_listed_in_the_order_of_their_samples_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let members: &[(&str, &[u8])] = &[
+            ("k.jpg", b"1"),
+            ("k.json", br#"{"label": "zinnia"}"#),
+            ("k-b.jpg", b"2"),
+            ("k-b.json", br#"{"label": "aster"}"#),
+        ];
+        shard(&dir.path().join("a.tar"), members);
+        shard(&dir.path().join("a.tar.x.tar"), members);
+        let shards = vec![dir.path().join("a.tar"), dir.path().join("a.tar.x.tar")];
+        let labels = Labels {
+            names: None,
+            wanted: None,
+        };
+        let dataset = read_shards(&shards, &labels).unwrap();
+        let listed = dataset.images.to_vec().unwrap();
+        let found: Vec<(&str, usize)> = listed
+            .iter()
+            .map(|i| (i.relative.as_str(), i.label))
+            .collect();
+        let mut sorted = found.clone();
+        sorted.sort();
+        assert_eq!(found, sorted);
+        assert_eq!(dataset.classes, ["aster", "zinnia"]);
+        assert_eq!(
+            found,
+            [
+                ("a.tar.x.tar/k-b.jpg", 0),
+                ("a.tar.x.tar/k.jpg", 1),
+                ("a.tar/k-b.jpg", 0),
+                ("a.tar/k.jpg", 1)
+            ]
+        );
+    }
+
     #[test]
     fn samples_of_two_shards_with_one_file_name_keep_apart() {
         let dir = tempfile::tempdir().unwrap();
@@ -565,7 +659,8 @@ mod tests {
             wanted: None,
         };
         let dataset = read_shards(&shards, &labels).unwrap();
-        let found: Vec<&str> = dataset.images.iter().map(|i| i.relative.as_str()).collect();
+        let listed = dataset.images.to_vec().unwrap();
+        let found: Vec<&str> = listed.iter().map(|i| i.relative.as_str()).collect();
         assert_eq!(found, ["a/shard.tar/k.jpg", "b/shard.tar/k.jpg"]);
     }
 }

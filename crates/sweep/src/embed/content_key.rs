@@ -22,6 +22,14 @@ impl ContentKey {
         Some(ContentKey(bytes))
     }
 
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        ContentKey(bytes)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
     /// The first 8 bytes as a number: what shards are chosen by.
     pub fn prefix(&self) -> u64 {
         u64::from_be_bytes(self.0[..8].try_into().expect("32 bytes"))

@@ -36,14 +36,18 @@ pub fn forecast(
 ) -> Result<Forecast, SweepError> {
     let images = &plan.dataset.images;
     progress.start("reading images", images.len());
-    let keys: Vec<Result<String, String>> = images
-        .par_iter()
-        .map(|image| {
-            let key = image.source().read().map(|bytes| content_key(&bytes));
+    let mut keys: Vec<Result<String, String>> = Vec::with_capacity(images.len());
+    for chunk in images.chunks() {
+        let (_, chunk) = chunk.map_err(crate::embed::storage_error)?;
+        keys.par_extend(chunk.par_iter().map(|image| {
+            let key = image
+                .source()
+                .read()
+                .map(|bytes: Vec<u8>| content_key(&bytes));
             progress.advance(1);
             key.map_err(|e| e.to_string())
-        })
-        .collect();
+        }));
+    }
     progress.finish();
     let readable: Vec<&str> = keys.iter().filter_map(|k| k.as_deref().ok()).collect();
     let holds =

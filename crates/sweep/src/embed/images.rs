@@ -2,17 +2,19 @@
 //! are hashed (the cache key) and, when the cache misses, decoded. Reading and decoding run
 //! in parallel on one group of files while the encoder works on the previous batch.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crossbeam_channel::bounded;
 use ontosweep_clip::{Embedding, ImageEncoder, Preprocessing};
-use ontosweep_dataset::ImageSource;
+use ontosweep_dataset::{ImageList, ImageSource};
 use ontosweep_models::Progress;
 use rayon::prelude::*;
 
 use super::Provenance;
 use super::cache::{EmbeddingCache, to_entry_bytes};
 use super::content_key::ContentKey;
+use super::key_store::KeyStore;
 use super::packs::PackWriter;
 use super::store::ImageEmbeddings;
 use crate::score::zero_shot::unusable;
@@ -31,9 +33,33 @@ pub enum ImageOutcome {
     OtherShard,
 }
 
-/// The content key of each file (its sha256), or why it could not be read; `None` until
-/// the file is first read. Shared by every model of a sweep.
-pub type ContentKeys = Vec<Option<KeyOrError>>;
+/// Where a pass finds its images, a group at a time: a dataset's list (on disk) or paths
+/// in memory.
+pub trait Sources: Sync {
+    fn count(&self) -> usize;
+    /// Images `start .. end`.
+    fn sources(&self, start: usize, end: usize) -> std::io::Result<Vec<ImageSource>>;
+}
+
+impl Sources for Vec<ImageSource> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn sources(&self, start: usize, end: usize) -> std::io::Result<Vec<ImageSource>> {
+        Ok(self[start.min(self.len())..end.min(self.len())].to_vec())
+    }
+}
+
+impl Sources for ImageList {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn sources(&self, start: usize, end: usize) -> std::io::Result<Vec<ImageSource>> {
+        Ok(self.range(start, end)?.iter().map(|i| i.source()).collect())
+    }
+}
 
 /// A file's content key, or why it could not be read.
 pub type KeyOrError = Result<ContentKey, String>;
@@ -80,7 +106,10 @@ pub enum Outcome {
 
 /// What one pass over the images gave.
 pub struct Pass {
-    pub outcomes: Vec<Outcome>,
+    pub from_cache: usize,
+    pub encoded: usize,
+    /// The images that failed, with the reason.
+    pub failures: BTreeMap<usize, String>,
     /// Every kept embedding, by dataset image.
     pub store: ImageEmbeddings,
     /// What computed the embeddings taken from the cache, each once, sorted.
@@ -96,8 +125,8 @@ pub struct Pass {
 /// encoder if any.
 #[allow(clippy::too_many_arguments)]
 pub fn embed_images(
-    paths: &[ImageSource],
-    keys: &mut ContentKeys,
+    paths: &dyn Sources,
+    keys: &KeyStore,
     cache: CacheSlot,
     shard: Option<Shard>,
     preprocessing: &Preprocessing,
@@ -106,39 +135,44 @@ pub fn embed_images(
     warnings: &mut Vec<String>,
     progress: &dyn Progress,
 ) -> Result<Pass, ontosweep_clip::Error> {
-    progress.start("reading and encoding images", paths.len());
-    let known: &ContentKeys = keys;
+    let n = paths.count();
+    progress.start("reading and encoding images", n);
     // A shard packs its entries: a handful of files, not one per image.
     let packer = shard
         .zip(cache)
         .and_then(|(s, (c, ns, _))| c.pack_writer(ns, &s.writer()));
-    let mut sink = Sink::new(paths.len(), encoder, cache, packer, warnings);
-    let learned = std::thread::scope(|scope| -> Result<_, ontosweep_clip::Error> {
-        let (sender, receiver) = bounded::<Group>(read_ahead.div_ceil(GROUP).max(1));
+    let mut sink = Sink::new(n, encoder, cache, packer, warnings);
+    let bytes_read = std::thread::scope(|scope| -> Result<_, ontosweep_clip::Error> {
+        let (sender, receiver) = bounded(read_ahead.div_ceil(GROUP).max(1));
         scope.spawn(move || {
-            let indices: Vec<usize> = (0..paths.len()).collect();
-            for chunk in indices.chunks(GROUP) {
-                let group = read_group(chunk, paths, known, cache, shard, preprocessing);
-                if sender.send(group).is_err() {
+            for start in (0..n).step_by(GROUP) {
+                let group = read_group(
+                    start..(start + GROUP).min(n),
+                    paths,
+                    keys,
+                    cache,
+                    shard,
+                    preprocessing,
+                );
+                let stop = group.is_err();
+                if sender.send(group).is_err() || stop {
                     return; // the encoder stopped on an error
                 }
             }
         });
-        let mut learned = Vec::new();
         let mut bytes_read = 0;
         for group in receiver {
-            learned.extend(group.keys);
+            let group = group.map_err(storage_error)?;
+            for (i, key) in group.keys {
+                keys.learn(i, key).map_err(storage_error)?;
+            }
             bytes_read += group.bytes_read;
             sink.take(group.items, progress)?;
         }
         sink.flush(progress)?;
         sink.seal(progress);
-        Ok((learned, bytes_read))
+        Ok(bytes_read)
     })?;
-    let (learned, bytes_read) = learned;
-    for (i, key) in learned {
-        keys[i] = Some(key);
-    }
     progress.finish();
     sink.finish(bytes_read)
 }
@@ -152,14 +186,13 @@ pub fn embed_files(
     progress: &dyn Progress,
 ) -> Result<Vec<ImageOutcome>, ontosweep_clip::Error> {
     let paths: Vec<ImageSource> = paths.iter().map(|p| ImageSource::file(p)).collect();
-    let paths = paths.as_slice();
     let preprocessing = encoder.preprocessing().clone();
-    let mut keys: ContentKeys = vec![None; paths.len()];
+    let keys = KeyStore::new(paths.len()).map_err(storage_error)?;
     let mut warnings = Vec::new();
     let encoder = Encoder::Open { encoder, batch };
     let pass = embed_images(
-        paths,
-        &mut keys,
+        &paths,
+        &keys,
         None,
         None,
         &preprocessing,
@@ -168,18 +201,16 @@ pub fn embed_files(
         &mut warnings,
         progress,
     )?;
-    pass.outcomes
-        .into_iter()
-        .enumerate()
-        .map(|(i, outcome)| {
-            Ok(match outcome {
-                Outcome::Kept { from_cache } => ImageOutcome::Embedded {
+    let mut failures = pass.failures;
+    (0..paths.len())
+        .map(|i| {
+            Ok(match failures.remove(&i) {
+                Some(reason) => ImageOutcome::Failed(reason),
+                None => ImageOutcome::Embedded {
                     embedding: pass.store.read(&[i]).map_err(storage_error)?.remove(0),
-                    from_cache,
+                    from_cache: false,
                     origin: None,
                 },
-                Outcome::Failed(reason) => ImageOutcome::Failed(reason),
-                Outcome::OtherShard => ImageOutcome::OtherShard,
             })
         })
         .collect()
@@ -197,19 +228,24 @@ pub fn storage_error(e: std::io::Error) -> ontosweep_clip::Error {
 
 /// Reads, hashes, looks up and decodes one group of files in parallel.
 fn read_group(
-    chunk: &[usize],
-    paths: &[ImageSource],
-    known: &ContentKeys,
+    chunk: std::ops::Range<usize>,
+    paths: &dyn Sources,
+    keys: &KeyStore,
     cache: CacheSlot,
     shard: Option<Shard>,
     preprocessing: &Preprocessing,
-) -> Group {
-    let results: Vec<(usize, Option<KeyOrError>, Prepared, u64)> = chunk
+) -> std::io::Result<Group> {
+    let start = chunk.start;
+    let sources = paths.sources(chunk.start, chunk.end)?;
+    let known = keys.keys(chunk.start, chunk.end)?;
+    let results: Vec<(usize, Option<KeyOrError>, Prepared, u64)> = sources
         .par_iter()
-        .map(|&i| {
+        .zip(known.par_iter())
+        .enumerate()
+        .map(|(k, (source, known))| {
             let (learned, prepared, read) =
-                prepare(&paths[i], known[i].as_ref(), cache, shard, preprocessing);
-            (i, learned, prepared, read)
+                prepare(source, known.as_ref(), cache, shard, preprocessing);
+            (start + k, learned, prepared, read)
         })
         .collect();
     let mut group = Group {
@@ -221,7 +257,7 @@ fn read_group(
         group.bytes_read += read;
         let key = learned
             .as_ref()
-            .or(known[i].as_ref())
+            .or(known[i - start].as_ref())
             .and_then(|k| k.as_ref().ok())
             .copied();
         if let Some(learned) = learned {
@@ -229,7 +265,7 @@ fn read_group(
         }
         group.items.push((i, key, prepared));
     }
-    group
+    Ok(group)
 }
 
 /// One file: its key (when learned now), what to do with it, and the bytes read.
@@ -329,7 +365,11 @@ pub struct OpenedEncoder {
 /// The encoding end: collects decoded images into batches of the encoder's size, in
 /// order, so batches do not depend on thread counts; writes each batch to the cache.
 struct Sink<'e, 'c, 'w> {
-    outcomes: Vec<Option<Outcome>>,
+    /// Per image: whether its outcome is known.
+    decided: Vec<bool>,
+    from_cache: usize,
+    encoded: usize,
+    failures: BTreeMap<usize, String>,
     store: ImageEmbeddings,
     cached_from: Vec<String>,
     /// The first failure to keep an embedding: the pass fails with it.
@@ -361,7 +401,10 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
             Encoder::Lazy(open) => (None, Some(open)),
         };
         Self {
-            outcomes: (0..n).map(|_| None).collect(),
+            decided: vec![false; n],
+            from_cache: 0,
+            encoded: 0,
+            failures: BTreeMap::new(),
             store: ImageEmbeddings::new(n),
             cached_from: Vec::new(),
             store_error: None,
@@ -398,7 +441,7 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
                         ImageOutcome::Failed(reason) => Outcome::Failed(reason),
                         ImageOutcome::OtherShard => Outcome::OtherShard,
                     };
-                    self.outcomes[i] = Some(outcome);
+                    self.record(i, outcome);
                     progress.advance(1);
                 }
                 Prepared::Pixels(pixels) => {
@@ -441,7 +484,7 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
         let embeddings = encoder.encode_batch(pixels)?;
         for ((i, key), embedding) in pending.iter().zip(embeddings) {
             if let Some(reason) = unusable(&embedding) {
-                self.outcomes[*i] = Some(Outcome::Failed(reason.into()));
+                self.record(*i, Outcome::Failed(reason.into()));
                 continue;
             }
             // Written at once (a shard: packed, a pack at a time), so an interrupted sweep
@@ -466,7 +509,8 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
                         .push(format!("warning: could not write the embedding cache: {e}")),
                 }
             }
-            self.outcomes[*i] = Some(self.keep(*i, &embedding, false));
+            let kept = self.keep(*i, &embedding, false);
+            self.record(*i, kept);
         }
         progress.advance(pending.len());
         Ok(())
@@ -493,17 +537,32 @@ impl<'e, 'c, 'w> Sink<'e, 'c, 'w> {
         Outcome::Kept { from_cache }
     }
 
-    fn finish(self, bytes_read: u64) -> Result<Pass, ontosweep_clip::Error> {
+    /// Counts what became of image `i`.
+    fn record(&mut self, i: usize, outcome: Outcome) {
+        self.decided[i] = true;
+        match outcome {
+            Outcome::Kept { from_cache: true } => self.from_cache += 1,
+            Outcome::Kept { from_cache: false } => self.encoded += 1,
+            Outcome::Failed(reason) => {
+                self.failures.insert(i, reason);
+            }
+            Outcome::OtherShard => {}
+        }
+    }
+
+    fn finish(mut self, bytes_read: u64) -> Result<Pass, ontosweep_clip::Error> {
         if let Some(e) = self.store_error {
             return Err(storage_error(e));
         }
-        let outcomes = self
-            .outcomes
-            .into_iter()
-            .map(|o| o.unwrap_or_else(|| Outcome::Failed("not encoded".into())))
-            .collect();
+        for (i, decided) in self.decided.iter().enumerate() {
+            if !decided {
+                self.failures.insert(i, "not encoded".into());
+            }
+        }
         Ok(Pass {
-            outcomes,
+            from_cache: self.from_cache,
+            encoded: self.encoded,
+            failures: self.failures,
             store: self.store,
             cached_from: self.cached_from,
             opened: self.opened,

@@ -10,15 +10,16 @@
 
 use std::collections::HashMap;
 use std::fs;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use ontosweep_dataset::ImageSource;
-use ontosweep_fetch::write_atomically;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::cache::{CONTENT_KEYS, EmbeddingCache, file_identity};
 use super::content_key::ContentKey;
+use super::key_store::KeyStore;
 
 /// A file's identity, hashed: 16 bytes, written as 32 hex digits.
 pub type Identity = [u8; 16];
@@ -46,37 +47,55 @@ impl KeyMemo {
         }
     }
 
-    /// Each source's remembered key, when its identity is the one it was hashed under.
-    pub fn recall(&self, identities: &[Option<Identity>]) -> Vec<Option<ContentKey>> {
-        let known = self.read_all();
-        identities
-            .iter()
-            .map(|id| id.as_ref().and_then(|id| known.get(id).copied()))
-            .collect()
+    /// Each image's remembered key, when its identity is the one it was hashed under:
+    /// `identities` are (image, identity) for one window of images, and each key found
+    /// goes into `keys`. The memo files are read line by line, so memory holds the window.
+    pub fn recall(&self, identities: &[(usize, Identity)], keys: &KeyStore) -> io::Result<()> {
+        let wanted: HashMap<Identity, usize> = identities.iter().map(|&(i, id)| (id, i)).collect();
+        for file in self.files() {
+            let small = fs::metadata(&file).is_ok_and(|m| m.is_file() && m.len() <= MAX_MEMO_BYTES);
+            let Some(reader) = small.then(|| fs::File::open(&file).ok()).flatten() else {
+                continue;
+            };
+            // A damaged line is a miss, never a wrong key.
+            for line in BufReader::new(reader).lines() {
+                let Ok(line) = line else {
+                    break;
+                };
+                let Some((identity, key)) = line.split_once(' ') else {
+                    continue;
+                };
+                let mut id = Identity::default();
+                if hex::decode_to_slice(identity, &mut id).is_ok()
+                    && let Some(&image) = wanted.get(&id)
+                    && let Some(key) = ContentKey::from_hex(key)
+                {
+                    keys.learn(image, Ok(key))?;
+                }
+            }
+        }
+        Ok(())
     }
 
-    /// Writes `writer`'s memo: every (identity, key) this pass knows. A failure costs only
-    /// the next sweep's reads, so it is not an error.
-    pub fn remember(&self, writer: &str, pairs: &[(Identity, ContentKey)]) {
-        if !self.writable || pairs.is_empty() {
-            return;
+    /// Starts `writer`'s memo; `None` when the cache is read-only or the folder cannot be
+    /// made (a failure costs only the next sweep's reads, so it is not an error).
+    pub fn writer(&self, writer: &str) -> Option<MemoWriter> {
+        if !self.writable {
+            return None;
         }
-        let mut text = String::with_capacity(pairs.len() * 98);
-        for (identity, key) in pairs {
-            text.push_str(&hex::encode(identity));
-            text.push(' ');
-            text.push_str(&key.hex());
-            text.push('\n');
-        }
-        let path = self.folder.join(format!("{writer}.keys"));
-        let _ =
-            fs::create_dir_all(&self.folder).and_then(|_| write_atomically(&path, text.as_bytes()));
+        fs::create_dir_all(&self.folder).ok()?;
+        let file = tempfile::NamedTempFile::new_in(&self.folder).ok()?;
+        Some(MemoWriter {
+            out: BufWriter::new(file),
+            path: self.folder.join(format!("{writer}.keys")),
+            written: 0,
+        })
     }
 
-    fn read_all(&self) -> HashMap<Identity, ContentKey> {
-        let mut known = HashMap::new();
+    /// The memo files, sorted by name.
+    fn files(&self) -> Vec<PathBuf> {
         let Ok(entries) = fs::read_dir(&self.folder) else {
-            return known;
+            return Vec::new();
         };
         let mut files: Vec<PathBuf> = entries
             .flatten()
@@ -85,25 +104,38 @@ impl KeyMemo {
             .take(MAX_MEMO_FILES)
             .collect();
         files.sort();
-        for file in files {
-            let small = fs::metadata(&file).is_ok_and(|m| m.is_file() && m.len() <= MAX_MEMO_BYTES);
-            let Some(text) = small.then(|| fs::read_to_string(&file).ok()).flatten() else {
-                continue;
-            };
-            // A damaged line is a miss, never a wrong key.
-            for line in text.lines() {
-                let Some((identity, key)) = line.split_once(' ') else {
-                    continue;
-                };
-                let mut id = Identity::default();
-                if hex::decode_to_slice(identity, &mut id).is_ok()
-                    && let Some(key) = ContentKey::from_hex(key)
-                {
-                    known.insert(id, key);
-                }
+        files
+    }
+}
+
+/// One writer's memo as it is written: in place of the old one once finished, never half.
+pub struct MemoWriter {
+    out: BufWriter<tempfile::NamedTempFile>,
+    path: PathBuf,
+    written: usize,
+}
+
+impl MemoWriter {
+    /// Remembers (identity, key) pairs; false when the file could not take them.
+    pub fn add(&mut self, pairs: &[(Identity, ContentKey)]) -> bool {
+        for (identity, key) in pairs {
+            let line = format!("{} {}\n", hex::encode(identity), key.hex());
+            if self.out.write_all(line.as_bytes()).is_err() {
+                return false;
             }
         }
-        known
+        self.written += pairs.len();
+        true
+    }
+
+    /// Puts the memo in place, if it holds anything.
+    pub fn finish(self) {
+        if self.written == 0 {
+            return;
+        }
+        if let Ok(file) = self.out.into_inner() {
+            let _ = file.persist(&self.path);
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod fault;
 mod forecast;
 mod images;
 mod key_memo;
+mod key_store;
 mod namespaces;
 mod packs;
 mod prompts;
@@ -18,7 +19,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use ontosweep_clip::{Embedding, Ep, ImageEncoder, Precision, Runtime, SessionOptions};
-use ontosweep_dataset::ImageSource;
 use ontosweep_results::ModelRunInfo;
 
 use crate::error::SweepError;
@@ -30,10 +30,10 @@ use ontosweep_models::Progress;
 pub use cache::EmbeddingCache;
 pub use content_key::ContentKey;
 pub use forecast::{Forecast, ModelForecast, forecast};
-use images::Outcome;
 pub(crate) use images::storage_error;
-pub use images::{ContentKeys, ImageOutcome, embed_files};
+pub use images::{ImageOutcome, embed_files};
 use key_memo::KeyMemo;
+pub use key_store::KeyStore;
 pub use store::ImageEmbeddings;
 
 /// The registered OpenVINO plugin's version, part of the cache key of its embeddings.
@@ -86,9 +86,9 @@ pub struct Embedded {
     pub models: Vec<ModelEmbeddings>,
     /// Images left out of every model, with the reason.
     pub failures: BTreeMap<usize, String>,
-    /// Per dataset image, the sha256 of its bytes (`None` where it could not be read): the
+    /// Per dataset image, the sha256 of its bytes (none where it could not be read): the
     /// only thing the dev/test split looks at.
-    pub content_keys: Vec<Option<ContentKey>>,
+    pub content_keys: KeyStore,
     pub warnings: Vec<String>,
     /// The batch size the first opened image encoder used.
     pub batch_size: Option<usize>,
@@ -105,53 +105,45 @@ pub struct ModelEmbeddings {
     pub info: ModelRunInfo,
 }
 
+/// Images whose identities are looked up in the remembered keys at a time.
+const WINDOW: usize = 1 << 16;
+
 /// Embeds every image for every model, checks that each class kept an image, then
-/// embeds every model's prompts.
+/// embeds every model's prompts. Images are read from the dataset's list a group at a time
+/// and their keys kept on disk, so memory does not grow with the images.
 pub fn embed(
     plan: &Plan,
     settings: &EmbedSettings,
     progress: &dyn Progress,
 ) -> Result<Embedded, SweepError> {
-    let paths: Vec<ImageSource> = plan.dataset.images.iter().map(|i| i.source()).collect();
-    let mut keys: ContentKeys = vec![None; paths.len()];
+    let images = &plan.dataset.images;
+    let keys = KeyStore::new(images.len()).map_err(storage_error)?;
+    let timer = Instant::now();
+    let memo = settings
+        .cache
+        .map(|cache| KeyMemo::new(cache, &plan.dataset.root));
+    if let Some(memo) = &memo {
+        recall_keys(memo, images, &keys).map_err(storage_error)?;
+    }
     let mut embedded = Embedded {
         models: Vec::new(),
         failures: BTreeMap::new(),
-        content_keys: Vec::new(),
+        content_keys: keys,
         warnings: Vec::new(),
         batch_size: None,
         image_seconds: 0.0,
         text_seconds: 0.0,
         image_bytes_read: 0,
     };
-    let timer = Instant::now();
-    let memo = settings.cache.map(|cache| {
-        (
-            KeyMemo::new(cache, &plan.dataset.root),
-            key_memo::identities(&paths),
-        )
-    });
-    if let Some((memo, identities)) = &memo {
-        for (key, remembered) in keys.iter_mut().zip(memo.recall(identities)) {
-            *key = remembered.map(Ok);
-        }
-    }
     for model in &plan.models {
-        let images =
-            embed_model_images(model, &paths, &mut keys, settings, &mut embedded, progress)?;
+        let images = embed_model_images(model, images, settings, &mut embedded, progress)?;
         embedded.models.push(images);
     }
-    if let Some((memo, identities)) = &memo {
-        let pairs: Vec<_> = identities
-            .iter()
-            .zip(&keys)
-            .filter_map(|(id, key)| Some(((*id)?, *key.as_ref()?.as_ref().ok()?)))
-            .collect();
+    if let Some(memo) = &memo {
         let writer = settings.shard.map_or("sweep".to_string(), |s| s.writer());
-        memo.remember(&writer, &pairs);
+        remember_keys(memo, &writer, &embedded.content_keys).map_err(storage_error)?;
     }
     embedded.image_seconds = timer.elapsed().as_secs_f64();
-    embedded.content_keys = keys.into_iter().map(|k| k.and_then(Result::ok)).collect();
     for images in &mut embedded.models {
         for &i in embedded.failures.keys() {
             images.images.remove(i);
@@ -173,10 +165,49 @@ pub fn embed(
     Ok(embedded)
 }
 
+/// Each image's identity, taken before any byte is read, and its remembered key when the
+/// identity is the one it was hashed under; a window of images at a time.
+fn recall_keys(
+    memo: &KeyMemo,
+    images: &ontosweep_dataset::ImageList,
+    keys: &KeyStore,
+) -> std::io::Result<()> {
+    for start in (0..images.len()).step_by(WINDOW) {
+        let sources: Vec<_> = images
+            .range(start, start + WINDOW)?
+            .iter()
+            .map(|i| i.source())
+            .collect();
+        let identities: Vec<(usize, key_memo::Identity)> = key_memo::identities(&sources)
+            .into_iter()
+            .enumerate()
+            .filter_map(|(k, id)| Some((start + k, id?)))
+            .collect();
+        for (i, identity) in &identities {
+            keys.identify(*i, identity)?;
+        }
+        memo.recall(&identities, keys)?;
+    }
+    Ok(())
+}
+
+/// Writes `writer`'s memo: every (identity, key) this pass knows.
+fn remember_keys(memo: &KeyMemo, writer: &str, keys: &KeyStore) -> std::io::Result<()> {
+    let Some(mut out) = memo.writer(writer) else {
+        return Ok(());
+    };
+    for start in (0..keys.len()).step_by(WINDOW) {
+        if !out.add(&keys.pairs(start, start + WINDOW)?) {
+            return Ok(());
+        }
+    }
+    out.finish();
+    Ok(())
+}
+
 fn embed_model_images(
     plan: &ModelPlan,
-    paths: &[ImageSource],
-    keys: &mut ContentKeys,
+    images: &ontosweep_dataset::ImageList,
     settings: &EmbedSettings,
     embedded: &mut Embedded,
     progress: &dyn Progress,
@@ -203,8 +234,8 @@ fn embed_model_images(
     // The batch is known once the encoder is open; read ahead by the largest default.
     let read_ahead = settings.batch_size.unwrap_or(default_batch_size(Ep::Cuda));
     let pass = images::embed_images(
-        paths,
-        keys,
+        images,
+        &embedded.content_keys,
         slot,
         settings.shard,
         &plan.preprocessing,
@@ -225,7 +256,7 @@ fn embed_model_images(
         }
         None => "cache".to_string(), // the vision tower was never loaded
     };
-    let mut info = ModelRunInfo {
+    let info = ModelRunInfo {
         id: model.id.clone(),
         directory: model.dir.root().display().to_string(),
         vision_sha256,
@@ -233,32 +264,18 @@ fn embed_model_images(
         vision_ep,
         precision: session.precision.to_string(),
         vision_cached_from: pass.cached_from,
+        images_from_cache: pass.from_cache,
+        images_encoded: pass.encoded,
         ..Default::default()
     };
-    count_outcomes(pass.outcomes, &mut info, &mut embedded.failures);
+    for (i, reason) in pass.failures {
+        embedded.failures.entry(i).or_insert(reason);
+    }
     Ok(ModelEmbeddings {
         images: pass.store,
         prompts: HashMap::new(),
         info,
     })
-}
-
-/// Counts what came from the cache and what was encoded, and records each failure's reason.
-fn count_outcomes(
-    outcomes: Vec<Outcome>,
-    info: &mut ModelRunInfo,
-    failures: &mut BTreeMap<usize, String>,
-) {
-    for (i, outcome) in outcomes.into_iter().enumerate() {
-        match outcome {
-            Outcome::Kept { from_cache: true } => info.images_from_cache += 1,
-            Outcome::Kept { from_cache: false } => info.images_encoded += 1,
-            Outcome::Failed(reason) => {
-                failures.entry(i).or_insert(reason);
-            }
-            Outcome::OtherShard => {}
-        }
-    }
 }
 
 /// Adds what computed a cached embedding to `origins` (sorted, each once); entries from
@@ -277,15 +294,17 @@ fn check_every_class_kept(
     failures: &BTreeMap<usize, String>,
 ) -> Result<(), SweepError> {
     let images = &plan.dataset.images;
+    let mut kept = vec![false; plan.dataset.classes.len()];
+    for (i, label) in images.labels().enumerate() {
+        kept[label] |= !failures.contains_key(&i);
+    }
     for (label, class) in plan.dataset.classes.iter().enumerate() {
-        let kept =
-            (0..images.len()).any(|i| images[i].label == label && !failures.contains_key(&i));
-        if !kept {
-            let reasons: Vec<String> = failures
-                .iter()
-                .filter(|(i, _)| images[**i].label == label)
-                .map(|(i, r)| format!("  {}: {r}", images[*i].relative))
-                .collect();
+        if !kept[label] {
+            let mut reasons = Vec::new();
+            for (&i, reason) in failures.iter().filter(|(i, _)| images.label(**i) == label) {
+                let image = images.get(i).map_err(storage_error)?;
+                reasons.push(format!("  {}: {reason}", image.relative));
+            }
             return Err(SweepError::Samples(format!(
                 "class `{class}` has no image that could be read; every file failed:\n{}",
                 reasons.join("\n")

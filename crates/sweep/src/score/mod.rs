@@ -50,8 +50,8 @@ pub fn score(plan: &Plan, embedded: &Embedded) -> Result<Scored, SweepError> {
         .filter(|i| !embedded.failures.contains_key(i))
         .collect();
     let split = split::divide(plan, embedded, usable)?;
-    let labels: Vec<usize> = split.test.iter().map(|&i| images[i].label).collect();
-    let dev_labels: Vec<usize> = split.dev_order.iter().map(|&i| images[i].label).collect();
+    let labels: Vec<usize> = split.test.iter().map(|&i| images.label(i)).collect();
+    let dev_labels: Vec<usize> = split.dev_order.iter().map(|&i| images.label(i)).collect();
     let searched = plan
         .ontologies
         .iter()

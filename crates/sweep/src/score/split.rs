@@ -2,7 +2,7 @@
 
 use ontosweep_search::split::{Side, is_dev, small_split_warnings};
 
-use crate::embed::Embedded;
+use crate::embed::{ContentKey, Embedded, storage_error};
 use crate::error::SweepError;
 use crate::plan::{OntologyPlan, Plan};
 
@@ -23,12 +23,22 @@ pub fn divide(plan: &Plan, embedded: &Embedded, usable: Vec<usize>) -> Result<Di
             warnings: Vec::new(),
         });
     };
-    let key = |i: usize| embedded.content_keys[i];
-    let hex = |i: usize| key(i).map(|k| k.hex()).unwrap_or_default();
-    let (mut dev_order, test): (Vec<usize>, Vec<usize>) =
-        usable.iter().partition(|&&i| is_dev(spec, &hex(i)));
+    let storage = |e| SweepError::Clip(storage_error(e));
+    let mut dev: Vec<(Option<ContentKey>, usize)> = Vec::new();
+    let mut test = Vec::new();
+    for chunk in usable.chunks(ontosweep_records::CHUNK) {
+        for &i in chunk {
+            let key = embedded.content_keys.key(i).map_err(storage)?;
+            let hex = key.map(|k| k.hex()).unwrap_or_default();
+            match is_dev(spec, &hex) {
+                true => dev.push((key, i)),
+                false => test.push(i),
+            }
+        }
+    }
     // Keys order as their hex does; an image without one first, as the empty text did.
-    dev_order.sort_by(|&a, &b| key(a).cmp(&key(b)).then(a.cmp(&b)));
+    dev.sort();
+    let dev_order: Vec<usize> = dev.into_iter().map(|(_, i)| i).collect();
     let images = usable.len();
     let fail = |side: &str| {
         SweepError::Samples(
@@ -50,7 +60,7 @@ pub fn divide(plan: &Plan, embedded: &Embedded, usable: Vec<usize>) -> Result<Di
     if searched && dev_order.is_empty() {
         return Err(fail("dev"));
     }
-    let label = |&i: &usize| plan.dataset.images[i].label;
+    let label = |&i: &usize| plan.dataset.images.label(i);
     let classes = &plan.dataset.classes;
     let mut warnings = Vec::new();
     if searched {
