@@ -251,6 +251,26 @@ impl<T: Record + PartialEq> PartialEq for Records<T> {
     }
 }
 
+/// Written as the list of its records (read back in order).
+impl<T: Record + serde::Serialize> serde::Serialize for Records<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = serializer.serialize_seq(Some(self.len()))?;
+        for record in self.iter() {
+            seq.serialize_element(&record.map_err(S::Error::custom)?)?;
+        }
+        seq.end()
+    }
+}
+
+impl<'de, T: Record + serde::Deserialize<'de>> serde::Deserialize<'de> for Records<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let records = Vec::<T>::deserialize(deserializer)?;
+        Records::write_all(&records).map_err(D::Error::custom)
+    }
+}
+
 impl<T> std::fmt::Debug for Records<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Records({} on disk)", self.table.len)

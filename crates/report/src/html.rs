@@ -14,7 +14,7 @@ use crate::headline::HEADLINE_CHART;
 use crate::links::link;
 use crate::names::ReportFiles;
 use crate::p_value::format_p;
-use crate::thumbnails::{GALLERY_LIMIT, Galleries, Thumbnails, galleries};
+use crate::thumbnails::{Galleries, Gallery, Thumbnails, galleries};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222;padding:0 1rem}
 h1{margin-bottom:.2rem}.meta{color:#666;margin-top:0}table{border-collapse:collapse;margin:1rem 0}
@@ -34,15 +34,19 @@ pub fn write(
     dir: &Path,
     thumbs: &Thumbnails,
 ) -> Result<PathBuf, ReportError> {
-    let page = page(results, names, thumbs).into_string() + "\n";
+    let page = page(results, names, thumbs)?.into_string() + "\n";
     let path = dir.join("index.html");
     std::fs::write(&path, page).map_err(io_error(&path))?;
     Ok(PathBuf::from("index.html"))
 }
 
-fn page(results: &SweepResults, names: &ReportFiles, thumbs: &Thumbnails) -> Markup {
-    let g = galleries(results);
-    html! {
+fn page(
+    results: &SweepResults,
+    names: &ReportFiles,
+    thumbs: &Thumbnails,
+) -> Result<Markup, ReportError> {
+    let g = galleries(results)?;
+    Ok(html! {
         (DOCTYPE)
         html lang="en" {
             head {
@@ -68,7 +72,7 @@ fn page(results: &SweepResults, names: &ReportFiles, thumbs: &Thumbnails) -> Mar
                 (skipped(results))
             }
         }
-    }
+    })
 }
 
 /// Up to this many classes the heading names them all.
@@ -363,7 +367,7 @@ fn model_images(
     m: usize,
     model: &ModelResults,
 ) -> Markup {
-    let show = |o: usize, title: &str, images: &[usize]| {
+    let show = |o: usize, title: &str, images: &Gallery| {
         gallery(results, &model.ontologies[o], thumbs, title, images)
     };
     html! {
@@ -425,17 +429,17 @@ fn gallery(
     ontology: &OntologyResults,
     thumbs: &Thumbnails,
     title: &str,
-    images: &[usize],
+    images: &Gallery,
 ) -> Markup {
     html! {
         details {
-            summary { (title) ": " (images.len()) }
+            summary { (title) ": " (images.count) }
             div.gallery {
-                @for &i in images.iter().take(GALLERY_LIMIT) {
+                @for &i in &images.first {
                     (figure(results, ontology, thumbs, i))
                 }
-                @if images.len() > GALLERY_LIMIT {
-                    p { "… and " (images.len() - GALLERY_LIMIT) " more (see predictions.csv)" }
+                @if images.count > images.first.len() {
+                    p { "… and " (images.count - images.first.len()) " more (see predictions.csv)" }
                 }
             }
         }
@@ -448,9 +452,12 @@ fn figure(
     thumbs: &Thumbnails,
     i: usize,
 ) -> Markup {
-    let image = &results.images[i];
+    // Read back for the few images shown; one that cannot be is left out.
+    let (Ok(image), Ok(scores)) = (results.images.get(i), ontology.scores.get(i)) else {
+        return html! {};
+    };
     let predicted = ontology.predictions[i];
-    let confidence = ontology.scores[i].confidence();
+    let confidence = scores.confidence();
     html! {
         figure title=(image.path) {
             @if let Some(src) = thumbs.get(i) {

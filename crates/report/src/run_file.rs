@@ -46,23 +46,27 @@ struct SearchEntry<'a> {
 }
 
 pub fn write(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError> {
-    let split = results.split.as_ref().map(|s| {
-        let mut per_class: BTreeMap<&str, usize> =
-            results.classes.iter().map(|c| (c.as_str(), 0)).collect();
-        for image in &s.dev_images {
-            if let Some(class) = results.classes.get(image.label) {
-                *per_class.entry(class).or_default() += 1;
+    let split = match &results.split {
+        None => None,
+        Some(s) => {
+            let mut per_class: BTreeMap<&str, usize> =
+                results.classes.iter().map(|c| (c.as_str(), 0)).collect();
+            for image in s.dev_images.iter() {
+                let image = image.map_err(io_error(Path::new("(the dev images)")))?;
+                if let Some(class) = results.classes.get(image.label) {
+                    *per_class.entry(class).or_default() += 1;
+                }
             }
+            Some(SplitSummary {
+                dev_fraction: s.dev_fraction,
+                seed: s.seed,
+                dev_images: s.dev_images.len(),
+                test_images: results.images.len(),
+                dev_images_per_class: per_class,
+                warnings: &s.warnings,
+            })
         }
-        SplitSummary {
-            dev_fraction: s.dev_fraction,
-            seed: s.seed,
-            dev_images: s.dev_images.len(),
-            test_images: results.images.len(),
-            dev_images_per_class: per_class,
-            warnings: &s.warnings,
-        }
-    });
+    };
     let searches = results
         .models
         .iter()

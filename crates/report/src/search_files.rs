@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use ontosweep_results::{ModelResults, OntologyResults, SearchOutcome, SearchStep, SweepResults};
+use ontosweep_results::{
+    ModelResults, OntologyResults, Records, SearchOutcome, SearchStep, SweepResults,
+};
 use serde::{Serialize, Serializer};
 
 use crate::csv_writer::csv_file;
@@ -63,21 +65,28 @@ pub fn write_all(
 
 /// `path,class,split`: every image once, sorted by path (dev first on a tie).
 fn split(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError> {
-    let dev = results.split.iter().flat_map(|s| &s.dev_images);
-    let mut rows: Vec<(&str, &str, &str)> = dev
-        .map(|i| (i, "dev"))
-        .chain(results.images.iter().map(|i| (i, "test")))
-        .map(|(image, split)| {
-            let class = results.classes.get(image.label).map_or("", String::as_str);
-            (image.path.as_str(), class, split)
-        })
-        .collect();
-    // Stable: dev rows came first, so they stay first among equal paths.
-    rows.sort_by_key(|&(path, _, _)| path);
+    let no_dev = Records::default();
+    let dev = results.split.as_ref().map_or(&no_dev, |s| &s.dev_images);
     csv_file(dir, SPLIT_CSV, |w| {
         w.write_record(["path", "class", "split"])?;
-        for (path, class, split) in rows {
-            w.write_record([path, class, split])?;
+        // Both lists are sorted by path: merged as they are read, dev first on a tie.
+        let mut dev = dev.iter().map(|i| i.map(|i| (i, "dev"))).peekable();
+        let mut test = results
+            .images
+            .iter()
+            .map(|i| i.map(|i| (i, "test")))
+            .peekable();
+        loop {
+            let take_dev = match (dev.peek(), test.peek()) {
+                (None, None) => break,
+                (Some(Ok((d, _))), Some(Ok((t, _)))) => d.path <= t.path,
+                (Some(_), _) => true,
+                (None, Some(_)) => false,
+            };
+            let next = if take_dev { dev.next() } else { test.next() };
+            let (image, split) = next.expect("peeked").map_err(csv::Error::from)?;
+            let class = results.classes.get(image.label).map_or("", String::as_str);
+            w.write_record([image.path.as_str(), class, split])?;
         }
         Ok(())
     })

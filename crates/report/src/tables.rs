@@ -237,6 +237,7 @@ fn every_score(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportErro
                     .zip(&o.predictions)
                     .zip(&o.probabilities)
                 {
+                    let image = image?;
                     let mut row = vec![
                         model.model.clone(),
                         o.ontology.clone(),
@@ -275,7 +276,8 @@ fn top_scores(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportError
         w.write_record(&header)?;
         for model in &results.models {
             for o in &model.ontologies {
-                for (image, scores) in results.images.iter().zip(&o.scores) {
+                for (image, scores) in results.images.iter().zip(o.scores.iter()) {
+                    let (image, scores) = (image?, scores?);
                     let mut row = vec![
                         model.model.clone(),
                         o.ontology.clone(),

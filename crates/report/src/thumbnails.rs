@@ -38,59 +38,79 @@ impl Thumbnails {
 
 /// Gallery contents, shared with the HTML page so both agree on what is shown.
 pub struct Galleries {
-    /// Per (model, ontology): misclassified image indices.
-    pub misclassified: Vec<Vec<Vec<usize>>>,
+    /// Per (model, ontology): misclassified images.
+    pub misclassified: Vec<Vec<Gallery>>,
     /// Per (model, ontology): images right here but wrong in the baseline, and the reverse.
-    pub gained: Vec<Vec<Vec<usize>>>,
-    pub lost: Vec<Vec<Vec<usize>>>,
+    pub gained: Vec<Vec<Gallery>>,
+    pub lost: Vec<Vec<Gallery>>,
 }
 
-pub fn galleries(results: &SweepResults) -> Galleries {
+/// How many images a gallery's rule picks, and the first [`GALLERY_LIMIT`] of them (the
+/// page shows no more), by image index.
+#[derive(Default)]
+pub struct Gallery {
+    pub count: usize,
+    pub first: Vec<usize>,
+}
+
+impl Gallery {
+    fn add(&mut self, image: usize) {
+        self.count += 1;
+        if self.first.len() < GALLERY_LIMIT {
+            self.first.push(image);
+        }
+    }
+}
+
+pub fn galleries(results: &SweepResults) -> Result<Galleries, ReportError> {
+    let labels = results
+        .labels()
+        .map_err(io_error(Path::new("(the scored images)")))?;
     let mut g = Galleries {
         misclassified: Vec::new(),
         gained: Vec::new(),
         lost: Vec::new(),
     };
     for model in &results.models {
-        let baseline = results.baseline_of(model);
-        let right = |preds: &[usize], i: usize| preds[i] == results.images[i].label;
+        let baseline = results.baseline_of(model).map(|b| b.ontology.as_str());
+        let baseline_predictions = results.baseline_of(model).map(|b| b.predictions.as_slice());
         let (mut mis, mut gained, mut lost) = (Vec::new(), Vec::new(), Vec::new());
         for o in &model.ontologies {
-            let n = results.images.len();
-            mis.push((0..n).filter(|&i| !right(&o.predictions, i)).collect());
-            match baseline.filter(|b| b.ontology != o.ontology) {
-                Some(b) => {
-                    gained.push(
-                        (0..n)
-                            .filter(|&i| right(&o.predictions, i) && !right(&b.predictions, i))
-                            .collect(),
-                    );
-                    lost.push(
-                        (0..n)
-                            .filter(|&i| !right(&o.predictions, i) && right(&b.predictions, i))
-                            .collect(),
-                    );
+            let right = |preds: &[usize], i: usize| preds[i] == labels[i];
+            let against = baseline_predictions.filter(|_| baseline != Some(o.ontology.as_str()));
+            let (mut m, mut g_, mut l) =
+                (Gallery::default(), Gallery::default(), Gallery::default());
+            for i in 0..labels.len() {
+                let here = right(&o.predictions, i);
+                if !here {
+                    m.add(i);
                 }
-                None => {
-                    gained.push(Vec::new());
-                    lost.push(Vec::new());
+                if let Some(b) = against {
+                    match (here, right(b, i)) {
+                        (true, false) => g_.add(i),
+                        (false, true) => l.add(i),
+                        _ => {}
+                    }
                 }
             }
+            mis.push(m);
+            gained.push(g_);
+            lost.push(l);
         }
         g.misclassified.push(mis);
         g.gained.push(gained);
         g.lost.push(lost);
     }
-    g
+    Ok(g)
 }
 
 pub fn write_all(results: &SweepResults, dir: &Path) -> Result<Thumbnails, ReportError> {
-    let g = galleries(results);
+    let g = galleries(results)?;
     let wanted: BTreeSet<usize> = [&g.misclassified, &g.gained, &g.lost]
         .into_iter()
         .flatten()
         .flatten()
-        .flat_map(|list| list.iter().take(GALLERY_LIMIT).copied())
+        .flat_map(|gallery| gallery.first.iter().copied())
         .collect();
     let folder = dir.join("thumbs");
     std::fs::create_dir_all(&folder).map_err(io_error(&folder))?;
@@ -98,7 +118,7 @@ pub fn write_all(results: &SweepResults, dir: &Path) -> Result<Thumbnails, Repor
         .into_par_iter()
         .filter_map(|i| {
             let name = format!("thumbs/{i}.jpg");
-            let image = decode_source(&results.images[i], LIMITS)?;
+            let image = decode_source(&results.images.get(i).ok()?, LIMITS)?;
             image
                 .thumbnail(THUMBNAIL_SIZE, THUMBNAIL_SIZE)
                 .into_rgb8()

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{cells, ontology, outcome, results, select, svg_texts, texts};
+use common::{cells, edit_images, on_disk, ontology, outcome, results, select, svg_texts, texts};
 use ontosweep_report::write_report;
 use ontosweep_results::*;
 
@@ -41,14 +41,15 @@ fn hostile_results(sources: &Path) -> SweepResults {
     let mut r = results();
     r.experiment = "unit <script>alert(0)</script> & \"q\"".into();
     r.classes[1] = HOSTILE_CLASS.into();
-    for (i, image) in r.images.iter_mut().enumerate() {
+    let classes = r.classes.clone();
+    edit_images(&mut r, |i, record| {
         let file = sources.join(format!("{IMAGE_NAME}{i}.png"));
         image::RgbImage::from_pixel(8, 8, image::Rgb([40 * i as u8, 90, 200]))
             .save(&file)
             .unwrap();
-        image.source = file.to_string_lossy().into_owned();
-        image.path = format!("{}/{IMAGE_NAME}{i}.png", r.classes[image.label]);
-    }
+        record.source = file.to_string_lossy().into_owned();
+        record.path = format!("{}/{IMAGE_NAME}{i}.png", classes[record.label]);
+    });
     r.skipped[0] = SkippedFile {
         path: "daisy/<script>alert(3)</script>\".jpg".into(),
         reason: "bad & \"broken\" <b>".into(),
@@ -72,12 +73,12 @@ fn hostile_results(sources: &Path) -> SweepResults {
     r.split = Some(Split {
         dev_fraction: 0.25,
         seed: 1,
-        dev_images: vec![ImageRecord {
+        dev_images: on_disk(vec![ImageRecord {
             path: format!("daisy/{IMAGE_NAME}dev.png"),
             source: "/nonexistent/dev.png".into(),
             label: 1,
             member: None,
-        }],
+        }]),
         warnings: vec![HOSTILE_WARNING.into()],
     });
     let searched = &mut r.models[0].ontologies[3];

@@ -36,7 +36,8 @@ fn ontology(name: &str, o: usize, labels: &[usize], classes: &[String]) -> Ontol
             true_probability: if p == truth { 0.5 } else { 0.01 },
             true_rank: if p == truth { 1 } else { 7 },
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let scores = Records::write_all(&scores).unwrap();
     OntologyResults {
         ontology: name.into(),
         prompts: classes
@@ -113,7 +114,8 @@ fn results(classes: usize, per_class: usize) -> SweepResults {
             label,
             member: None,
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let images = Records::write_all(&images).unwrap();
     let ontologies = ["plain", "eighty-templates", "searched"]
         .iter()
         .enumerate()

@@ -6,7 +6,9 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{metrics, ontology, outcome, read, results, select, svg_texts, texts};
+use common::{
+    edit_images, metrics, on_disk, ontology, outcome, read, results, select, svg_texts, texts,
+};
 use ontosweep_report::write_report;
 use ontosweep_results::*;
 
@@ -19,7 +21,7 @@ fn searched_results() -> SweepResults {
     r.split = Some(Split {
         dev_fraction: 1.0 / 3.0,
         seed: 7,
-        dev_images: vec![
+        dev_images: on_disk(vec![
             ImageRecord {
                 path: "daisy/0.jpg".into(),
                 source: "/nonexistent/dev0.jpg".into(),
@@ -32,7 +34,7 @@ fn searched_results() -> SweepResults {
                 label: 1,
                 member: None,
             },
-        ],
+        ]),
         warnings: vec![DEV_WARNING.into()],
     });
     let like = r.models[0].ontologies[1].clone();
@@ -102,9 +104,7 @@ fn search_files_do_not_depend_on_the_test_split() {
     let first = searched_results();
     let mut second = searched_results();
     // Test labels permuted, and so everything scored on them.
-    for image in &mut second.images {
-        image.label = 1 - image.label;
-    }
+    edit_images(&mut second, |_, image| image.label = 1 - image.label);
     for o in &mut second.models[0].ontologies {
         o.metrics = metrics(1, 4);
         if let Some(s) = &mut o.search {

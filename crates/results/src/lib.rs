@@ -5,10 +5,12 @@
 use std::collections::BTreeMap;
 
 mod pixels;
+mod records;
 pub mod shards;
 
 pub use pixels::PlanarRgb;
 
+pub use ontosweep_records::{CHUNK, Records};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -21,8 +23,8 @@ pub struct SweepResults {
     /// Class names in label order; every index below refers to this list.
     pub classes: Vec<String>,
     pub baseline: String,
-    /// The images that were scored, in a fixed order (sorted by path).
-    pub images: Vec<ImageRecord>,
+    /// The images that were scored, in a fixed order (sorted by path); kept on disk.
+    pub images: Records<ImageRecord>,
     pub skipped: Vec<SkippedFile>,
     /// Present when the experiment holds images out (a prompt search, or `split:`): then
     /// `images` above is the test split, and every ontology is scored on it alone.
@@ -37,6 +39,17 @@ pub struct SweepResults {
     /// What the ontology checks found (warnings only: an error stops the run).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<OntologyFinding>,
+}
+
+impl SweepResults {
+    /// Every scored image's label, in order (the records read a chunk at a time).
+    pub fn labels(&self) -> std::io::Result<Vec<usize>> {
+        let mut labels = Vec::with_capacity(self.images.len());
+        for chunk in self.images.chunks() {
+            labels.extend(chunk?.iter().map(|i| i.label));
+        }
+        Ok(labels)
+    }
 }
 
 /// A problem the ontology checks found in the prompts, before any image was scored.
@@ -63,7 +76,7 @@ pub struct Split {
     pub dev_fraction: f64,
     pub seed: u64,
     /// The dev images, sorted by path; the test images are `SweepResults::images`.
-    pub dev_images: Vec<ImageRecord>,
+    pub dev_images: Records<ImageRecord>,
     /// Said when a side of the split is too small to read: the dev side for a search, the
     /// test side for every figure.
     pub warnings: Vec<String>,
@@ -134,8 +147,9 @@ pub struct OntologyResults {
     pub prompts: BTreeMap<String, Vec<String>>,
     /// Predicted class per image, same order as `SweepResults::images`.
     pub predictions: Vec<usize>,
-    /// Per image (same order): its highest scores and the true class's, all a report needs.
-    pub scores: Vec<ImageScores>,
+    /// Per image (same order): its highest scores and the true class's, all a report needs;
+    /// kept on disk.
+    pub scores: Records<ImageScores>,
     /// Per image and class: softmax probabilities (CLIP) or per-class sigmoids (SigLIP).
     /// Kept only with at most [`FEW_CLASSES`] classes or when the experiment asks for every
     /// probability (`report: {all_probabilities: true}`); empty otherwise, since at ImageNet

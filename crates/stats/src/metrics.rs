@@ -49,91 +49,141 @@ pub fn summarise(probabilities: &[f32], truth: usize) -> ImageScores {
 
 /// The metrics of one (model, ontology) on labelled images, from each image's summary.
 pub fn compute(classes: &[String], labels: &[usize], scores: &[ImageScores]) -> Metrics {
-    let k = classes.len();
-    let n = labels.len();
-    let predictions: Vec<usize> = scores.iter().map(ImageScores::predicted).collect();
-    let (mut support, mut predicted, mut hits) = (vec![0; k], vec![0; k], vec![0; k]);
-    for (&truth, &guess) in labels.iter().zip(&predictions) {
-        support[truth] += 1;
-        predicted[guess] += 1;
-        hits[truth] += usize::from(truth == guess);
-    }
-    let correct = hits.iter().sum::<usize>();
-    let per_class: Vec<ClassMetrics> = (0..k)
-        .map(|c| {
-            let precision = ratio(hits[c], predicted[c]);
-            let recall = ratio(hits[c], support[c]);
-            let f1 = if precision + recall > 0.0 {
-                2.0 * precision * recall / (precision + recall)
-            } else {
-                0.0
-            };
-            ClassMetrics {
-                class: classes[c].clone(),
-                support: support[c],
-                precision,
-                recall,
-                f1,
-            }
-        })
-        .collect();
-    let present: Vec<&ClassMetrics> = per_class.iter().filter(|m| m.support > 0).collect();
-    let balanced_accuracy = mean(present.iter().map(|m| m.recall));
-    let macro_f1 = mean(present.iter().map(|m| m.f1));
-    let (ci_low, ci_high) = wilson_interval(correct, n);
-    Metrics {
-        n,
-        correct,
-        accuracy: ratio(correct, n),
-        ci_low,
-        ci_high,
-        balanced_accuracy,
-        macro_f1,
-        ece: expected_calibration_error(labels, scores),
-        top_k: top_k(k, scores),
-        per_class,
-        confusion: confusion_cells(labels, &predictions),
-    }
+    let mut tally = Tally::new(classes.len());
+    tally.add(labels, scores);
+    tally.metrics(classes)
 }
 
-/// `top_k[depth - 1]` for depth 1..classes: one histogram of the true classes' ranks, so
-/// the cost grows with images, not images × classes².
-fn top_k(classes: usize, scores: &[ImageScores]) -> Vec<f64> {
-    let mut at_rank = vec![0usize; classes + 1];
-    for s in scores {
-        at_rank[s.true_rank.min(classes)] += 1;
-    }
-    let mut within = 0;
-    (1..classes)
-        .map(|depth| {
-            within += at_rank[depth];
-            ratio(within, scores.len())
-        })
-        .collect()
+/// What the metrics need of every image, gathered a chunk of images at a time: counts per
+/// class, per (true, predicted) pair, per rank and per confidence bin, nothing per image.
+pub struct Tally {
+    n: usize,
+    support: Vec<usize>,
+    predicted: Vec<usize>,
+    hits: Vec<usize>,
+    /// Images per true-class rank (rank ≥ classes counted at `classes`).
+    at_rank: Vec<usize>,
+    confusion: std::collections::BTreeMap<(usize, usize), usize>,
+    bins: [(usize, f64, usize); ECE_BINS],
 }
 
-/// The non-zero cells, sorted by (true, predicted).
-fn confusion_cells(labels: &[usize], predictions: &[usize]) -> Vec<ConfusionCell> {
-    let mut pairs: Vec<(usize, usize)> = labels
-        .iter()
-        .copied()
-        .zip(predictions.iter().copied())
-        .collect();
-    pairs.sort_unstable();
-    let mut cells: Vec<ConfusionCell> = Vec::new();
-    for (true_class, predicted) in pairs {
-        match cells.last_mut() {
-            Some(cell) if (cell.true_class, cell.predicted) == (true_class, predicted) => {
-                cell.count += 1;
-            }
-            _ => cells.push(ConfusionCell {
-                true_class,
-                predicted,
-                count: 1,
-            }),
+impl Tally {
+    pub fn new(classes: usize) -> Self {
+        Tally {
+            n: 0,
+            support: vec![0; classes],
+            predicted: vec![0; classes],
+            hits: vec![0; classes],
+            at_rank: vec![0; classes + 1],
+            confusion: std::collections::BTreeMap::new(),
+            bins: [(0, 0.0, 0); ECE_BINS],
         }
     }
-    cells
+
+    /// Adds images in order (the calibration sums are taken in image order).
+    pub fn add(&mut self, labels: &[usize], scores: &[ImageScores]) {
+        let classes = self.support.len();
+        for (&truth, s) in labels.iter().zip(scores) {
+            let guess = s.predicted();
+            self.n += 1;
+            self.support[truth] += 1;
+            self.predicted[guess] += 1;
+            self.hits[truth] += usize::from(truth == guess);
+            self.at_rank[s.true_rank.min(classes)] += 1;
+            *self.confusion.entry((truth, guess)).or_insert(0) += 1;
+            let conf = f64::from(s.confidence());
+            let bin = ((conf * ECE_BINS as f64).ceil() as usize).clamp(1, ECE_BINS) - 1;
+            self.bins[bin].0 += 1;
+            self.bins[bin].1 += conf;
+            self.bins[bin].2 += usize::from(truth == guess);
+        }
+    }
+
+    pub fn metrics(self, classes: &[String]) -> Metrics {
+        let Tally {
+            n,
+            support,
+            predicted,
+            hits,
+            ..
+        } = &self;
+        let (n, k) = (*n, classes.len());
+        let correct = hits.iter().sum::<usize>();
+        let per_class: Vec<ClassMetrics> = (0..k)
+            .map(|c| {
+                let precision = ratio(hits[c], predicted[c]);
+                let recall = ratio(hits[c], support[c]);
+                let f1 = if precision + recall > 0.0 {
+                    2.0 * precision * recall / (precision + recall)
+                } else {
+                    0.0
+                };
+                ClassMetrics {
+                    class: classes[c].clone(),
+                    support: support[c],
+                    precision,
+                    recall,
+                    f1,
+                }
+            })
+            .collect();
+        let present: Vec<&ClassMetrics> = per_class.iter().filter(|m| m.support > 0).collect();
+        let balanced_accuracy = mean(present.iter().map(|m| m.recall));
+        let macro_f1 = mean(present.iter().map(|m| m.f1));
+        let (ci_low, ci_high) = wilson_interval(correct, n);
+        Metrics {
+            n,
+            correct,
+            accuracy: ratio(correct, n),
+            ci_low,
+            ci_high,
+            balanced_accuracy,
+            macro_f1,
+            ece: self.calibration_error(),
+            top_k: self.top_k(k),
+            per_class,
+            confusion: self.confusion_cells(),
+        }
+    }
+
+    /// `top_k[depth - 1]` for depth 1..classes: one histogram of the true classes' ranks,
+    /// so the cost grows with images, not images × classes².
+    fn top_k(&self, classes: usize) -> Vec<f64> {
+        let mut within = 0;
+        (1..classes)
+            .map(|depth| {
+                within += self.at_rank[depth];
+                ratio(within, self.n)
+            })
+            .collect()
+    }
+
+    /// The non-zero cells, sorted by (true, predicted).
+    fn confusion_cells(&self) -> Vec<ConfusionCell> {
+        self.confusion
+            .iter()
+            .map(|(&(true_class, predicted), &count)| ConfusionCell {
+                true_class,
+                predicted,
+                count,
+            })
+            .collect()
+    }
+
+    fn calibration_error(&self) -> f64 {
+        if self.n == 0 {
+            return 0.0;
+        }
+        let n = self.n as f64;
+        self.bins
+            .iter()
+            .filter(|(count, _, _)| *count > 0)
+            .map(|&(count, confidence, hits)| {
+                let c = count as f64;
+                (c / n) * (hits as f64 / c - confidence / c).abs()
+            })
+            .sum()
+    }
 }
 
 fn ratio(a: usize, b: usize) -> f64 {

@@ -5,6 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use ontosweep_clip::{Ep, Runtime};
 use ontosweep_dataset::ImageList;
+use ontosweep_records::{RecordWriter, Records};
 use ontosweep_results::{
     ByteRange, ImageRecord, PluginInfo, RunMetadata, RuntimeInfo, SkippedFile, Split, SweepResults,
     Timings,
@@ -34,18 +35,18 @@ pub fn now_unix() -> u64 {
 
 /// An image as the report knows it: its name, where its bytes are, its label.
 /// The records of the images at `indices` (ascending), the list read a chunk at a time.
-fn records(images: &ImageList, indices: &[usize]) -> std::io::Result<Vec<ImageRecord>> {
-    let mut records = Vec::with_capacity(indices.len());
+fn records(images: &ImageList, indices: &[usize]) -> std::io::Result<Records<ImageRecord>> {
+    let mut records = RecordWriter::new();
     let mut wanted = indices.iter().peekable();
     for chunk in images.chunks() {
         let (start, chunk) = chunk?;
         for (k, image) in chunk.iter().enumerate() {
             if wanted.next_if(|&&i| i == start + k).is_some() {
-                records.push(image_record(image));
+                records.push(&image_record(image))?;
             }
         }
     }
-    Ok(records)
+    records.finish()
 }
 
 fn image_record(image: &ontosweep_dataset::DatasetImage) -> ImageRecord {

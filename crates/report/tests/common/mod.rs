@@ -71,15 +71,17 @@ pub fn ontology(
             ("daisy".into(), vec![format!("{name} daisy")]),
             ("dandelion".into(), vec![format!("{name} dandelion")]),
         ]),
-        scores: predictions
-            .iter()
-            .zip([0, 0, 1, 1])
-            .map(|(&p, truth)| ImageScores {
-                top: vec![(p, 0.75), (1 - p, 0.25)].into(),
-                true_probability: if p == truth { 0.75 } else { 0.25 },
-                true_rank: if p == truth { 1 } else { 2 },
-            })
-            .collect(),
+        scores: on_disk(
+            predictions
+                .iter()
+                .zip([0, 0, 1, 1])
+                .map(|(&p, truth)| ImageScores {
+                    top: vec![(p, 0.75), (1 - p, 0.25)].into(),
+                    true_probability: if p == truth { 0.75 } else { 0.25 },
+                    true_rank: if p == truth { 1 } else { 2 },
+                })
+                .collect(),
+        ),
         probabilities: predictions
             .iter()
             .map(|&p| {
@@ -98,15 +100,31 @@ pub fn ontology(
     }
 }
 
+/// Records kept as a sweep keeps them.
+pub fn on_disk<T: ontosweep_records::Record>(records: Vec<T>) -> ontosweep_results::Records<T> {
+    ontosweep_results::Records::write_all(&records).unwrap()
+}
+
+/// Changes every image record.
+pub fn edit_images(r: &mut SweepResults, mut edit: impl FnMut(usize, &mut ImageRecord)) {
+    let mut images = r.images.to_vec().unwrap();
+    for (i, image) in images.iter_mut().enumerate() {
+        edit(i, image);
+    }
+    r.images = on_disk(images);
+}
+
 pub fn results() -> SweepResults {
-    let images = (0..4)
-        .map(|i| ImageRecord {
-            path: format!("{}/{i}.jpg", if i < 2 { "daisy" } else { "dandelion" }),
-            source: format!("/nonexistent/{i}.jpg"),
-            label: usize::from(i >= 2),
-            member: None,
-        })
-        .collect();
+    let images = on_disk(
+        (0..4)
+            .map(|i| ImageRecord {
+                path: format!("{}/{i}.jpg", if i < 2 { "daisy" } else { "dandelion" }),
+                source: format!("/nonexistent/{i}.jpg"),
+                label: usize::from(i >= 2),
+                member: None,
+            })
+            .collect(),
+    );
     let comparison = Comparison {
         delta: 0.25,
         delta_ci_low: -0.25,

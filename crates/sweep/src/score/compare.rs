@@ -161,7 +161,7 @@ mod tests {
             ontology: "o".into(),
             prompts: BTreeMap::new(),
             predictions,
-            scores: vec![],
+            scores: Default::default(),
             probabilities: vec![],
             metrics,
             vs_baseline: None,

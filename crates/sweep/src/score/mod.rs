@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use ontosweep_clip::Embedding;
 use ontosweep_experiment::Objective;
 use ontosweep_models::Scoring;
+use ontosweep_records::{RecordWriter, Records};
 use ontosweep_results::{
     FEW_CLASSES, ImageScores, Metrics, ModelResults, OntologyFinding, OntologyResults,
     SearchOutcome,
@@ -162,16 +163,16 @@ fn score_model(
             &class_embeddings,
         ));
         let matrix = ClassMatrix::new(&class_embeddings);
-        let (summaries, probabilities) = scorer.score_stored(&matrix, test, keep_all)?;
-        let metrics = metrics::compute(classes, test.labels, &summaries);
+        let scored = scorer.score_stored(&matrix, test, keep_all)?;
+        let metrics = scored.tally.metrics(classes);
         let search = search
             .map(|(objective, outcome)| scorer.judged(outcome, objective, &matrix, dev, &metrics));
         ontologies.push(OntologyResults {
             ontology: ontology.name.clone(),
             prompts,
-            predictions: summaries.iter().map(ImageScores::predicted).collect(),
-            scores: summaries,
-            probabilities,
+            predictions: scored.predictions,
+            scores: scored.scores,
+            probabilities: scored.probabilities,
             metrics,
             vs_baseline: None,
             search,
@@ -193,6 +194,14 @@ fn score_model(
         ontologies,
         vs_reference: None,
     })
+}
+
+/// One (model, ontology)'s scores on the test images.
+struct StoredScores {
+    scores: Records<ImageScores>,
+    predictions: Vec<usize>,
+    probabilities: Vec<Vec<f32>>,
+    tally: metrics::Tally,
 }
 
 /// One model's zero-shot scoring of images against an ontology's prompts.
@@ -217,23 +226,35 @@ impl Scorer<'_> {
             .collect()
     }
 
-    /// The test images' summaries (and probability rows when `keep_all`), a chunk of
-    /// embeddings at a time.
+    /// The test images' summaries (kept on disk) and predictions, their metrics' tally, and
+    /// probability rows when `keep_all`: a chunk of embeddings at a time.
     fn score_stored(
         &self,
         matrix: &ClassMatrix,
         test: &TestSet,
         keep_all: bool,
-    ) -> Result<(Vec<ImageScores>, Vec<Vec<f32>>), SweepError> {
-        let (mut summaries, mut rows) = (Vec::with_capacity(test.images.len()), Vec::new());
+    ) -> Result<StoredScores, SweepError> {
+        let storage = |e| SweepError::Clip(storage_error(e));
+        let mut scores = RecordWriter::new();
+        let mut tally = metrics::Tally::new(self.classes.len());
+        let (mut predictions, mut rows) = (Vec::with_capacity(test.images.len()), Vec::new());
         for (chunk, labels) in test.images.chunks(CHUNK).zip(test.labels.chunks(CHUNK)) {
             let embeddings = read(test.store, chunk)?;
             let images: Vec<&[f32]> = embeddings.iter().map(Vec::as_slice).collect();
-            let (s, r) = self.score_with(matrix, &images, labels, keep_all);
-            summaries.extend(s);
+            let (summaries, r) = self.score_with(matrix, &images, labels, keep_all);
+            tally.add(labels, &summaries);
+            predictions.extend(summaries.iter().map(ImageScores::predicted));
+            for summary in &summaries {
+                scores.push(summary).map_err(storage)?;
+            }
             rows.extend(r);
         }
-        Ok((summaries, rows))
+        Ok(StoredScores {
+            scores: scores.finish().map_err(storage)?,
+            predictions,
+            probabilities: rows,
+            tally,
+        })
     }
 
     /// Each image's summary, and its whole probability row when `keep_all`: rows are
@@ -383,11 +404,18 @@ mod tests {
             images: &order,
             labels: &labels,
         };
-        let (chunked, rows) = scorer.score_stored(&matrix, &test, true).unwrap();
+        let stored = scorer.score_stored(&matrix, &test, true).unwrap();
+        let chunked = stored.scores.to_vec().unwrap();
         let ordered: Vec<&[f32]> = order.iter().map(|&i| slices[i]).collect();
         let (whole, whole_rows) = scorer.score_with(&matrix, &ordered, &labels, true);
         assert_eq!(chunked.len(), order.len());
         assert_eq!(chunked, whole);
-        assert_eq!(rows, whole_rows);
+        assert_eq!(stored.probabilities, whole_rows);
+        let predicted: Vec<usize> = whole.iter().map(ImageScores::predicted).collect();
+        assert_eq!(stored.predictions, predicted);
+        assert_eq!(
+            stored.tally.metrics(&classes),
+            metrics::compute(&classes, &labels, &whole)
+        );
     }
 }
