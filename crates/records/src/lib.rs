@@ -1,7 +1,7 @@
 //! Per-image records kept on disk for the length of a run: a dataset's listing, each
 //! (model, ontology)'s scores. At a million images these would be gigabytes in memory; here
 //! they live in an unnamed temporary file (the system removes it however the run ends) and
-//! memory holds one offset per record, or nothing for records of a fixed size.
+//! memory holds one offset per [`BLOCK`] records, or nothing for records of a fixed size.
 //!
 //! A table is written once, in order, by a [`RecordWriter`], then read by any number of
 //! readers: [`Records`] is a cheap, shareable handle. What is read is exactly what was
@@ -24,18 +24,41 @@ pub trait Record: Sized {
     fn decode(bytes: &[u8]) -> Option<Self>;
 }
 
+/// A row of values (an image's probability for every class): its f32s, little-endian.
+impl Record for Vec<f32> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        for value in self {
+            out.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        bytes.len().is_multiple_of(4).then(|| {
+            bytes
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
+                .collect()
+        })
+    }
+}
+
 /// Bytes gathered before one write to the file.
 const BUFFER: usize = 1 << 20;
 
 /// Records read back per read from the file by [`Records::chunks`].
 pub const CHUNK: usize = 4096;
 
+/// Records of varying size between two offsets held in memory; each is stored after its
+/// length, so a read starts at its block and steps over the records before it.
+pub const BLOCK: usize = 64;
+
 /// Appends records, in order, to a new table.
 pub struct RecordWriter<T> {
     file: Option<File>,
     written: u64,
     buffer: Vec<u8>,
-    ends: Vec<u64>,
+    /// Where every [`BLOCK`]th record starts, for records of varying size.
+    blocks: Vec<u64>,
     len: usize,
     _record: PhantomData<T>,
 }
@@ -54,7 +77,7 @@ impl<T: Record> RecordWriter<T> {
             file: None,
             written: 0,
             buffer: Vec::new(),
-            ends: Vec::new(),
+            blocks: Vec::new(),
             len: 0,
             _record: PhantomData,
         }
@@ -62,16 +85,29 @@ impl<T: Record> RecordWriter<T> {
 
     pub fn push(&mut self, record: &T) -> io::Result<()> {
         let before = self.buffer.len();
+        if T::SIZE.is_none() {
+            if self.len.is_multiple_of(BLOCK) {
+                self.blocks.push(self.written + before as u64);
+            }
+            self.buffer.extend_from_slice(&[0; 4]);
+        }
         record.encode(&mut self.buffer);
         let size = self.buffer.len() - before;
         match T::SIZE {
             Some(fixed) if fixed != size => {
+                self.buffer.truncate(before);
                 return Err(bug(&format!(
                     "a record of {size} bytes where every record has {fixed}"
                 )));
             }
             Some(_) => {}
-            None => self.ends.push(self.written + self.buffer.len() as u64),
+            None => {
+                let Ok(length) = u32::try_from(size - 4) else {
+                    self.buffer.truncate(before);
+                    return Err(bug("a record over 4 GiB"));
+                };
+                self.buffer[before..before + 4].copy_from_slice(&length.to_le_bytes());
+            }
         }
         self.len += 1;
         if self.buffer.len() >= BUFFER {
@@ -105,11 +141,12 @@ impl<T: Record> RecordWriter<T> {
     /// The table, readable from here on.
     pub fn finish(mut self) -> io::Result<Records<T>> {
         self.flush()?;
-        self.ends.shrink_to_fit();
+        self.blocks.shrink_to_fit();
         Ok(Records {
             table: Arc::new(Table {
                 file: self.file,
-                ends: self.ends,
+                blocks: self.blocks,
+                bytes: self.written,
                 len: self.len,
             }),
             _record: PhantomData,
@@ -119,8 +156,9 @@ impl<T: Record> RecordWriter<T> {
 
 struct Table {
     file: Option<File>,
-    /// Where each record ends, for records of varying size.
-    ends: Vec<u64>,
+    /// Where every [`BLOCK`]th record starts, for records of varying size.
+    blocks: Vec<u64>,
+    bytes: u64,
     len: usize,
 }
 
@@ -168,35 +206,51 @@ impl<T: Record> Records<T> {
         self.table.len == 0
     }
 
-    /// Where record `i`'s bytes lie.
-    fn span(&self, i: usize) -> (u64, u64) {
-        match T::SIZE {
-            Some(size) => ((i * size) as u64, ((i + 1) * size) as u64),
-            None => {
-                let start = if i == 0 { 0 } else { self.table.ends[i - 1] };
-                (start, self.table.ends[i])
-            }
-        }
-    }
-
     /// Records `start .. end`, with one read.
     pub fn range(&self, start: usize, end: usize) -> io::Result<Vec<T>> {
         let end = end.min(self.len());
         if start >= end {
             return Ok(Vec::new());
         }
-        let (from, _) = self.span(start);
-        let (_, to) = self.span(end - 1);
-        let mut bytes = vec![0u8; (to - from) as usize];
         let file = self.table.file.as_ref().ok_or_else(|| bug("no file"))?;
-        file.read_exact_at(&mut bytes, from)?;
-        (start..end)
-            .map(|i| {
-                let (a, b) = self.span(i);
-                T::decode(&bytes[(a - from) as usize..(b - from) as usize])
-                    .ok_or_else(|| bug("a record that does not decode"))
-            })
+        let Some(size) = T::SIZE else {
+            return self.varying(file, start, end);
+        };
+        let mut bytes = vec![0u8; (end - start) * size];
+        file.read_exact_at(&mut bytes, (start * size) as u64)?;
+        bytes
+            .chunks_exact(size)
+            .map(|record| T::decode(record).ok_or_else(|| bug("a record that does not decode")))
             .collect()
+    }
+
+    /// Records of varying size: from the block holding `start` to the block after `end`.
+    fn varying(&self, file: &File, start: usize, end: usize) -> io::Result<Vec<T>> {
+        let blocks = &self.table.blocks;
+        let from = blocks[start / BLOCK];
+        let to = blocks
+            .get((end - 1) / BLOCK + 1)
+            .copied()
+            .unwrap_or(self.table.bytes);
+        let mut bytes = vec![0u8; (to - from) as usize];
+        file.read_exact_at(&mut bytes, from)?;
+        let mut at = 0usize;
+        let mut records = Vec::with_capacity(end - start);
+        for i in (start / BLOCK) * BLOCK..end {
+            let length = bytes
+                .get(at..at + 4)
+                .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize)
+                .ok_or_else(|| bug("a record past the end"))?;
+            let record = bytes
+                .get(at + 4..at + 4 + length)
+                .ok_or_else(|| bug("a record past the end"))?;
+            if i >= start {
+                records
+                    .push(T::decode(record).ok_or_else(|| bug("a record that does not decode"))?);
+            }
+            at += 4 + length;
+        }
+        Ok(records)
     }
 
     /// Record `i`.
@@ -396,6 +450,10 @@ mod tests {
         assert_eq!(table.len(), records.len());
         assert_eq!(table.to_vec().unwrap(), records);
         assert_eq!(table.get(CHUNK + 1).unwrap(), records[CHUNK + 1]);
+        // Ranges that start and end inside blocks, and across them.
+        for (start, end) in [(63, 130), (64, 128), (1, 2), (BLOCK * 5 + 7, BLOCK * 9)] {
+            assert_eq!(table.range(start, end).unwrap(), records[start..end]);
+        }
         let chunks: Vec<Vec<Named>> = table.chunks().map(Result::unwrap).collect();
         assert_eq!(chunks.len(), 4);
         assert_eq!(chunks.concat(), records);
@@ -408,7 +466,7 @@ mod tests {
     #[test]
     fn fixed_size_records_hold_no_offsets_and_refuse_another_size() {
         let table = Records::write_all(&[Fixed(1), Fixed(u32::MAX)]).unwrap();
-        assert!(table.table.ends.is_empty());
+        assert!(table.table.blocks.is_empty());
         assert_eq!(table.to_vec().unwrap(), [Fixed(1), Fixed(u32::MAX)]);
 
         struct Liar;

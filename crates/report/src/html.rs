@@ -45,7 +45,7 @@ fn page(
     names: &ReportFiles,
     thumbs: &Thumbnails,
 ) -> Result<Markup, ReportError> {
-    let g = galleries(results)?;
+    let g = galleries(results);
     Ok(html! {
         (DOCTYPE)
         html lang="en" {
@@ -456,7 +456,7 @@ fn figure(
     let (Ok(image), Ok(scores)) = (results.images.get(i), ontology.scores.get(i)) else {
         return html! {};
     };
-    let predicted = ontology.predictions[i];
+    let predicted = scores.predicted();
     let confidence = scores.confidence();
     html! {
         figure title=(image.path) {

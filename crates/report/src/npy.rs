@@ -4,6 +4,8 @@
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use ontosweep_results::Records;
+
 use crate::error::{ReportError, io_error};
 
 /// The header: magic, version 1.0, its length, and a dict padded with spaces to a multiple
@@ -23,18 +25,19 @@ fn header(rows: usize, columns: usize) -> Vec<u8> {
     bytes
 }
 
-/// Writes `rows` (each `columns` long) to `dir/name`.
+/// Writes `rows` (each `columns` long) to `dir/name`, read back a chunk at a time.
 pub fn write(
     dir: &Path,
     name: &str,
-    rows: &[Vec<f32>],
+    rows: &Records<Vec<f32>>,
     columns: usize,
 ) -> Result<PathBuf, ReportError> {
     let path = dir.join(name);
     let write = || -> std::io::Result<()> {
         let mut out = BufWriter::new(std::fs::File::create(&path)?);
         out.write_all(&header(rows.len(), columns))?;
-        for row in rows {
+        for row in rows.iter() {
+            let row = row?;
             if row.len() != columns {
                 return Err(std::io::Error::other(format!(
                     "a row of {} probabilities where there are {columns} classes",
@@ -76,7 +79,7 @@ mod tests {
     fn values_follow_the_header_row_by_row() {
         let dir = tempfile::tempdir().unwrap();
         let rows = vec![vec![0.25f32, 0.75], vec![1.0, -2.5]];
-        write(dir.path(), "p.npy", &rows, 2).unwrap();
+        write(dir.path(), "p.npy", &Records::write_all(&rows).unwrap(), 2).unwrap();
         let bytes = std::fs::read(dir.path().join("p.npy")).unwrap();
         let data = &bytes[10 + usize::from(u16::from_le_bytes([bytes[8], bytes[9]]))..];
         let values: Vec<f32> = data
@@ -84,7 +87,13 @@ mod tests {
             .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
             .collect();
         assert_eq!(values, vec![0.25, 0.75, 1.0, -2.5]);
-        let ragged = write(dir.path(), "r.npy", &[vec![1.0]], 2).unwrap_err();
+        let ragged = write(
+            dir.path(),
+            "r.npy",
+            &Records::write_all(&[vec![1.0]]).unwrap(),
+            2,
+        );
+        let ragged = ragged.unwrap_err();
         assert!(ragged.to_string().contains("r.npy"), "{ragged}");
     }
 }

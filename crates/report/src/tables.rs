@@ -231,13 +231,14 @@ fn every_score(results: &SweepResults, dir: &Path) -> Result<PathBuf, ReportErro
         w.write_record(&header)?;
         for model in &results.models {
             for o in &model.ontologies {
-                for ((image, &predicted), probabilities) in results
+                for ((image, scores), probabilities) in results
                     .images
                     .iter()
-                    .zip(&o.predictions)
-                    .zip(&o.probabilities)
+                    .zip(o.scores.iter())
+                    .zip(o.probabilities.iter())
                 {
-                    let image = image?;
+                    let (image, predicted) = (image?, scores?.predicted());
+                    let probabilities = probabilities?;
                     let mut row = vec![
                         model.model.clone(),
                         o.ontology.clone(),

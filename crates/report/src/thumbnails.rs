@@ -62,35 +62,29 @@ impl Gallery {
     }
 }
 
-pub fn galleries(results: &SweepResults) -> Result<Galleries, ReportError> {
-    let labels = results
-        .labels()
-        .map_err(io_error(Path::new("(the scored images)")))?;
+pub fn galleries(results: &SweepResults) -> Galleries {
     let mut g = Galleries {
         misclassified: Vec::new(),
         gained: Vec::new(),
         lost: Vec::new(),
     };
     for model in &results.models {
-        let baseline = results.baseline_of(model).map(|b| b.ontology.as_str());
-        let baseline_predictions = results.baseline_of(model).map(|b| b.predictions.as_slice());
+        let baseline = results.baseline_of(model);
         let (mut mis, mut gained, mut lost) = (Vec::new(), Vec::new(), Vec::new());
         for o in &model.ontologies {
-            let right = |preds: &[usize], i: usize| preds[i] == labels[i];
-            let against = baseline_predictions.filter(|_| baseline != Some(o.ontology.as_str()));
+            let against = baseline
+                .filter(|b| b.ontology != o.ontology)
+                .map(|b| &b.correct);
             let (mut m, mut g_, mut l) =
                 (Gallery::default(), Gallery::default(), Gallery::default());
-            for i in 0..labels.len() {
-                let here = right(&o.predictions, i);
+            for (i, &here) in o.correct.iter().enumerate() {
                 if !here {
                     m.add(i);
                 }
-                if let Some(b) = against {
-                    match (here, right(b, i)) {
-                        (true, false) => g_.add(i),
-                        (false, true) => l.add(i),
-                        _ => {}
-                    }
+                match against.map(|b| (here, b[i])) {
+                    Some((true, false)) => g_.add(i),
+                    Some((false, true)) => l.add(i),
+                    _ => {}
                 }
             }
             mis.push(m);
@@ -101,11 +95,11 @@ pub fn galleries(results: &SweepResults) -> Result<Galleries, ReportError> {
         g.gained.push(gained);
         g.lost.push(lost);
     }
-    Ok(g)
+    g
 }
 
 pub fn write_all(results: &SweepResults, dir: &Path) -> Result<Thumbnails, ReportError> {
-    let g = galleries(results)?;
+    let g = galleries(results);
     let wanted: BTreeSet<usize> = [&g.misclassified, &g.gained, &g.lost]
         .into_iter()
         .flatten()

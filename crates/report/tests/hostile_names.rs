@@ -5,7 +5,9 @@ mod common;
 
 use std::path::Path;
 
-use common::{cells, edit_images, on_disk, ontology, outcome, results, select, svg_texts, texts};
+use common::{
+    cells, edit_images, on_disk, ontology, outcome, predictions, results, select, svg_texts, texts,
+};
 use ontosweep_report::write_report;
 use ontosweep_results::*;
 
@@ -92,7 +94,7 @@ const HOSTILE_TEMPLATES: [&str; 2] = ["<script>alert(5)</script> {}", "{} \" onm
 const HOSTILE_NAME: &str = "<img src=x onerror=alert(6)>";
 
 fn hostile_ontology(name: &str, k: usize, like: &OntologyResults) -> OntologyResults {
-    let mut o = ontology(name, like.predictions.clone(), like.vs_baseline.clone());
+    let mut o = ontology(name, predictions(like), like.vs_baseline.clone());
     o.metrics.per_class[1].class = HOSTILE_CLASS.into();
     let prompts = o.prompts.remove("dandelion").unwrap();
     o.prompts.insert(HOSTILE_CLASS.into(), prompts);

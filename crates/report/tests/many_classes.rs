@@ -48,9 +48,13 @@ fn ontology(name: &str, o: usize, labels: &[usize], classes: &[String]) -> Ontol
             })
             .collect::<BTreeMap<_, _>>(),
         metrics: metrics(classes, labels, &predictions),
-        predictions,
+        correct: predictions
+            .iter()
+            .zip(labels)
+            .map(|(p, l)| p == l)
+            .collect(),
         scores,
-        probabilities: vec![],
+        probabilities: Default::default(),
         vs_baseline: None,
         search: None,
         control: None,
@@ -297,9 +301,10 @@ fn every_probability_is_written_as_npy_when_asked() {
     let mut r = results(30, 2);
     r.all_probabilities = true;
     for (o, ontology) in r.models[0].ontologies.iter_mut().enumerate() {
-        ontology.probabilities = (0..r.images.len())
+        let rows: Vec<Vec<f32>> = (0..r.images.len())
             .map(|i| (0..30).map(|c| (i * 100 + c + o) as f32).collect())
             .collect();
+        ontology.probabilities = Records::write_all(&rows).unwrap();
     }
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::{
-    edit_images, metrics, on_disk, ontology, outcome, read, results, select, svg_texts, texts,
+    edit_images, metrics, on_disk, ontology, outcome, predictions, read, results, select,
+    svg_texts, texts,
 };
 use ontosweep_report::write_report;
 use ontosweep_results::*;
@@ -38,7 +39,7 @@ fn searched_results() -> SweepResults {
         warnings: vec![DEV_WARNING.into()],
     });
     let like = r.models[0].ontologies[1].clone();
-    let mut o = ontology("searched", like.predictions, like.vs_baseline);
+    let mut o = ontology("searched", predictions(&like), like.vs_baseline);
     o.search = Some(outcome(
         &r.classes,
         ["a photo of a {}.", "a close-up photo of a {}, a flower."],

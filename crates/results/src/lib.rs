@@ -41,17 +41,6 @@ pub struct SweepResults {
     pub findings: Vec<OntologyFinding>,
 }
 
-impl SweepResults {
-    /// Every scored image's label, in order (the records read a chunk at a time).
-    pub fn labels(&self) -> std::io::Result<Vec<usize>> {
-        let mut labels = Vec::with_capacity(self.images.len());
-        for chunk in self.images.chunks() {
-            labels.extend(chunk?.iter().map(|i| i.label));
-        }
-        Ok(labels)
-    }
-}
-
 /// A problem the ontology checks found in the prompts, before any image was scored.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct OntologyFinding {
@@ -145,8 +134,10 @@ pub struct OntologyResults {
     pub ontology: String,
     /// The prompts each class was encoded with (templates already applied).
     pub prompts: BTreeMap<String, Vec<String>>,
-    /// Predicted class per image, same order as `SweepResults::images`.
-    pub predictions: Vec<usize>,
+    /// Per image (same order as `SweepResults::images`): whether the predicted class is
+    /// the true one. All the paired statistics and galleries need; the predicted classes
+    /// are in `scores`.
+    pub correct: Vec<bool>,
     /// Per image (same order): its highest scores and the true class's, all a report needs;
     /// kept on disk.
     pub scores: Records<ImageScores>,
@@ -154,7 +145,8 @@ pub struct OntologyResults {
     /// Kept only with at most [`FEW_CLASSES`] classes or when the experiment asks for every
     /// probability (`report: {all_probabilities: true}`); empty otherwise, since at ImageNet
     /// size each (model, ontology) would hold images × classes × 4 bytes (200 MB).
-    pub probabilities: Vec<Vec<f32>>,
+    /// Kept on disk.
+    pub probabilities: Records<Vec<f32>>,
     pub metrics: Metrics,
     /// Absent for the baseline itself.
     pub vs_baseline: Option<Comparison>,

@@ -16,6 +16,23 @@ pub struct Chosen {
     pub outcome: SearchOutcome,
 }
 
+/// The most memory a search may hold while it searches: above it, the run stops before
+/// searching and says what to shrink.
+pub const MAX_SEARCH_BYTES: u64 = 8 << 30;
+
+/// What a search over `space` holds while it searches, in bytes, on `dev_images` images
+/// with embeddings of `dim` values: the dev embeddings (and their copy as a matrix), every
+/// candidate prompt's cosine with every dev image, the running sums per (class, name) and
+/// the scores per class, each per dev image; and the summed embedding per (class, name).
+pub fn working_bytes(space: &SearchSpace, dev_images: usize, dim: usize) -> u64 {
+    let slots: u64 = space.names.iter().map(|n| n.len() as u64).sum();
+    let prompts = space.spec.templates.len() as u64 * slots;
+    let classes = space.names.len() as u64;
+    let (dev, dim) = (dev_images as u64, dim as u64);
+    dev.saturating_mul(dim * 8 + prompts * 4 + slots * 8 + classes * 8)
+        .saturating_add(slots * dim * 8)
+}
+
 /// Runs a search over `space` on the dev images; `prompts` holds every candidate's
 /// embedding (the embed stage encoded them all).
 pub fn choose(
@@ -119,5 +136,43 @@ fn why_it_stopped(stopped: Stop, objective: &str, max_templates: usize) -> Strin
         Stop::AllTemplates => {
             format!("every template was in and no name change improved the dev {objective}")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ontosweep_experiment::{Objective, SearchSpec};
+
+    #[test]
+    fn working_memory_counts_every_table_per_dev_image() {
+        let spec = SearchSpec {
+            templates: vec!["a {}".into(), "the {}".into(), "{}!".into()],
+            names: [(
+                "daisy".to_string(),
+                vec!["daisy".into(), "marguerite".into()],
+            )]
+            .into(),
+            max_templates: 2,
+            objective: Objective::Accuracy,
+            display: Default::default(),
+        };
+        let space = SearchSpace::new(&spec, &["daisy".into(), "rose".into()]);
+        // 3 names in all (2 + 1), 9 candidate prompts, 2 classes, 4 values per embedding.
+        let per_image = 4 * 8 + 9 * 4 + 3 * 8 + 2 * 8;
+        let fixed = 3 * 4 * 8;
+        assert_eq!(working_bytes(&space, 0, 4), fixed);
+        assert_eq!(working_bytes(&space, 1000, 4), 1000 * per_image + fixed);
+        // ImageNet-sized, 1,000 classes × 80 templates: 340 KB per dev image, so 30,000 dev
+        // images (3/5 of its validation set) are over the cap and 10,000 are not.
+        let spec = SearchSpec {
+            templates: (0..80).map(|t| format!("{t} {{}}")).collect(),
+            names: Default::default(),
+            ..spec
+        };
+        let classes: Vec<String> = (0..1000).map(|c| format!("c{c}")).collect();
+        let space = SearchSpace::new(&spec, &classes);
+        assert!(working_bytes(&space, 30_000, 512) > MAX_SEARCH_BYTES);
+        assert!(working_bytes(&space, 10_000, 512) < MAX_SEARCH_BYTES);
     }
 }

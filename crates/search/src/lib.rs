@@ -20,5 +20,5 @@ pub mod greedy;
 mod space;
 pub mod split;
 
-pub use choose::{Chosen, choose};
+pub use choose::{Chosen, MAX_SEARCH_BYTES, choose, working_bytes};
 pub use space::SearchSpace;

@@ -55,16 +55,23 @@ pub fn cells(matrix: &[Vec<usize>]) -> Vec<ConfusionCell> {
     cells
 }
 
+/// The predicted classes an ontology's scores hold.
+pub fn predictions(o: &OntologyResults) -> Vec<usize> {
+    let scores = o.scores.to_vec().unwrap();
+    scores.iter().map(ImageScores::predicted).collect()
+}
+
 pub fn ontology(
     name: &str,
     predictions: Vec<usize>,
     vs_baseline: Option<Comparison>,
 ) -> OntologyResults {
-    let correct = predictions
+    let right: Vec<bool> = predictions
         .iter()
         .zip([0, 0, 1, 1])
-        .filter(|(p, l)| **p == *l)
-        .count();
+        .map(|(p, l)| *p == l)
+        .collect();
+    let correct = right.iter().filter(|&&r| r).count();
     OntologyResults {
         ontology: name.into(),
         prompts: BTreeMap::from([
@@ -82,17 +89,19 @@ pub fn ontology(
                 })
                 .collect(),
         ),
-        probabilities: predictions
-            .iter()
-            .map(|&p| {
-                if p == 0 {
-                    vec![0.75, 0.25]
-                } else {
-                    vec![0.25, 0.75]
-                }
-            })
-            .collect(),
-        predictions,
+        probabilities: on_disk(
+            predictions
+                .iter()
+                .map(|&p| {
+                    if p == 0 {
+                        vec![0.75, 0.25]
+                    } else {
+                        vec![0.25, 0.75]
+                    }
+                })
+                .collect(),
+        ),
+        correct: right,
         metrics: metrics(correct, 4),
         vs_baseline,
         search: None,

@@ -11,7 +11,6 @@
 //! ```
 //! Packs live in `<cache>/<namespace>/packs/<writer>-<n>.pack`.
 
-use std::collections::HashMap;
 use std::fs;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -37,11 +36,17 @@ pub fn folder(namespace_dir: &Path) -> PathBuf {
     namespace_dir.join("packs")
 }
 
-/// Where each key's entry lies, over every pack of one namespace.
+/// Where each key's entry lies, over every pack of one namespace. Memory holds 16 bytes
+/// per entry (a hash of its key and where its index record is); the key itself is read
+/// back from the pack's index and compared before the entry is trusted.
 #[derive(Debug, Default)]
 pub struct PackIndex {
     files: Vec<PathBuf>,
-    entries: HashMap<String, (usize, u64, u32)>,
+    /// Per pack: where its index starts.
+    index_at: Vec<u64>,
+    /// (key hash, pack << 32 | record offset within the pack's index), sorted: the first
+    /// pack by name, then the first record, wins for a key held twice.
+    entries: Vec<(u64, u64)>,
 }
 
 impl PackIndex {
@@ -59,28 +64,45 @@ impl PackIndex {
             .collect();
         packs.sort();
         for pack in packs {
-            if let Some(entries) = read_index(&pack) {
-                let file = index.files.len();
+            let file = index.files.len() as u64;
+            if let Some((index_at, records)) = read_index(&pack) {
                 index.files.push(pack);
-                for (key, offset, length) in entries {
-                    index.entries.entry(key).or_insert((file, offset, length));
-                }
+                index.index_at.push(index_at);
+                index.entries.extend(
+                    records
+                        .into_iter()
+                        .map(|(hash, at)| (hash, file << 32 | at)),
+                );
             }
         }
+        index.entries.sort_unstable();
+        index.entries.shrink_to_fit();
         index
     }
 
     /// The entry's bytes, as a single-file entry holds them; `None` when absent or unreadable.
     pub fn entry_bytes(&self, key: &str, max: u64) -> Option<Vec<u8>> {
-        let &(file, offset, length) = self.entries.get(key)?;
-        if u64::from(length) > max {
-            return None;
+        let hash = key_hash(key);
+        let first = self.entries.partition_point(|&(h, _)| h < hash);
+        let candidates = self.entries[first..].iter().take_while(|(h, _)| *h == hash);
+        for &(_, place) in candidates {
+            let pack = (place >> 32) as usize;
+            let mut handle = fs::File::open(&self.files[pack]).ok()?;
+            let index_at = self.index_at[pack];
+            let (found, offset, length) =
+                read_record(&mut handle, index_at + (place & 0xffff_ffff))?;
+            if found != key.as_bytes() {
+                continue; // another key with the same hash
+            }
+            if u64::from(length) > max || offset + u64::from(length) > index_at {
+                return None;
+            }
+            handle.seek(SeekFrom::Start(offset)).ok()?;
+            let mut bytes = vec![0; length as usize];
+            handle.read_exact(&mut bytes).ok()?;
+            return Some(bytes);
         }
-        let mut handle = fs::File::open(&self.files[file]).ok()?;
-        handle.seek(SeekFrom::Start(offset)).ok()?;
-        let mut bytes = vec![0; length as usize];
-        handle.read_exact(&mut bytes).ok()?;
-        Some(bytes)
+        None
     }
 
     #[cfg(test)]
@@ -89,7 +111,31 @@ impl PackIndex {
     }
 }
 
-fn read_index(pack: &Path) -> Option<Vec<(String, u64, u32)>> {
+/// What an entry is looked up by in memory: a key's hash, the same in every run.
+fn key_hash(key: &str) -> u64 {
+    u64::from_le_bytes(
+        Sha256::digest(key.as_bytes())[..8]
+            .try_into()
+            .expect("32 bytes"),
+    )
+}
+
+/// One index record at `at`: the key, the entry's offset and its length.
+fn read_record(file: &mut fs::File, at: u64) -> Option<(Vec<u8>, u64, u32)> {
+    file.seek(SeekFrom::Start(at)).ok()?;
+    let mut length = [0u8; 2];
+    file.read_exact(&mut length).ok()?;
+    let mut rest = vec![0u8; usize::from(u16::from_le_bytes(length)) + 12];
+    file.read_exact(&mut rest).ok()?;
+    let (key, place) = rest.split_at(rest.len() - 12);
+    let offset = u64::from_le_bytes(place[..8].try_into().ok()?);
+    let size = u32::from_le_bytes(place[8..].try_into().ok()?);
+    Some((key.to_vec(), offset, size))
+}
+
+/// Where the pack's index starts, and each record's key hash and offset within the index;
+/// `None` for a pack that is not whole.
+fn read_index(pack: &Path) -> Option<(u64, Vec<(u64, u64)>)> {
     let mut file = fs::File::open(pack).ok()?;
     let length = file.metadata().ok().filter(|m| m.is_file())?.len();
     if length < (8 + TRAILER) as u64 {
@@ -118,14 +164,13 @@ fn read_index(pack: &Path) -> Option<Vec<(String, u64, u32)>> {
     if Sha256::digest(&index).as_slice() != &trailer[16..48] {
         return None;
     }
-    let mut entries = Vec::new();
+    let mut records = Vec::new();
     let mut at = 0usize;
     while at < index.len() {
+        let record = at as u64;
         let key_length = u16::from_le_bytes(index.get(at..at + 2)?.try_into().ok()?) as usize;
         at += 2;
-        let key = std::str::from_utf8(index.get(at..at + key_length)?)
-            .ok()?
-            .to_string();
+        let key = std::str::from_utf8(index.get(at..at + key_length)?).ok()?;
         at += key_length;
         let offset = u64::from_le_bytes(index.get(at..at + 8)?.try_into().ok()?);
         let size = u32::from_le_bytes(index.get(at + 8..at + 12)?.try_into().ok()?);
@@ -133,9 +178,9 @@ fn read_index(pack: &Path) -> Option<Vec<(String, u64, u32)>> {
         if offset < 8 || offset + u64::from(size) > index_at {
             return None;
         }
-        entries.push((key, offset, size));
+        records.push((key_hash(key), record));
     }
-    (entries.len() as u64 == count).then_some(entries)
+    (records.len() as u64 == count).then_some((index_at, records))
 }
 
 /// Entries gathered for one namespace and written as packs.
@@ -231,6 +276,15 @@ mod tests {
         assert_eq!(index.entry_bytes("cc", 100).unwrap(), b"entry-ccc");
         assert!(index.entry_bytes("bb", 3).is_none(), "over the bound");
         assert!(index.entry_bytes("dd", 100).is_none());
+        // A key in two packs: the first pack by name wins, as a single index would have it.
+        let mut other = PackWriter::new(packs.clone(), "shard-1-of-2");
+        other.add("bb", b"other-bb").unwrap();
+        other.add("ee", b"entry-e").unwrap();
+        other.flush().unwrap();
+        let index = PackIndex::read(&packs);
+        assert_eq!(index.entry_bytes("bb", 100).unwrap(), b"entry-bb");
+        assert_eq!(index.entry_bytes("ee", 100).unwrap(), b"entry-e");
+        fs::remove_file(packs.join("shard-1-of-2-000000.pack")).unwrap();
         // A pack cut short (no trailer) is not read at all; the other still is.
         let first = packs.join("shard-0-of-2-000000.pack");
         let bytes = fs::read(&first).unwrap();

@@ -50,72 +50,63 @@ impl Cosines {
 }
 
 /// `model` against `reference` on the same images; `None` when their embeddings cannot be
-/// compared (different sizes) or there are none.
+/// compared (different sizes) or there are none. Predictions are read back from each
+/// ontology's scores, a chunk at a time.
 pub fn agreement(
     reference: &ModelResults,
     model: &ModelResults,
     cosines: &Cosines,
-) -> Option<ModelAgreement> {
+) -> std::io::Result<Option<ModelAgreement>> {
     if cosines.count == 0 || !cosines.comparable {
-        return None;
+        return Ok(None);
     }
-    let prediction_agreement = model
-        .ontologies
-        .iter()
-        .zip(&reference.ontologies)
-        .map(|(o, r)| {
-            o.predictions
+    let mut prediction_agreement = Vec::with_capacity(model.ontologies.len());
+    for (o, r) in model.ontologies.iter().zip(&reference.ontologies) {
+        let mut same = 0usize;
+        for (a, b) in o.scores.chunks().zip(r.scores.chunks()) {
+            let (a, b) = (a?, b?);
+            same += a
                 .iter()
-                .zip(&r.predictions)
-                .filter(|(a, b)| a == b)
-                .count() as f64
-                / o.predictions.len() as f64
-        })
-        .collect();
-    Some(ModelAgreement {
+                .zip(&b)
+                .filter(|(a, b)| a.predicted() == b.predicted())
+                .count();
+        }
+        prediction_agreement.push(same as f64 / o.scores.len() as f64);
+    }
+    Ok(Some(ModelAgreement {
         reference: reference.model.clone(),
         image_cosine_mean: cosines.sum / cosines.count as f64,
         image_cosine_min: cosines.min,
         prediction_agreement,
-    })
+    }))
 }
 
 /// Fills `vs_baseline` for every ontology but the baseline, Holm-correcting the McNemar
 /// p-values over this model's comparisons.
-pub fn with_baseline(ontologies: &mut [OntologyResults], baseline: &str, labels: &[usize]) {
+pub fn with_baseline(ontologies: &mut [OntologyResults], baseline: &str) {
     let Some(base) = ontologies.iter().find(|o| o.ontology == baseline) else {
         return;
     };
-    let base_right: Vec<bool> = base
-        .predictions
-        .iter()
-        .zip(labels)
-        .map(|(p, l)| p == l)
-        .collect();
+    let base_right = &base.correct;
     let base_accuracy = base.metrics.accuracy;
     let mut compared = Vec::new();
     for (index, ontology) in ontologies.iter().enumerate() {
         if ontology.ontology == baseline {
             continue;
         }
-        let right: Vec<bool> = ontology
-            .predictions
-            .iter()
-            .zip(labels)
-            .map(|(p, l)| p == l)
-            .collect();
+        let right = &ontology.correct;
         let gained = right
             .iter()
-            .zip(&base_right)
+            .zip(base_right)
             .filter(|&(&r, &b)| r && !b)
             .count();
         let lost = right
             .iter()
-            .zip(&base_right)
+            .zip(base_right)
             .filter(|&(&r, &b)| !r && b)
             .count();
         let (delta_ci_low, delta_ci_high) =
-            paired_bootstrap_interval(&right, &base_right, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED);
+            paired_bootstrap_interval(right, base_right, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED);
         let mcnemar_p = mcnemar_exact(gained, lost);
         compared.push((
             index,
@@ -154,15 +145,24 @@ mod tests {
         let labels = [0, 1, 0, 1];
         let scores: Vec<_> = labels
             .iter()
-            .map(|&truth| metrics::summarise(&[1.0, 0.0], truth))
+            .zip(&predictions)
+            .map(|(&truth, &p)| {
+                let mut row = [0.0, 0.0];
+                row[p] = 1.0;
+                metrics::summarise(&row, truth)
+            })
             .collect();
         let metrics = metrics::compute(&["a".into(), "b".into()], &labels, &scores);
         let ontology = OntologyResults {
             ontology: "o".into(),
             prompts: BTreeMap::new(),
-            predictions,
-            scores: Default::default(),
-            probabilities: vec![],
+            correct: scores
+                .iter()
+                .zip(labels)
+                .map(|(s, l)| s.predicted() == l)
+                .collect(),
+            scores: ontosweep_results::Records::write_all(&scores).unwrap(),
+            probabilities: Default::default(),
             metrics,
             vs_baseline: None,
             search: None,
@@ -191,7 +191,7 @@ mod tests {
         let mut cosines = Cosines::default();
         cosines.add(&reference[..2], &images[..2]);
         cosines.add(&reference[2..], &images[2..]);
-        let result = agreement(&a, &b, &cosines).unwrap();
+        let result = agreement(&a, &b, &cosines).unwrap().unwrap();
         assert_eq!(result.reference, "fp32");
         assert_eq!(result.prediction_agreement, vec![0.75]);
         assert!((result.image_cosine_min - f64::from(s)).abs() < 1e-6);
@@ -199,7 +199,7 @@ mod tests {
         let other_size: Vec<&[f32]> = vec![&[1.0]; 4];
         let mut cosines = Cosines::default();
         cosines.add(&reference, &other_size);
-        assert_eq!(agreement(&a, &b, &cosines), None);
-        assert_eq!(agreement(&a, &b, &Cosines::default()), None);
+        assert_eq!(agreement(&a, &b, &cosines).unwrap(), None);
+        assert_eq!(agreement(&a, &b, &Cosines::default()).unwrap(), None);
     }
 }

@@ -61,6 +61,7 @@ pub fn score(plan: &Plan, embedded: &Embedded) -> Result<Scored, SweepError> {
     let mut findings = Vec::new();
     for (model, embeddings) in plan.models.iter().zip(&embedded.models) {
         check_sizes(&model.model.id, embeddings)?;
+        refuse_oversized_searches(plan, split.dev_order.len(), embeddings.images.dim())?;
         // A search needs its dev images at hand: a dev fraction's embeddings, no more.
         let dev_embeddings = match searched {
             true => read(&embeddings.images, &split.dev_order)?,
@@ -92,7 +93,8 @@ pub fn score(plan: &Plan, embedded: &Embedded) -> Result<Scored, SweepError> {
                 let b = read(&embedded.models[offset + 1].images, chunk)?;
                 cosines.add(&a, &b);
             }
-            model.vs_reference = agreement(reference, model, &cosines);
+            model.vs_reference = agreement(reference, model, &cosines)
+                .map_err(|e| SweepError::Clip(storage_error(e)))?;
         }
     }
     let mut dev = split.dev_order;
@@ -170,7 +172,7 @@ fn score_model(
         ontologies.push(OntologyResults {
             ontology: ontology.name.clone(),
             prompts,
-            predictions: scored.predictions,
+            correct: scored.correct,
             scores: scored.scores,
             probabilities: scored.probabilities,
             metrics,
@@ -185,7 +187,7 @@ fn score_model(
             }),
         });
     }
-    compare::with_baseline(&mut ontologies, &plan.experiment.baseline, test.labels);
+    compare::with_baseline(&mut ontologies, &plan.experiment.baseline);
     Ok(ModelResults {
         model: model.model.id.clone(),
         family: model.model.family.name().into(),
@@ -199,8 +201,8 @@ fn score_model(
 /// One (model, ontology)'s scores on the test images.
 struct StoredScores {
     scores: Records<ImageScores>,
-    predictions: Vec<usize>,
-    probabilities: Vec<Vec<f32>>,
+    correct: Vec<bool>,
+    probabilities: Records<Vec<f32>>,
     tally: metrics::Tally,
 }
 
@@ -237,22 +239,30 @@ impl Scorer<'_> {
         let storage = |e| SweepError::Clip(storage_error(e));
         let mut scores = RecordWriter::new();
         let mut tally = metrics::Tally::new(self.classes.len());
-        let (mut predictions, mut rows) = (Vec::with_capacity(test.images.len()), Vec::new());
+        let mut correct = Vec::with_capacity(test.images.len());
+        let mut rows = RecordWriter::new();
         for (chunk, labels) in test.images.chunks(CHUNK).zip(test.labels.chunks(CHUNK)) {
             let embeddings = read(test.store, chunk)?;
             let images: Vec<&[f32]> = embeddings.iter().map(Vec::as_slice).collect();
             let (summaries, r) = self.score_with(matrix, &images, labels, keep_all);
             tally.add(labels, &summaries);
-            predictions.extend(summaries.iter().map(ImageScores::predicted));
+            correct.extend(
+                summaries
+                    .iter()
+                    .zip(labels)
+                    .map(|(s, &l)| s.predicted() == l),
+            );
             for summary in &summaries {
                 scores.push(summary).map_err(storage)?;
             }
-            rows.extend(r);
+            for row in &r {
+                rows.push(row).map_err(storage)?;
+            }
         }
         Ok(StoredScores {
             scores: scores.finish().map_err(storage)?,
-            predictions,
-            probabilities: rows,
+            correct,
+            probabilities: rows.finish().map_err(storage)?,
             tally,
         })
     }
@@ -310,6 +320,40 @@ fn objective_value(metrics: &Metrics, objective: Objective) -> f64 {
         Objective::Accuracy => metrics.accuracy,
         Objective::BalancedAccuracy => metrics.balanced_accuracy,
     }
+}
+
+/// A search holds tables of its dev images × candidate prompts: one that would not fit in
+/// [`search::MAX_SEARCH_BYTES`] stops the run before it searches (every embedding is cached,
+/// so the rerun encodes nothing), saying what to shrink.
+fn refuse_oversized_searches(
+    plan: &Plan,
+    dev_images: usize,
+    dim: Option<usize>,
+) -> Result<(), SweepError> {
+    let Some(dim) = dim else {
+        return Ok(());
+    };
+    for (ontology, planned) in plan.experiment.ontologies.iter().zip(&plan.ontologies) {
+        let OntologyPlan::Search(space) = planned else {
+            continue;
+        };
+        let bytes = search::working_bytes(space, dev_images, dim);
+        if bytes > search::MAX_SEARCH_BYTES {
+            let gib = |b: u64| b as f64 / f64::from(1u32 << 30);
+            let message = format!(
+                "the prompt search `{}` would hold about {:.1} GiB while it searches ({dev_images} dev images, each against {} candidate prompts), over the {:.0} GiB a search may take; lower `split.dev_fraction`, or give it fewer templates or names (every embedding is cached: the rerun encodes nothing)",
+                ontology.name,
+                gib(bytes),
+                space.prompts().count(),
+                gib(search::MAX_SEARCH_BYTES),
+            );
+            let at = ["ontologies", ontology.name.as_str()];
+            return Err(SweepError::Samples(
+                plan.experiment.diagnostic(&at, message).to_string(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Every image embedding must have one length, and every prompt embedding that length.
@@ -410,9 +454,13 @@ mod tests {
         let (whole, whole_rows) = scorer.score_with(&matrix, &ordered, &labels, true);
         assert_eq!(chunked.len(), order.len());
         assert_eq!(chunked, whole);
-        assert_eq!(stored.probabilities, whole_rows);
-        let predicted: Vec<usize> = whole.iter().map(ImageScores::predicted).collect();
-        assert_eq!(stored.predictions, predicted);
+        assert_eq!(stored.probabilities.to_vec().unwrap(), whole_rows);
+        let correct: Vec<bool> = whole
+            .iter()
+            .zip(&labels)
+            .map(|(s, &l)| s.predicted() == l)
+            .collect();
+        assert_eq!(stored.correct, correct);
         assert_eq!(
             stored.tally.metrics(&classes),
             metrics::compute(&classes, &labels, &whole)
