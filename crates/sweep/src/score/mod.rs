@@ -51,7 +51,6 @@ pub fn score(plan: &Plan, embedded: &Embedded) -> Result<Scored, SweepError> {
         .filter(|i| !embedded.failures.contains_key(i))
         .collect();
     let split = split::divide(plan, embedded, usable)?;
-    let labels: Vec<usize> = split.test.iter().map(|&i| images.label(i)).collect();
     let dev_labels: Vec<usize> = split.dev_order.iter().map(|&i| images.label(i)).collect();
     let searched = plan
         .ontologies
@@ -74,7 +73,7 @@ pub fn score(plan: &Plan, embedded: &Embedded) -> Result<Scored, SweepError> {
         let test = TestSet {
             store: &embeddings.images,
             images: &split.test,
-            labels: &labels,
+            label: &|i| images.label(i),
         };
         models.push(score_model(
             plan,
@@ -120,7 +119,8 @@ struct TestSet<'a> {
     store: &'a ImageEmbeddings,
     /// Dataset indices, in scoring order.
     images: &'a [usize],
-    labels: &'a [usize],
+    /// A dataset image's label.
+    label: &'a (dyn Fn(usize) -> usize + Sync),
 }
 
 fn read(store: &ImageEmbeddings, images: &[usize]) -> Result<Vec<Embedding>, SweepError> {
@@ -241,7 +241,9 @@ impl Scorer<'_> {
         let mut tally = metrics::Tally::new(self.classes.len());
         let mut correct = Vec::with_capacity(test.images.len());
         let mut rows = RecordWriter::new();
-        for (chunk, labels) in test.images.chunks(CHUNK).zip(test.labels.chunks(CHUNK)) {
+        for chunk in test.images.chunks(CHUNK) {
+            let labels: Vec<usize> = chunk.iter().map(|&i| (test.label)(i)).collect();
+            let labels = labels.as_slice();
             let embeddings = read(test.store, chunk)?;
             let images: Vec<&[f32]> = embeddings.iter().map(Vec::as_slice).collect();
             let (summaries, r) = self.score_with(matrix, &images, labels, keep_all);
@@ -446,7 +448,7 @@ mod tests {
         let test = TestSet {
             store: &model.images,
             images: &order,
-            labels: &labels,
+            label: &|i| i % 3,
         };
         let stored = scorer.score_stored(&matrix, &test, true).unwrap();
         let chunked = stored.scores.to_vec().unwrap();
