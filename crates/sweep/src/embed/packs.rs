@@ -63,6 +63,12 @@ impl PackIndex {
             .take(MAX_PACKS)
             .collect();
         packs.sort();
+        // Room for every entry at once: the index is the one thing here that grows with
+        // the images, so it is never grown by doubling.
+        let total: u64 = packs.iter().filter_map(|p| entry_count(p)).sum();
+        index
+            .entries
+            .reserve_exact(usize::try_from(total).unwrap_or(0));
         for pack in packs {
             let file = index.files.len() as u64;
             if let Some((index_at, records)) = read_index(&pack) {
@@ -76,7 +82,6 @@ impl PackIndex {
             }
         }
         index.entries.sort_unstable();
-        index.entries.shrink_to_fit();
         index
     }
 
@@ -109,6 +114,17 @@ impl PackIndex {
     pub fn len(&self) -> usize {
         self.entries.len()
     }
+}
+
+/// The entry count a pack's trailer gives (checked again when its index is read).
+fn entry_count(pack: &Path) -> Option<u64> {
+    let mut file = fs::File::open(pack).ok()?;
+    let length = file.metadata().ok().filter(|m| m.is_file())?.len();
+    let at = length.checked_sub(TRAILER as u64)?;
+    file.seek(SeekFrom::Start(at + 8)).ok()?;
+    let mut count = [0u8; 8];
+    file.read_exact(&mut count).ok()?;
+    Some(u64::from_le_bytes(count).min(length / 14))
 }
 
 /// What an entry is looked up by in memory: a key's hash, the same in every run.

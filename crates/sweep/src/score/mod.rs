@@ -47,9 +47,8 @@ pub struct Scored {
 
 pub fn score(plan: &Plan, embedded: &Embedded) -> Result<Scored, SweepError> {
     let images = &plan.dataset.images;
-    let usable: Vec<usize> = (0..images.len())
-        .filter(|i| !embedded.failures.contains_key(i))
-        .collect();
+    let mut usable = Vec::with_capacity(images.len() - embedded.failures.len());
+    usable.extend((0..images.len()).filter(|i| !embedded.failures.contains_key(i)));
     let split = split::divide(plan, embedded, usable)?;
     let dev_labels: Vec<usize> = split.dev_order.iter().map(|&i| images.label(i)).collect();
     let searched = plan
