@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ontosweep_results::{PlanarRgb, SkippedFile};
+use ontosweep_results::SkippedFile;
 
 use crate::{DatasetError, ImageList};
 
@@ -107,14 +107,9 @@ pub struct DatasetImage {
 }
 
 /// An image's bytes inside a larger file, read in place, never unpacked: a member of an
-/// uncompressed tar, or one image's raw pixels in a CIFAR batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TarMember {
-    pub offset: u64,
-    pub size: u64,
-    /// Set when the bytes are planar pixels, not an image file (`None` for a tar member).
-    pub pixels: Option<PlanarRgb>,
-}
+/// uncompressed tar, or one image's raw pixels in a CIFAR batch (then `pixels` is set). The
+/// results name it the same way.
+pub use ontosweep_results::ByteRange as TarMember;
 
 /// Where one image's bytes are: a file, or a member of a tar shard.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,9 +7,8 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-use ontosweep_records::bytes::{Reader, put_bytes, put_str, put_u32, put_u64};
+use ontosweep_records::bytes::{Reader, put_bytes, put_str};
 use ontosweep_records::{Record, RecordWriter, Records};
-use ontosweep_results::PlanarRgb;
 
 use crate::{DatasetError, DatasetImage, TarMember};
 
@@ -24,37 +23,14 @@ impl Record for Location {
     fn encode(&self, out: &mut Vec<u8>) {
         put_bytes(out, self.path.as_os_str().as_bytes());
         put_str(out, &self.relative);
-        match self.member {
-            None => out.push(0),
-            Some(m) => {
-                out.push(1);
-                put_u64(out, m.offset);
-                put_u64(out, m.size);
-                let (width, height) = m.pixels.map_or((0, 0), |p| (p.width, p.height));
-                out.push(u8::from(m.pixels.is_some()));
-                put_u32(out, width);
-                put_u32(out, height);
-            }
-        }
+        TarMember::put(out, self.member);
     }
 
     fn decode(bytes: &[u8]) -> Option<Self> {
         let mut r = Reader(bytes);
         let path = PathBuf::from(OsStr::from_bytes(r.bytes()?));
         let relative = r.str()?.to_string();
-        let member = match r.u8()? {
-            0 => None,
-            _ => {
-                let (offset, size) = (r.u64()?, r.u64()?);
-                let planar = r.u8()? == 1;
-                let (width, height) = (r.u32()?, r.u32()?);
-                Some(TarMember {
-                    offset,
-                    size,
-                    pixels: planar.then_some(PlanarRgb { width, height }),
-                })
-            }
-        };
+        let member = TarMember::take(&mut r)?;
         r.done().then_some(Location {
             path,
             relative,
@@ -200,6 +176,7 @@ pub fn storage(e: io::Error) -> DatasetError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ontosweep_results::PlanarRgb;
 
     #[test]
     fn images_read_back_with_their_labels_and_members() {

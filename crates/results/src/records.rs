@@ -5,12 +5,10 @@ use ontosweep_records::bytes::{Reader, put_str, put_u32, put_u64};
 
 use crate::{ByteRange, ImageRecord, ImageScores, PlanarRgb, TOP_K, TopClasses};
 
-impl Record for ImageRecord {
-    fn encode(&self, out: &mut Vec<u8>) {
-        put_str(out, &self.path);
-        put_str(out, &self.source);
-        put_u64(out, self.label as u64);
-        match self.member {
+impl ByteRange {
+    /// Appends `member` (or its absence) to a record's bytes.
+    pub fn put(out: &mut Vec<u8>, member: Option<ByteRange>) {
+        match member {
             None => out.push(0),
             Some(m) => {
                 out.push(1);
@@ -24,24 +22,36 @@ impl Record for ImageRecord {
         }
     }
 
+    /// What [`ByteRange::put`] wrote; `None` when the bytes are not that.
+    pub fn take(r: &mut Reader) -> Option<Option<ByteRange>> {
+        if r.u8()? == 0 {
+            return Some(None);
+        }
+        let (offset, size) = (r.u64()?, r.u64()?);
+        let planar = r.u8()? == 1;
+        let (width, height) = (r.u32()?, r.u32()?);
+        Some(Some(ByteRange {
+            offset,
+            size,
+            pixels: planar.then_some(PlanarRgb { width, height }),
+        }))
+    }
+}
+
+impl Record for ImageRecord {
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_str(out, &self.path);
+        put_str(out, &self.source);
+        put_u64(out, self.label as u64);
+        ByteRange::put(out, self.member);
+    }
+
     fn decode(bytes: &[u8]) -> Option<Self> {
         let mut r = Reader(bytes);
         let path = r.str()?.to_string();
         let source = r.str()?.to_string();
         let label = usize::try_from(r.u64()?).ok()?;
-        let member = match r.u8()? {
-            0 => None,
-            _ => {
-                let (offset, size) = (r.u64()?, r.u64()?);
-                let planar = r.u8()? == 1;
-                let (width, height) = (r.u32()?, r.u32()?);
-                Some(ByteRange {
-                    offset,
-                    size,
-                    pixels: planar.then_some(PlanarRgb { width, height }),
-                })
-            }
-        };
+        let member = ByteRange::take(&mut r)?;
         r.done().then_some(ImageRecord {
             path,
             source,

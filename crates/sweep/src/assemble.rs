@@ -7,8 +7,7 @@ use ontosweep_clip::{Ep, Runtime};
 use ontosweep_dataset::ImageList;
 use ontosweep_records::{RecordWriter, Records};
 use ontosweep_results::{
-    ByteRange, ImageRecord, PluginInfo, RunMetadata, RuntimeInfo, SkippedFile, Split, SweepResults,
-    Timings,
+    ImageRecord, PluginInfo, RunMetadata, RuntimeInfo, SkippedFile, Split, SweepResults, Timings,
 };
 use ontosweep_stats::{BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED};
 
@@ -54,11 +53,7 @@ fn image_record(image: &ontosweep_dataset::DatasetImage) -> ImageRecord {
         path: image.relative.clone(),
         source: image.path.display().to_string(),
         label: image.label,
-        member: image.member.map(|m| ByteRange {
-            offset: m.offset,
-            size: m.size,
-            pixels: m.pixels,
-        }),
+        member: image.member,
     }
 }
 
