@@ -283,15 +283,6 @@ impl<T: Record> Records<T> {
     pub fn to_vec(&self) -> io::Result<Vec<T>> {
         self.range(0, self.len())
     }
-
-    /// A new table of the records at `indices`, in that order.
-    pub fn select(&self, indices: &[usize]) -> io::Result<Self> {
-        let mut writer = RecordWriter::new();
-        for &i in indices {
-            writer.push(&self.get(i)?)?;
-        }
-        writer.finish()
-    }
 }
 
 impl<T: Record + PartialEq> PartialEq for Records<T> {
@@ -457,9 +448,6 @@ mod tests {
         let chunks: Vec<Vec<Named>> = table.chunks().map(Result::unwrap).collect();
         assert_eq!(chunks.len(), 4);
         assert_eq!(chunks.concat(), records);
-        let picked = table.select(&[7, 2, 7]).unwrap();
-        let expected = [&records[7], &records[2], &records[7]].map(Clone::clone);
-        assert_eq!(picked.to_vec().unwrap(), expected);
         assert!(table.get(records.len()).is_err());
     }
 

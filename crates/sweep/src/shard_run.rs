@@ -41,21 +41,21 @@ pub fn encode_shard(
     refuse_mixed_counts(options, &key, shard)?;
     let settings = embed_settings(runtime, options, Some(&cache), Some(shard));
     let embedded = embed(&plan, &settings, progress)?;
+    // This shard's images: the list and the keys read side by side, a chunk at a time.
     let storage = |e| SweepError::Clip(crate::embed::storage_error(e));
-    let mut mine = Vec::new();
-    for i in 0..dataset.images.len() {
-        if embedded
+    let (mut names, mut failed) = (Vec::new(), 0);
+    for chunk in dataset.images.chunks() {
+        let (start, images) = chunk.map_err(storage)?;
+        let keys = embedded
             .content_keys
-            .key(i)
-            .map_err(storage)?
-            .is_some_and(|key| shard.owns(key.prefix()))
-        {
-            mine.push(i);
+            .contents(start, start + images.len())
+            .map_err(storage)?;
+        for (k, (image, key)) in images.into_iter().zip(keys).enumerate() {
+            if key.is_some_and(|key| shard.owns(key.prefix())) {
+                failed += usize::from(embedded.failures.contains_key(&(start + k)));
+                names.push(image.relative);
+            }
         }
-    }
-    let mut names = Vec::with_capacity(mine.len());
-    for &i in &mine {
-        names.push(dataset.images.get(i).map_err(storage)?.relative);
     }
     let models: Vec<ShardModel> = embedded
         .models
@@ -80,13 +80,10 @@ pub fn encode_shard(
         shard,
         started_at_unix,
         images_total: dataset.images.len(),
-        images_in_shard: mine.len(),
+        images_in_shard: names.len(),
         encoded: models.iter().map(|m| m.images_encoded).sum(),
         from_cache: models.iter().map(|m| m.images_from_cache).sum(),
-        failed: mine
-            .iter()
-            .filter(|i| embedded.failures.contains_key(i))
-            .count(),
+        failed,
         timings: ShardTimings {
             total_seconds: started.elapsed().as_secs_f64(),
             image_seconds: embedded.image_seconds,

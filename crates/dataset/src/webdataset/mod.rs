@@ -639,6 +639,48 @@ mod tests {
         );
     }
 
+    /// Shard names that read the same once made text (bytes that are not UTF-8) do not sort
+    /// as their samples' names: the list is then sorted whole, and no sample is lost.
+    #[test]
+    fn shards_whose_names_read_alike_are_still_listed_whole_and_sorted() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let shards: Vec<PathBuf> = [&b"s\xff.tar"[..], &b"s\xfe.tar"[..]]
+            .iter()
+            .map(|name| dir.path().join(std::ffi::OsStr::from_bytes(name)))
+            .collect();
+        shard(
+            &shards[0],
+            &[
+                ("b.jpg", b"1"),
+                ("b.cls", b"0"),
+                ("c.jpg", b"2"),
+                ("c.cls", b"1"),
+            ],
+        );
+        shard(&shards[1], &[("a.jpg", b"3"), ("a.cls", b"1")]);
+        let all = names(&["daisy", "dandelion"]);
+        let labels = Labels {
+            names: Some((&all, Path::new("classnames.txt"))),
+            wanted: None,
+        };
+        let dataset = read_shards(&shards, &labels).unwrap();
+        let listed = dataset.images.to_vec().unwrap();
+        let found: Vec<(&str, usize)> = listed
+            .iter()
+            .map(|i| (i.relative.as_str(), i.label))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("s\u{fffd}.tar/a.jpg", 1),
+                ("s\u{fffd}.tar/b.jpg", 0),
+                ("s\u{fffd}.tar/c.jpg", 1)
+            ]
+        );
+        assert_eq!(listed[0].path, shards[1]);
+    }
+
     #[test]
     fn samples_of_two_shards_with_one_file_name_keep_apart() {
         let dir = tempfile::tempdir().unwrap();

@@ -64,9 +64,13 @@ impl KeyStore {
             .collect())
     }
 
-    /// Image `i`'s key, if its file was read.
-    pub fn key(&self, i: usize) -> io::Result<Option<ContentKey>> {
-        Ok(key_in(&self.slots(i, i + 1)?))
+    /// The keys of images `start .. end` (none where the file was not read), with one read.
+    pub fn contents(&self, start: usize, end: usize) -> io::Result<Vec<Option<ContentKey>>> {
+        Ok(self
+            .slots(start, end)?
+            .chunks_exact(SLOT)
+            .map(key_in)
+            .collect())
     }
 
     /// The (identity, key) pairs of images `start .. end` that have both.
@@ -129,7 +133,7 @@ mod tests {
         assert!(keys[0].is_none() && keys[2].is_none());
         assert_eq!(keys[1], Some(Ok(a)));
         assert_eq!(keys[3], Some(Err("truncated".to_string())));
-        assert_eq!(store.key(4).unwrap(), Some(b));
+        assert_eq!(store.contents(3, 5).unwrap(), [None, Some(b)]);
         // Only an image with both an identity and a key is remembered.
         assert_eq!(store.pairs(0, 5).unwrap(), [([7; 16], b)]);
         assert_eq!(store.keys(4, 9).unwrap().len(), 1);

@@ -2,6 +2,8 @@
 
 use ontosweep_search::split::{Side, is_dev, small_split_warnings};
 
+use ontosweep_records::CHUNK;
+
 use crate::embed::{ContentKey, Embedded, storage_error};
 use crate::error::SweepError;
 use crate::plan::{OntologyPlan, Plan};
@@ -26,9 +28,15 @@ pub fn divide(plan: &Plan, embedded: &Embedded, usable: Vec<usize>) -> Result<Di
     let storage = |e| SweepError::Clip(storage_error(e));
     let mut dev: Vec<(Option<ContentKey>, usize)> = Vec::new();
     let mut test = Vec::new();
-    for chunk in usable.chunks(ontosweep_records::CHUNK) {
-        for &i in chunk {
-            let key = embedded.content_keys.key(i).map_err(storage)?;
+    // `usable` is ascending: the keys are read a window at a time, not one by one.
+    for window in usable.chunk_by(|a, b| b / CHUNK == a / CHUNK) {
+        let start = window[0] / CHUNK * CHUNK;
+        let keys = embedded
+            .content_keys
+            .contents(start, start + CHUNK)
+            .map_err(storage)?;
+        for &i in window {
+            let key = keys[i - start];
             let hex = key.map(|k| k.hex()).unwrap_or_default();
             match is_dev(spec, &hex) {
                 true => dev.push((key, i)),
