@@ -521,7 +521,8 @@ fn experiment_errors_name_the_file_and_line() {
 
 /// The sweep split into stages gives what the single `run` function gave (see
 /// `tests/fixtures/mini-before-stages/README.md`): the same predicted classes and accuracy
-/// columns, and the same scores up to float rounding that differs between processors.
+/// columns, and the same scores up to what Pillow-exact pixels moved them (at most 3.4e-4 on
+/// these photos; a mis-wired stage moves them by tenths).
 #[test]
 fn stages_match_the_fixture() {
     let temp = tempfile::tempdir().unwrap();
@@ -551,7 +552,9 @@ fn stages_match_the_fixture() {
             largest = largest.max((value - wanted).abs());
         }
     }
-    assert!(largest < 1e-5, "scores moved by {largest}");
+    // Decoding and resizing as Pillow does (after this fixture was made) moved pixels by a
+    // few levels and scores by at most 3.4e-4; float rounding alone stayed under 1e-5.
+    assert!(largest < 1e-3, "scores moved by {largest}");
     let accuracy_columns = [
         "model",
         "ontology",

@@ -58,7 +58,8 @@
 
 /// Bumped whenever a code change alters the embeddings of the same model files and inputs
 /// (preprocessing, tokenisation, pooling): caches put it in their keys so no entry goes stale.
-pub const EMBEDDING_CODE_VERSION: u32 = 1;
+/// 2: JPEG decoded by libjpeg-turbo as Pillow decodes it, and resized by Pillow's resample.
+pub const EMBEDDING_CODE_VERSION: u32 = 2;
 
 pub mod echo;
 mod encoder;

@@ -11,13 +11,20 @@
 //! the encoded bytes themselves (at most [`MAX_FILE_BYTES`] through [`Preprocessing::load`]),
 //! which the JPEG decoder copies once.
 //!
+//! Time is bounded too where a header can ask for unbounded work: a progressive JPEG passes
+//! over the image once per scan, so its scans are counted first and more than
+//! [`MAX_JPEG_SCANS`], or more than [`MAX_JPEG_SCAN_PIXELS`] scans × pixels, are refused.
+//!
 //! The steps live in submodules: the limits, the settings and the config file they are read
 //! from, decoding, resizing and cropping, and the tensor.
 
 mod checks;
 mod config;
 mod decode;
+mod jpeg;
+mod jpeg_scans;
 mod limits;
+mod resample;
 mod resize;
 mod scratch;
 mod settings;
@@ -25,8 +32,8 @@ mod tensor;
 
 pub use decode::{decode_rgb8, read_image_file};
 pub use limits::{
-    MAX_ASPECT_RATIO, MAX_DECODE_BYTES, MAX_FILE_BYTES, MAX_IMAGE_BYTES, MAX_PIXELS,
-    MAX_RESIZE_PIXELS, MAX_SIDE,
+    MAX_ASPECT_RATIO, MAX_DECODE_BYTES, MAX_FILE_BYTES, MAX_IMAGE_BYTES, MAX_JPEG_SCAN_PIXELS,
+    MAX_JPEG_SCANS, MAX_PIXELS, MAX_RESIZE_PIXELS, MAX_SIDE,
 };
 pub use resize::{centre_offset, resized_dimensions};
 pub use settings::{Alpha, Filter, Normalize, Preprocessing, Resize};

@@ -101,20 +101,21 @@ fn decode_checked(
     reader.limits(decoder_limits(HEADER_ALLOC));
     // The decoders parse untrusted bytes: should one panic, that costs this image, not the run.
     let decoded = panic::catch_unwind(AssertUnwindSafe(move || {
+        if format == ImageFormat::Jpeg {
+            // Pillow's own decoder, so that the pixels are the reference's; the header is
+            // read and the size checked before any pixel is decoded.
+            return super::jpeg::decode(bytes, |width, height, output| {
+                check(width, height)?;
+                let scratch = scratch::scratch_bytes(format, bytes, (width, height), output)?;
+                within_decode_limit(width, height, output.saturating_add(scratch))
+            });
+        }
         let mut decoder = reader.into_decoder().map_err(describe)?;
         let (width, height) = decoder.dimensions();
         check(width, height)?;
         let output = decoder.total_bytes();
         let scratch = scratch::scratch_bytes(format, bytes, (width, height), output)?;
-        let needed = output.saturating_add(scratch);
-        if needed > MAX_DECODE_BYTES {
-            return Err(format!(
-                "{width}×{height} pixels ({:?}) need {} MiB to decode, over the limit of {} MiB",
-                decoder.color_type(),
-                needed.div_ceil(1 << 20),
-                MAX_DECODE_BYTES >> 20
-            ));
-        }
+        within_decode_limit(width, height, output.saturating_add(scratch))?;
         // What the decoders that honour `max_alloc` may add to their output.
         decoder
             .set_limits(decoder_limits(MAX_DECODE_BYTES - output))
@@ -135,6 +136,17 @@ fn decode_checked(
             ),
         )),
     }
+}
+
+fn within_decode_limit(width: u32, height: u32, needed: u64) -> std::result::Result<(), String> {
+    if needed > MAX_DECODE_BYTES {
+        return Err(format!(
+            "{width}×{height} pixels need {} MiB to decode, over the limit of {} MiB",
+            needed.div_ceil(1 << 20),
+            MAX_DECODE_BYTES >> 20
+        ));
+    }
+    Ok(())
 }
 
 fn decoder_limits(max_alloc: u64) -> Limits {

@@ -26,6 +26,14 @@ pub const MAX_SIDE: u32 = 1 << 18;
 /// [`MAX_PIXELS`] fits, RGBA included.
 pub const MAX_DECODE_BYTES: u64 = 512 << 20;
 
+/// Most scans a JPEG may have: libjpeg's progressions use about 10, encoders that optimise
+/// them a few dozen.
+pub const MAX_JPEG_SCANS: usize = 1_000;
+
+/// Most pixels a JPEG's scans may pass over in all (scans × pixels): about ten seconds of
+/// decoding; a 100-megapixel progressive photo's ten scans need a tenth of it.
+pub const MAX_JPEG_SCAN_PIXELS: u64 = 10_000_000_000;
+
 /// What a decoder may allocate while reading the header and keep as metadata (PNG counts its
 /// ICC profile and text chunks against it); real profiles are well under 1 MiB.
 pub(super) const HEADER_ALLOC: u64 = 16 << 20;

@@ -1,11 +1,11 @@
-//! Resizing as Pillow does it (horizontal pass first, 8 bits between the passes) and
-//! torchvision's shortest-side sizes and centre crop, refusing sizes over the limits.
+//! torchvision's shortest-side sizes and centre crop around Pillow's resample, refusing
+//! sizes over the limits.
 
-use fast_image_resize as fr;
 use image::RgbImage;
 
 use super::limits::{MAX_ASPECT_RATIO, MAX_RESIZE_PIXELS};
-use super::settings::{Filter, Preprocessing, Resize};
+use super::resample::resample;
+use super::settings::{Preprocessing, Resize};
 
 impl Preprocessing {
     /// The size the resize produces, before any crop.
@@ -51,7 +51,7 @@ impl Preprocessing {
         let (width, height) = rgb.dimensions();
         self.check_resize(width, height)?;
         let (new_width, new_height) = self.resized(width, height);
-        let resized = resize(rgb, new_width, new_height, self.filter)?;
+        let resized = resample(rgb, new_width, new_height, self.filter)?;
         match self.resize {
             Resize::Exact { .. } => Ok(resized),
             Resize::ShortestEdge {
@@ -92,43 +92,6 @@ pub fn centre_offset(size: u32, crop: u32) -> u32 {
     } else {
         half
     }
-}
-
-fn resize(
-    rgb: &RgbImage,
-    width: u32,
-    height: u32,
-    filter: Filter,
-) -> std::result::Result<RgbImage, String> {
-    // Pillow resizes horizontally first and rounds to 8 bits between the passes; doing the
-    // same keeps overshoot near sharp edges identical to the reference.
-    let horizontal = resize_pass(rgb, width, rgb.height(), filter)?;
-    resize_pass(&horizontal, width, height, filter)
-}
-
-fn resize_pass(
-    rgb: &RgbImage,
-    width: u32,
-    height: u32,
-    filter: Filter,
-) -> std::result::Result<RgbImage, String> {
-    if rgb.dimensions() == (width, height) {
-        return Ok(rgb.clone());
-    }
-    let src =
-        fr::images::ImageRef::new(rgb.width(), rgb.height(), rgb.as_raw(), fr::PixelType::U8x3)
-            .map_err(|e| e.to_string())?;
-    let mut dst = fr::images::Image::new(width, height, fr::PixelType::U8x3);
-    let kernel = match filter {
-        Filter::Bicubic => fr::FilterType::CatmullRom,
-        Filter::Bilinear => fr::FilterType::Bilinear,
-    };
-    let options = fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(kernel));
-    fr::Resizer::new()
-        .resize(&src, &mut dst, &options)
-        .map_err(|e| e.to_string())?;
-    RgbImage::from_raw(width, height, dst.into_vec())
-        .ok_or_else(|| "resize produced a wrong buffer size".into())
 }
 
 #[cfg(test)]

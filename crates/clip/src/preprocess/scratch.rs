@@ -25,7 +25,7 @@ pub(super) fn scratch_bytes(
     })
 }
 
-/// zune-jpeg keeps every component's DCT coefficients (`i16`, padded to whole MCUs of at most
+/// libjpeg keeps every component's DCT coefficients (`i16`, padded to whole MCUs of at most
 /// 32 pixels) for a progressive JPEG, or one whose first scan lacks some components; a
 /// single-scan baseline JPEG is decoded a row of MCUs at a time.
 fn jpeg_coefficients(bytes: &[u8], width: u32, height: u32) -> u64 {
@@ -34,7 +34,7 @@ fn jpeg_coefficients(bytes: &[u8], width: u32, height: u32) -> u64 {
     };
     match jpeg_frame(bytes) {
         Some(frame) if !frame.progressive && frame.first_scan_components >= frame.components => 0,
-        Some(frame) => planes(frame.components.min(4)), // zune-jpeg handles at most 4
+        Some(frame) => planes(frame.components.min(4)), // more than 4 is refused
         None => planes(4), // not walkable here: assume the worst the decoder could do
     }
 }
