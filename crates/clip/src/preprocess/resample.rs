@@ -163,30 +163,42 @@ fn horizontal_pass(src: &[u8], in_width: usize, c: &Coefficients) -> Vec<u8> {
 /// Values of one strip of the vertical pass: sums kept in registers across the taps.
 const STRIP: usize = 32;
 
-/// Each output row as the weighted sum of whole input rows, a strip at a time (fixed-size
-/// strips the compiler vectorises on any processor), the remainder value by value.
-fn vertical_pass(src: &[u8], width: usize, c: &Coefficients) -> Vec<u8> {
+/// The vertical pass: each output row the weighted sum of whole input rows, `STRIP` values
+/// at a time summed by `strip` (the rows it reads, their length, where the strip starts and
+/// the weights → clamped values), the remainder value by value.
+#[inline(always)]
+fn vertical_strips(
+    src: &[u8],
+    width: usize,
+    c: &Coefficients,
+    mut strip: impl FnMut(&[u8], usize, usize, &[i32]) -> [u8; STRIP],
+) -> Vec<u8> {
     let row_len = width * 3;
     let whole = row_len / STRIP * STRIP;
     let mut out = vec![0u8; c.len() * row_len];
     for (y, out_row) in out.chunks_exact_mut(row_len).enumerate() {
         let (first, weights) = c.of(y);
         let rows = &src[first * row_len..(first + weights.len()) * row_len];
-        for (strip, out_strip) in out_row[..whole].chunks_exact_mut(STRIP).enumerate() {
-            let mut sums = [ROUNDING; STRIP];
-            for (row, &weight) in rows.chunks_exact(row_len).zip(weights) {
-                let values: &[u8; STRIP] = row[strip * STRIP..][..STRIP].try_into().unwrap();
-                for (sum, &value) in sums.iter_mut().zip(values) {
-                    *sum = sum.wrapping_add(i32::from(value).wrapping_mul(weight));
-                }
-            }
-            for (out, sum) in out_strip.iter_mut().zip(sums) {
-                *out = clip8(sum);
-            }
+        for (i, out_strip) in out_row[..whole].chunks_exact_mut(STRIP).enumerate() {
+            out_strip.copy_from_slice(&strip(rows, row_len, i * STRIP, weights));
         }
         vertical_values(src, row_len, c, y, whole, &mut out_row[whole..]);
     }
     out
+}
+
+/// Fixed-size strips, which the compiler vectorises on any processor.
+fn vertical_pass(src: &[u8], width: usize, c: &Coefficients) -> Vec<u8> {
+    vertical_strips(src, width, c, |rows, row_len, start, weights| {
+        let mut sums = [ROUNDING; STRIP];
+        for (row, &weight) in rows.chunks_exact(row_len).zip(weights) {
+            let values: &[u8; STRIP] = row[start..start + STRIP].try_into().unwrap();
+            for (sum, &value) in sums.iter_mut().zip(values) {
+                *sum = sum.wrapping_add(i32::from(value).wrapping_mul(weight));
+            }
+        }
+        sums.map(clip8)
+    })
 }
 
 /// Output row `y`'s values from `start` on, one at a time: the remainder after the strips.

@@ -5,7 +5,7 @@
 use std::arch::x86_64::*;
 
 use super::coefficients::{Coefficients, PRECISION_BITS, ROUNDING};
-use super::{BAND_STRIDE, STRIP, horizontal_bands, vertical_values};
+use super::{BAND_STRIDE, STRIP, horizontal_bands, vertical_strips};
 
 // One 256-bit store writes a strip, or a band column with its padding.
 const _: () = assert!(STRIP == 32 && BAND_STRIDE == STRIP);
@@ -38,27 +38,28 @@ fn band_column(taps: &[u8], weights: &[i32]) -> [u8; BAND_STRIDE] {
 
 #[target_feature(enable = "avx2")]
 pub(super) fn vertical_pass(src: &[u8], width: usize, c: &Coefficients) -> Vec<u8> {
-    let row_len = width * 3;
-    let whole = row_len / STRIP * STRIP;
-    let mut out = vec![0u8; c.len() * row_len];
-    for (y, out_row) in out.chunks_exact_mut(row_len).enumerate() {
-        let (first, weights) = c.of(y);
-        let rows = &src[first * row_len..(first + weights.len()) * row_len];
-        for (strip, out_strip) in out_row[..whole].chunks_exact_mut(STRIP).enumerate() {
-            let start = strip * STRIP;
-            let mut sums = [_mm256_set1_epi32(ROUNDING); 4];
-            for (row, &weight) in rows.chunks_exact(row_len).zip(weights) {
-                let weight = _mm256_set1_epi32(weight);
-                let strip_in = &row[start..start + STRIP];
-                for (sum, eight) in sums.iter_mut().zip(strip_in.chunks_exact(8)) {
-                    *sum = _mm256_add_epi32(*sum, _mm256_mullo_epi32(widen(eight), weight));
-                }
-            }
-            store(out_strip, clamp_to_bytes(sums));
+    vertical_strips(src, width, c, |rows, row_len, start, weights| {
+        strip(rows, row_len, start, weights)
+    })
+}
+
+/// One strip of an output row: four vectors of eight sums over the input rows.
+#[target_feature(enable = "avx2")]
+#[inline]
+fn strip(rows: &[u8], row_len: usize, start: usize, weights: &[i32]) -> [u8; STRIP] {
+    let mut sums = [_mm256_set1_epi32(ROUNDING); 4];
+    for (row, &weight) in rows.chunks_exact(row_len).zip(weights) {
+        let weight = _mm256_set1_epi32(weight);
+        for (sum, eight) in sums
+            .iter_mut()
+            .zip(row[start..start + STRIP].chunks_exact(8))
+        {
+            *sum = _mm256_add_epi32(*sum, _mm256_mullo_epi32(widen(eight), weight));
         }
-        vertical_values(src, row_len, c, y, whole, &mut out_row[whole..]);
     }
-    out
+    let mut values = [0u8; STRIP];
+    store(&mut values, clamp_to_bytes(sums));
+    values
 }
 
 /// Eight bytes as eight 32-bit lanes.
