@@ -11,13 +11,17 @@ with two references, image by image: OpenAI's CLIP preprocessing (Pillow decode,
 `round((size - 224) / 2)`) and transformers' Pillow image processor (`CLIPImageProcessorPil`),
 whose centre crop is at `(size - 224) // 2`.
 
-`predictions` runs the transformers client on every photo of an ontosweep report: the
-model's `preprocessor_config.json` through `CLIPImageProcessorPil`, the prompts through
-transformers' CLIP tokenizer (`tokenizer.json`), both towers through ONNX Runtime from the
-same ONNX files ontosweep ran, prompts of a class ensembled as OpenAI does (mean of unit
-embeddings, renormalised), the prediction the class of highest cosine. It prints, per
-ontology, how many of the report's predictions it agrees with, and explains each
-disagreement: the crop offsets differ, or the two best classes are within float rounding.
+`predictions` runs two clients on every photo of an ontosweep report and compares their
+predictions with the report's. Both tokenize the prompts with transformers' CLIP tokenizer
+(`tokenizer.json`), run both towers through ONNX Runtime from the same ONNX files ontosweep
+ran, ensemble a class's prompts as OpenAI does (mean of unit embeddings, renormalised) and
+predict the class of highest cosine. Their images differ: the transformers client uses the
+model's `preprocessor_config.json` through `CLIPImageProcessorPil`; the other uses OpenAI's
+preprocessing as above. It prints, per ontology and client, how many predictions agree, and
+explains each disagreement: the crop offsets differ, or the two best classes are within
+float rounding; anything else is listed as unexplained.
+
+Python packages: transformers, onnxruntime, pillow, numpy, pyyaml.
 
 PROMPTS_FILE is what `ontosweep sweep … --show-prompts` printed; a prompt search's chosen
 prompts are read from the report's `search_<model>_<ontology>.yaml`.
