@@ -22,6 +22,7 @@ mod checks;
 mod config;
 mod decode;
 mod jpeg;
+mod jpeg_markers;
 mod jpeg_scans;
 mod limits;
 mod resample;

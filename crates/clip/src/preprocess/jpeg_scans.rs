@@ -3,6 +3,7 @@
 //! small file can ask for hours: the scans are counted from the markers, and the work they
 //! ask for bounded, before anything is decoded.
 
+use super::jpeg_markers::{end_of_entropy_data, next_marker, segment, stands_alone};
 use super::limits::{MAX_JPEG_SCAN_PIXELS, MAX_JPEG_SCANS};
 
 /// Why decoding this file's scans would take too long, if so.
@@ -19,47 +20,29 @@ pub(super) fn check_scans(bytes: &[u8], width: u32, height: u32) -> Result<(), S
     Ok(())
 }
 
-/// Start-of-scan markers, found by walking the segments and skipping each scan's entropy-
-/// coded data (where 0xFF is always followed by 0x00, a restart marker or more 0xFF). A
-/// thumbnail inside an APP segment is skipped with its segment.
+/// Start-of-scan markers, found by walking the segments as libjpeg does and skipping each
+/// scan's entropy-coded data. A thumbnail inside an APP segment is skipped with its segment.
 fn scan_count(bytes: &[u8]) -> usize {
     let mut scans = 0;
     let mut at = 2; // after the start-of-image marker
-    while at + 1 < bytes.len() && bytes[at] == 0xFF {
-        let marker = bytes[at + 1];
-        match marker {
-            0xFF => at += 1, // fill byte
-            0xD9 => break,   // end of image
-            0x01 | 0xD0..=0xD8 => at += 2,
-            _ => {
-                let Some(length) = bytes.get(at + 2..at + 4) else {
-                    break;
-                };
-                let length = usize::from(u16::from_be_bytes([length[0], length[1]]));
-                at += 2 + length;
-                if marker == 0xDA {
-                    scans += 1;
-                    at = end_of_entropy_data(bytes, at);
-                }
-            }
+    while let Some((marker, start)) = next_marker(bytes, at) {
+        if marker == 0xD9 {
+            break; // end of image
+        }
+        if stands_alone(marker) {
+            at = start;
+            continue;
+        }
+        let Some((_, end)) = segment(bytes, start) else {
+            break;
+        };
+        at = end;
+        if marker == 0xDA {
+            scans += 1;
+            at = end_of_entropy_data(bytes, at);
         }
     }
     scans
-}
-
-/// Where the next marker after a scan's entropy-coded data starts.
-fn end_of_entropy_data(bytes: &[u8], mut at: usize) -> usize {
-    while let Some(offset) = bytes
-        .get(at..)
-        .and_then(|rest| rest.iter().position(|&b| b == 0xFF))
-    {
-        at += offset;
-        match bytes.get(at + 1) {
-            Some(0x00 | 0xD0..=0xD7 | 0xFF) => at += 1,
-            _ => return at,
-        }
-    }
-    bytes.len()
 }
 
 #[cfg(test)]
@@ -104,6 +87,24 @@ mod tests {
         assert_eq!(scan_count(&golden("pillow_exif_orientation.jpg")), 1);
         let many = with_repeated_last_scan(&golden("pillow_420_progressive.jpg"), 5);
         assert_eq!(scan_count(&many), 15);
+    }
+
+    /// Bytes libjpeg skips between segments (a stray byte, a stuffed `FF 00`, a length under
+    /// 2) cannot hide scans from the count: libjpeg would decode every one of them.
+    #[test]
+    fn bytes_libjpeg_skips_hide_no_scans() {
+        let many = with_repeated_last_scan(&golden("pillow_420_progressive.jpg"), 5);
+        let app0_end = 4 + usize::from(u16::from_be_bytes([many[4], many[5]]));
+        for junk in [
+            &[0x00][..],
+            &[0xFF, 0x00, 0x40, 0x00],
+            &[0xFF, 0xE1, 0x00, 0x00],
+        ] {
+            let mut hidden = many[..app0_end].to_vec();
+            hidden.extend_from_slice(junk);
+            hidden.extend_from_slice(&many[app0_end..]);
+            assert_eq!(scan_count(&hidden), 15, "after {junk:02x?}");
+        }
     }
 
     #[test]

@@ -6,6 +6,8 @@
 
 use image::ImageFormat;
 
+use super::jpeg_markers::{next_marker, segment, stands_alone};
+
 /// Upper bound on the bytes the decoder of `format` allocates besides its `output_bytes`, for
 /// an image declared `width`×`height` whose encoded form is `bytes`; or why it would fail
 /// anyway, found before those bytes are spent.
@@ -45,28 +47,26 @@ struct JpegFrame {
     first_scan_components: u8,
 }
 
-/// Walks the marker segments from SOI to the first SOS (skipping APPn segments whole, so an
-/// EXIF thumbnail's own markers are never seen).
+/// Walks the marker segments from SOI to the first SOS as libjpeg reads them (skipping
+/// APPn segments whole, so an EXIF thumbnail's own markers are never seen, and skipping what
+/// libjpeg skips between segments, so nothing can hide a frame from this walk).
 fn jpeg_frame(bytes: &[u8]) -> Option<JpegFrame> {
     let mut at = 2;
     let mut frame: Option<JpegFrame> = None;
     loop {
-        if *bytes.get(at)? != 0xFF {
-            return None;
+        let (marker, start) = next_marker(bytes, at)?;
+        if marker == 0xD9 {
+            return None; // the image ended without a scan
         }
-        while bytes.get(at) == Some(&0xFF) {
-            at += 1; // fill bytes
+        if stands_alone(marker) {
+            at = start;
+            continue;
         }
-        let marker = *bytes.get(at)?;
-        at += 1;
-        if matches!(marker, 0x01 | 0xD0..=0xD8) {
-            continue; // no length
-        }
-        let length = usize::from(u16::from_be_bytes([*bytes.get(at)?, *bytes.get(at + 1)?]));
-        let segment = bytes.get(at + 2..at + length)?;
+        let (length, end) = segment(bytes, start)?;
+        let body = bytes.get(start + 2..start + length.max(2))?;
         match marker {
             0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
-                let components = *segment.get(5)?;
+                let components = *body.get(5)?;
                 let previous = frame
                     .as_ref()
                     .map_or((false, 0), |f| (f.progressive, f.components));
@@ -78,12 +78,12 @@ fn jpeg_frame(bytes: &[u8]) -> Option<JpegFrame> {
             }
             0xDA => {
                 let mut frame = frame?;
-                frame.first_scan_components = *segment.first()?;
+                frame.first_scan_components = *body.first()?;
                 return Some(frame);
             }
             _ => {}
         }
-        at += length;
+        at = end;
     }
 }
 
@@ -127,6 +127,27 @@ fn vp8_frames(bytes: &[u8]) -> Vec<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A progressive frame hidden behind a stuffed `FF 00` and a decoy baseline frame after
+    /// it: libjpeg skips the `FF 00` and its stray bytes and decodes the progressive frame,
+    /// so its coefficient planes must be counted.
+    #[test]
+    fn bytes_libjpeg_skips_hide_no_progressive_frame() {
+        let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/jpeg/pillow_420_progressive.jpg");
+        let real = std::fs::read(golden).unwrap();
+        let sof = real.windows(2).position(|w| w == [0xFF, 0xC2]).unwrap();
+        let progressive = &real[sof..real.len() - 2]; // up to the real end of image
+        // Read as a segment, `FF 00`'s "length" would jump over the progressive frame.
+        let jump = u16::try_from(progressive.len() + 2).unwrap().to_be_bytes();
+        let mut hidden = vec![0xFF, 0xD8, 0xFF, 0x00, jump[0], jump[1]];
+        hidden.extend_from_slice(progressive);
+        hidden.extend_from_slice(&[0xFF, 0xC0, 0, 17, 8, 0, 1, 0, 1, 3]); // a decoy baseline
+        hidden.extend_from_slice(&[1, 0x11, 0, 2, 0x11, 1, 3, 0x11, 1]);
+        hidden.extend_from_slice(&[0xFF, 0xDA, 0, 12, 3, 1, 0, 2, 0x11, 3, 0x11, 0, 63, 0]);
+        hidden.extend_from_slice(&[0xFF, 0xD9]);
+        assert!(jpeg_coefficients(&hidden, 61, 37) > 0);
+    }
 
     #[test]
     fn a_baseline_jpeg_needs_no_coefficient_planes_and_a_progressive_one_does() {

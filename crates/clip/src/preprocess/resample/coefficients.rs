@@ -41,7 +41,9 @@ impl Coefficients {
             let count = xmax.saturating_sub(xmin);
             let mut total = 0.0;
             for (x, w) in k.iter_mut().enumerate().take(count) {
-                *w = kernel(((x + xmin) as f64 - center + 0.5) / filterscale);
+                // Pillow multiplies by 1/filterscale, which can differ from dividing in the
+                // last bit.
+                *w = kernel(((x + xmin) as f64 - center + 0.5) * (1.0 / filterscale));
                 total += *w;
             }
             for (x, w) in k.iter().enumerate().take(count) {
