@@ -353,6 +353,16 @@ mod tests {
         builder.finish().unwrap();
     }
 
+    /// The dataset lists exactly these samples (name and label), in this order.
+    fn assert_listed(dataset: &Dataset, expected: &[(&str, usize)]) {
+        let listed = dataset.images.to_vec().unwrap();
+        let found: Vec<(&str, usize)> = listed
+            .iter()
+            .map(|i| (i.relative.as_str(), i.label))
+            .collect();
+        assert_eq!(found, expected);
+    }
+
     fn names(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
     }
@@ -415,18 +425,13 @@ mod tests {
         let dataset = read_shards(&shards, &labels).unwrap();
         assert_eq!(dataset.classes, all);
         assert_eq!(dataset.class_source, ClassSource::NamesFile(file.clone()));
-        let listed = dataset.images.to_vec().unwrap();
-        let found: Vec<(&str, usize)> = listed
-            .iter()
-            .map(|i| (i.relative.as_str(), i.label))
-            .collect();
-        assert_eq!(
-            found,
-            [
+        assert_listed(
+            &dataset,
+            &[
                 ("shard-000000.tar/a.jpg", 1),
                 ("shard-000000.tar/b.png", 0),
-                ("shard-000001.tar/e.jpg", 0)
-            ]
+                ("shard-000001.tar/e.jpg", 0),
+            ],
         );
         assert_eq!(
             dataset.images.get(0).unwrap().source().read().unwrap(),
@@ -619,23 +624,15 @@ mod tests {
             wanted: None,
         };
         let dataset = read_shards(&shards, &labels).unwrap();
-        let listed = dataset.images.to_vec().unwrap();
-        let found: Vec<(&str, usize)> = listed
-            .iter()
-            .map(|i| (i.relative.as_str(), i.label))
-            .collect();
-        let mut sorted = found.clone();
-        sorted.sort();
-        assert_eq!(found, sorted);
         assert_eq!(dataset.classes, ["aster", "zinnia"]);
-        assert_eq!(
-            found,
-            [
+        assert_listed(
+            &dataset,
+            &[
                 ("a.tar.x.tar/k-b.jpg", 0),
                 ("a.tar.x.tar/k.jpg", 1),
                 ("a.tar/k-b.jpg", 0),
-                ("a.tar/k.jpg", 1)
-            ]
+                ("a.tar/k.jpg", 1),
+            ],
         );
     }
 
@@ -665,19 +662,15 @@ mod tests {
             wanted: None,
         };
         let dataset = read_shards(&shards, &labels).unwrap();
-        let listed = dataset.images.to_vec().unwrap();
-        let found: Vec<(&str, usize)> = listed
-            .iter()
-            .map(|i| (i.relative.as_str(), i.label))
-            .collect();
-        assert_eq!(
-            found,
-            [
+        assert_listed(
+            &dataset,
+            &[
                 ("s\u{fffd}.tar/a.jpg", 1),
                 ("s\u{fffd}.tar/b.jpg", 0),
-                ("s\u{fffd}.tar/c.jpg", 1)
-            ]
+                ("s\u{fffd}.tar/c.jpg", 1),
+            ],
         );
+        let listed = dataset.images.to_vec().unwrap();
         assert_eq!(listed[0].path, shards[1]);
     }
 
