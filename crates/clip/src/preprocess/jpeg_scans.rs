@@ -14,7 +14,7 @@ pub(super) fn check_scans(bytes: &[u8], width: u32, height: u32) -> Result<(), S
         return Err(format!(
             "{scans} scans over {width}×{height} pixels: decoding would pass over {work} \
              pixels, over the limits of {MAX_JPEG_SCANS} scans and {MAX_JPEG_SCAN_PIXELS} \
-             pixels (a progressive photo has about 10 scans)"
+             pixels (a progressive photo has about 10 scans; re-encode the file, e.g. as baseline)"
         ));
     }
     Ok(())
